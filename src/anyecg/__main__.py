@@ -1,0 +1,5 @@
+import sys
+
+from anyecg.cli import main
+
+sys.exit(main())
