@@ -52,8 +52,10 @@ class ECGRecord:
     fs: sampling rate in Hz (> 0).
     leads: canonical lead names (see `anyecg.leads`), one per signal row, no duplicates.
     source: the file it came from; format: reader name ('wfdb', 'edf', 'csv', 'npy', 'hl7-aecg', 'ge-muse', ...).
-    start_time: wall-clock start when the file has one, else None.
-    beats: point annotations (None when the file has none); events: interval annotations.
+    start_time: wall-clock start of the recording when the file has one, else None.
+    offset: index (in samples of the whole recording) of signal[:, 0]; non-zero for a windowed read.
+    beats: point annotations in whole-recording sample indices (None when the file has none);
+    events: interval annotations in seconds from the recording start.
     diagnoses: free-text diagnosis statements or codes from the file (e.g. WFDB '#Dx', MUSE statements).
     metadata: anything else worth showing (age, sex, original lead names, dropped channels, ...).
     """
@@ -64,6 +66,7 @@ class ECGRecord:
     source: Path | None = None
     format: str = ""
     start_time: dt.datetime | None = None
+    offset: int = 0
     beats: BeatAnnotations | None = None
     events: tuple[Event, ...] = ()
     diagnoses: tuple[str, ...] = ()
@@ -92,6 +95,10 @@ class ECGRecord:
     @property
     def duration_s(self) -> float:
         return self.n_samples / self.fs
+
+    @property
+    def offset_s(self) -> float:
+        return self.offset / self.fs
 
     def __eq__(self, other: object) -> bool:
         """Equal signals (NaN-aware), rate, leads and annotations: for write → read round trips."""
