@@ -12,6 +12,7 @@ from anyecg.errors import AnyECGError
 # Modules that define `add_commands(subparsers)`, in the order they appear in --help.
 COMMAND_MODULES = (
     "anyecg.io.cli",
+    "anyecg.signal.cli",
     "anyecg.chat_cli",
     "anyecg.data.cli",
     "anyecg.train.cli",
