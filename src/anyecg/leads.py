@@ -108,3 +108,11 @@ def map_leads(
                             f"drop one with --lead-map '{name}={DROP}'", path)
         seen[slot] = name
     return out
+
+
+def unknown_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None) -> list[str]:
+    """The names `map_leads` would reject as fitting no slot (readers drop them with drop_unknown)."""
+    lead_map = lead_map or {}
+    n_generic = sum(1 for n in names if _norm(n) in GENERIC_NAMES and n not in lead_map)
+    return [n for n in names if n not in lead_map and canonical_lead(n) is None
+            and not (_norm(n) in GENERIC_NAMES and n_generic in _GENERIC_SLOTS)]

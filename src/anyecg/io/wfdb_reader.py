@@ -1,0 +1,215 @@
+"""WFDB records: `.hea` + `.dat`/`.mat` (any storage format wfdb reads, multi-segment) and annotation files."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from anyecg.errors import AnyECGError, ECGFileError, SignalError
+from anyecg.io.common import (
+    ReadOptions,
+    RecordInfo,
+    check_fs,
+    make_info,
+    make_record,
+    norm_sex,
+    parse_age,
+    select_channels,
+    unit_scale,
+    window,
+)
+from anyecg.io.record import BeatAnnotations, ECGRecord, Event
+
+SIGNAL_SUFFIXES = (".hea", ".dat", ".mat")
+# Annotator extensions, most trusted first ("atr" = reference annotations).
+ANNOTATORS = ("atr", "qrs", "ari", "ecg", "ann", "man", "pu", "pu0", "pu1", "atest", "sqrs", "wqrs")
+_NOT_ANNOTATIONS = {"hea", "dat", "mat", "xws", "txt", "csv", "tsv", "json", "png", "pdf", "edf", "xml",
+                    "npy", "npz", "zip", "gz", "md", "html", "hea-", "at_", "at-"}
+# Bytes per sample of each storage format (FLAC formats 508/516/524 are compressed: not checked).
+_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3, "311": 4 / 3,
+                     "24": 3, "32": 4}
+
+
+def record_name(path: Path) -> Path:
+    """`.../100.hea`, `.../100.dat`, `.../100` → `.../100` (the name wfdb wants)."""
+    return path.with_suffix("") if path.suffix.lower() in SIGNAL_SUFFIXES else path
+
+
+def _header(path: Path):
+    name = record_name(path)
+    if not name.with_suffix(".hea").is_file():
+        raise ECGFileError(f"WFDB header {name.name}.hea not found", path)
+    try:
+        return wfdb.rdheader(str(name), rd_segments=True)
+    except AnyECGError:
+        raise
+    except Exception as err:
+        raise ECGFileError(f"unreadable WFDB header: {err}", name.with_suffix(".hea")) from err
+
+
+def _segments(header) -> list:
+    """The single-segment headers that hold signal data (one for a plain record)."""
+    if isinstance(header, wfdb.MultiRecord):
+        return [seg for seg in header.segments if seg is not None and seg.sig_len]
+    return [header]
+
+
+def _signal_names(header) -> list[str]:
+    if isinstance(header, wfdb.MultiRecord):
+        layout = header.segments[0] if header.layout == "variable" else _segments(header)[0]
+        return list(layout.sig_name or [])
+    return list(header.sig_name or [])
+
+
+def _units(header) -> list[str]:
+    if isinstance(header, wfdb.MultiRecord):
+        layout = header.segments[0] if header.layout == "variable" else _segments(header)[0]
+        return list(layout.units or [""] * layout.n_sig)
+    return list(header.units or [""] * header.n_sig)
+
+
+def _check_files(header, directory: Path, path: Path) -> None:
+    """Missing or truncated signal files → ECGFileError (before wfdb reads garbage)."""
+    for seg in _segments(header):
+        if not seg.file_name:
+            continue
+        files: dict[str, list[int]] = {}
+        for i, fname in enumerate(seg.file_name):
+            files.setdefault(fname, []).append(i)
+        for fname, sigs in files.items():
+            fpath = directory / fname
+            if not fpath.is_file():
+                raise ECGFileError(f"signal file {fname} named by the header is missing", path)
+            fmt = str(seg.fmt[sigs[0]])
+            if fmt not in _BYTES_PER_SAMPLE or seg.sig_len is None:
+                continue
+            spf = seg.samps_per_frame or [1] * seg.n_sig
+            frame = sum((spf[i] or 1) for i in sigs) * _BYTES_PER_SAMPLE[fmt]
+            offset = (seg.byte_offset[sigs[0]] or 0) if seg.byte_offset else 0
+            need = offset + math.ceil(seg.sig_len * frame)
+            have = fpath.stat().st_size
+            if have < need:
+                held = int((have - offset) / frame) if have > offset else 0
+                raise ECGFileError(f"{fname} is truncated: the header says {seg.sig_len} samples "
+                                   f"({need} bytes) but the file holds {have} bytes (~{held} samples)", path)
+
+
+def _parse_comments(comments: list[str]) -> tuple[list[str], dict]:
+    """`#Dx: a,b`, `#Age: 74`, `#Sex: Male` (CinC) or `# 69 M ...` (MIT-BIH) → diagnoses, metadata."""
+    diagnoses: list[str] = []
+    meta: dict = {"comments": list(comments)} if comments else {}
+    for i, line in enumerate(comments):
+        if m := re.match(r"^\s*([A-Za-z][\w ]*?)\s*:\s*(.*?)\s*$", line):
+            key, value = m.group(1).lower(), m.group(2)
+            if key == "dx":
+                diagnoses += [code.strip() for code in value.split(",") if code.strip()]
+            elif key == "age" and (age := parse_age(value)) is not None:
+                meta["age"] = age
+            elif key == "sex" and (sex := norm_sex(value)):
+                meta["sex"] = sex
+        elif i == 0 and (m := re.match(r"^\s*(\d+|\?+)\s+([MF?])\b", line)):
+            if (age := parse_age(m.group(1))) is not None:
+                meta["age"] = age
+            if m.group(2) != "?":
+                meta["sex"] = m.group(2)
+    return diagnoses, meta
+
+
+def find_annotators(name: Path) -> list[str]:
+    """Annotation file extensions present beside a record, most trusted first."""
+    present = {p.name[len(name.name) + 1:] for p in name.parent.glob(f"{name.name}.*")}
+    present -= _NOT_ANNOTATIONS
+    return [ext for ext in ANNOTATORS if ext in present] + sorted(present - set(ANNOTATORS))
+
+
+def read_beats(name: Path, annotations: bool | str, path: Path) -> tuple[BeatAnnotations | None, str | None]:
+    """Whole-record annotations: the chosen annotator (a str), else the first readable one present."""
+    if annotations is False:
+        return None, None
+    if isinstance(annotations, str):
+        if not name.with_name(f"{name.name}.{annotations}").is_file():
+            raise ECGFileError(f"annotation file {name.name}.{annotations} not found", path)
+        candidates = [annotations]
+    else:
+        candidates = find_annotators(name)
+    for ext in candidates:
+        try:
+            ann = wfdb.rdann(str(name), ext)
+        except Exception as err:
+            if isinstance(annotations, str) or ext in ANNOTATORS:
+                raise ECGFileError(f"unreadable annotation file {name.name}.{ext}: {err}", path) from err
+            continue
+        aux = tuple((a or "").strip("\x00").strip() for a in (ann.aux_note or [""] * len(ann.sample)))
+        beats = BeatAnnotations(np.asarray(ann.sample, dtype=np.int64), tuple(ann.symbol), aux)
+        return beats, ext
+    return None, None
+
+
+def annotation_events(beats: BeatAnnotations, fs: float, n_samples: int) -> list[Event]:
+    """Rhythm episodes (`+` with `(AFIB`: until the next rhythm change or the end) and
+    episodes opened by `(X` and closed by `X)` (ST/T changes such as `(st0+` ... `st0+)`)."""
+    events: list[Event] = []
+    rhythm: tuple[str, int] | None = None
+    open_eps: dict[str, tuple[str, int]] = {}
+    for sample, symbol, aux in zip(beats.sample.tolist(), beats.symbol, beats.aux_note, strict=True):
+        if symbol == "+" and aux.startswith("("):
+            if rhythm is not None and rhythm[0] == aux:
+                continue
+            if rhythm is not None:
+                events.append(Event(rhythm[1] / fs, sample / fs, rhythm[0]))
+            rhythm = (aux, sample)
+        elif aux.startswith("(") and len(aux) > 1:
+            open_eps.setdefault(aux[1:].lower(), (aux, sample))
+        elif aux.endswith(")") and (start := open_eps.pop(aux[:-1].lower(), None)):
+            events.append(Event(start[1] / fs, sample / fs, start[0]))
+    end = n_samples / fs
+    for label, start_sample in ([rhythm] if rhythm else []) + list(open_eps.values()):
+        events.append(Event(start_sample / fs, max(end, start_sample / fs), label))
+    return sorted(events, key=lambda e: (e.start_s, e.end_s, e.label))
+
+
+def read_info(path: Path, opts: ReadOptions) -> RecordInfo:
+    header = _header(path)
+    channels = select_channels(_signal_names(header), opts, path)
+    fs = check_fs(header.fs, opts, path)
+    start_time = header.base_datetime if getattr(header, "base_date", None) else None
+    return make_info(path, "wfdb", fs, int(header.sig_len or 0), channels, start_time)
+
+
+def read(path: Path, opts: ReadOptions) -> ECGRecord:
+    header = _header(path)
+    name = record_name(path)
+    raw_names = _signal_names(header)
+    channels = select_channels(raw_names, opts, path)
+    fs = check_fs(header.fs, opts, path)
+    n_total = int(header.sig_len or 0)
+    _check_files(header, name.parent, path)
+    start, stop = window(n_total, fs, opts, path)
+    try:
+        rec = wfdb.rdrecord(str(name), sampfrom=start, sampto=stop, channels=list(channels.index),
+                            physical=True, m2s=True, return_res=32)
+    except AnyECGError:
+        raise
+    except Exception as err:
+        raise ECGFileError(f"unreadable WFDB record: {type(err).__name__}: {err}", path) from err
+    if rec.p_signal is None or rec.p_signal.shape[0] != stop - start:
+        got = 0 if rec.p_signal is None else rec.p_signal.shape[0]
+        raise SignalError(f"read {got} samples where the header promises {stop - start}", path)
+    all_units = _units(header)
+    units = [all_units[i] if i < len(all_units) else "" for i in channels.index]
+    scale = np.array([unit_scale(u, path, lead) for u, lead in zip(units, channels.raw, strict=True)],
+                     dtype=np.float32)
+    signal = rec.p_signal.T.astype(np.float32, copy=False) * scale[:, None]
+    beats, annotator = read_beats(name, opts.annotations, path)
+    diagnoses, meta = _parse_comments(list(getattr(header, "comments", None) or []))
+    meta["units"] = units
+    if annotator:
+        meta["annotator"] = annotator
+    events = annotation_events(beats, fs, n_total) if beats is not None else []
+    start_time = header.base_datetime if getattr(header, "base_date", None) else None
+    return make_record(path, "wfdb", signal, fs, channels, offset=start, start_time=start_time,
+                       beats=beats, events=events, diagnoses=diagnoses, metadata=meta)

@@ -1,0 +1,17 @@
+"""Shared fixtures: the real data folder `../shared/data` (tests skip when it is absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """`../shared/data` beside the repository (real ECG databases); skip when it is not there."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real ECG data not found at {SHARED_DATA} (clone beside a shared/ folder to run)")
+    return SHARED_DATA
