@@ -1,0 +1,1 @@
+"""Source adapters: one module per database; `registry.SOURCES` names them."""

@@ -1,0 +1,1 @@
+"""Task builders: ReportGen, Localization, MultiECG, ECG-QA."""
