@@ -1,0 +1,199 @@
+"""Tables of samples: CSV/TSV (lead names in the header, optional time column) and NumPy `.npy`/`.npz`."""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from anyecg.errors import ECGFileError, SignalError, UnsupportedFormatError
+from anyecg.io.common import (
+    ReadOptions,
+    RecordInfo,
+    check_fs,
+    info_from_record,
+    make_info,
+    make_record,
+    select_channels,
+    unit_scale,
+    window,
+)
+from anyecg.io.record import ECGRecord
+from anyecg.leads import CANONICAL_LEADS, N_LEADS
+
+_TIME_S = re.compile(r"^(time|t|secs?|seconds|elapsed|timestamp)\s*(\[s\]|\(s\)|_s)?$", re.I)
+_TIME_MS = re.compile(r"^((time|t|elapsed|timestamp)\s*(\[ms\]|\(ms\)|_ms)|ms|msec)$", re.I)
+_UNIT_SUFFIX = re.compile(r"^(.*?)\s*[\[(]\s*([µμu]?V|mV|nV)\s*[\])]$", re.I)
+
+
+def _kind(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(6)
+    return "npy" if head.startswith(b"\x93NUMPY") else "npz" if head.startswith(b"PK") else "csv"
+
+
+def read_info(path: Path, opts: ReadOptions) -> RecordInfo:
+    if _kind(path) == "npy":
+        arr, names, fs, _ = _npy(path, opts)
+        channels = select_channels(names, opts, path)
+        return make_info(path, "npy", check_fs(fs, opts, path), arr.shape[1], channels)
+    return info_from_record(read(path, opts))
+
+
+def read(path: Path, opts: ReadOptions) -> ECGRecord:
+    kind = _kind(path)
+    if kind == "csv":
+        data, names, fs, units = _csv(path, opts)
+    else:
+        data, names, fs, units = _npy(path, opts) if kind == "npy" else _npz(path)
+    channels = select_channels(names, opts, path)
+    fs = check_fs(fs, opts, path)
+    start, stop = window(data.shape[1], fs, opts, path)
+    rows = list(channels.index)
+    scale = np.array([unit_scale(units[i], path, names[i]) for i in rows], dtype=np.float32)
+    signal = np.asarray(data[rows, start:stop], dtype=np.float32) * scale[:, None]
+    return make_record(path, kind, signal, fs, channels, offset=start,
+                       metadata={"units": [units[i] or "mV" for i in rows]})
+
+
+# ---- NumPy -------------------------------------------------------------------------------------------------
+
+
+def _orient(arr: np.ndarray, path: Path) -> np.ndarray:
+    """[leads, samples] from either orientation: the side with ≤ 12 entries holds the leads."""
+    if arr.ndim != 2:
+        raise SignalError(f"array has shape {arr.shape}; expected 2-D [leads, samples] or [samples, leads]", path)
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise ECGFileError(f"array has dtype {arr.dtype}; expected real numbers", path)
+    leads, samples = arr.shape
+    if leads > N_LEADS and samples <= N_LEADS:
+        return arr.T
+    if leads > N_LEADS:
+        raise SignalError(f"array has shape {arr.shape}: neither side has ≤ {N_LEADS} leads", path)
+    return arr
+
+
+def _default_names(n: int) -> list[str]:
+    """12 rows are the standard order I..V6; other counts need --lead-map 'ch1=II,...'."""
+    return list(CANONICAL_LEADS) if n == N_LEADS else [f"ch{i + 1}" for i in range(n)]
+
+
+def _npy(path: Path, opts: ReadOptions):
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as err:
+        raise ECGFileError(f"unreadable .npy file: {err}", path) from err
+    arr = _orient(arr, path)
+    if opts.fs is None:
+        raise SignalError(".npy files store no sampling rate; give one with --fs / fs=", path)
+    return arr, _default_names(arr.shape[0]), None, [""] * arr.shape[0]
+
+
+def _npz(path: Path):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "signal" not in z:
+                raise ECGFileError(f".npz has keys {sorted(z.files)}; expected 'signal' (+ 'fs', 'leads')", path)
+            arr = _orient(z["signal"], path)
+            fs = float(z["fs"]) if "fs" in z else None
+            names = [str(n) for n in z["leads"]] if "leads" in z else _default_names(arr.shape[0])
+    except (ECGFileError, SignalError):
+        raise
+    except Exception as err:
+        raise ECGFileError(f"unreadable .npz file: {err}", path) from err
+    if len(names) != arr.shape[0]:
+        raise SignalError(f"{len(names)} lead names for {arr.shape[0]} signal rows", path)
+    return arr, names, fs, [""] * arr.shape[0]
+
+
+# ---- CSV / TSV ---------------------------------------------------------------------------------------------
+
+
+def _csv(path: Path, opts: ReadOptions):
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        first = f.readline()
+        delimiter = _delimiter(first, path)
+        header = first.split() if delimiter == " " else next(csv.reader([first], delimiter=delimiter))
+        header = [c.strip() for c in header]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data": checked below
+                data = np.loadtxt(f, delimiter=None if delimiter == " " else delimiter, ndmin=2)
+        except ValueError as err:
+            f.seek(0)
+            _raise_bad_cell(f, delimiter, header, path)
+            raise ECGFileError(f"unreadable table: {err}", path) from err
+    if all(_is_number(c) for c in header):
+        raise ECGFileError("the first line must name the columns (leads, optionally a time column)", path)
+    if data.size == 0:
+        raise SignalError("the table has a header but no samples", path)
+    if data.shape[1] != len(header):
+        raise ECGFileError(f"the header names {len(header)} columns but rows have {data.shape[1]}", path)
+    fs, time_col = None, None
+    for i, name in enumerate(header):
+        if _TIME_S.match(name) or _TIME_MS.match(name):
+            time_col = i
+            if opts.fs is None:
+                fs = _fs_from_time(data[:, i] / (1000.0 if _TIME_MS.match(name) else 1.0), path)
+            break
+    names, units = [], []
+    for i, name in enumerate(header):
+        if i == time_col:
+            continue
+        m = _UNIT_SUFFIX.match(name)
+        names.append(m.group(1) if m else name)
+        units.append(m.group(2) if m else "")
+    cols = [i for i in range(len(header)) if i != time_col]
+    return data[:, cols].T, names, fs, units
+
+
+def _delimiter(line: str, path: Path) -> str:
+    for d in ("\t", ",", ";"):
+        if d in line:
+            return d
+    if line.strip():
+        return " " if " " in line.strip() else ","
+    raise UnsupportedFormatError("empty file", path)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _raise_bad_cell(f, delimiter: str, header: list[str], path: Path) -> None:
+    """Find the first cell that is not a number and name its line and column."""
+    reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
+    next(reader, None)
+    numeric_rows = 0
+    for line_no, row in enumerate(reader, start=2):
+        if not any(c.strip() for c in row):
+            continue
+        cells = [c for c in row if c.strip()] if delimiter == " " else row
+        for col, cell in enumerate(cells):
+            if not _is_number(cell):
+                if numeric_rows == 0 and not any(_is_number(c) for c in cells):
+                    raise UnsupportedFormatError("not a table of ECG samples (no numbers on line 2)", path)
+                name = header[col] if col < len(header) else f"#{col + 1}"
+                raise ECGFileError(f"line {line_no}, column {name!r}: {cell!r} is not a number", path)
+        if len(cells) != len(header):
+            raise ECGFileError(f"line {line_no} has {len(cells)} values, the header names {len(header)}", path)
+        numeric_rows += 1
+
+
+def _fs_from_time(t: np.ndarray, path: Path) -> float:
+    if len(t) < 2:
+        raise SignalError("one sample only: cannot derive the sampling rate from the time column", path)
+    step, span = np.diff(t), t[-1] - t[0]
+    if not np.all(step > 0):
+        raise SignalError("the time column does not increase; sampling rate would be ≤ 0 Hz", path)
+    mean_step = span / (len(t) - 1)
+    if np.abs(t - (t[0] + mean_step * np.arange(len(t)))).max() > 0.5 * mean_step:
+        raise SignalError("the time column is not evenly spaced; readers never resample", path)
+    return round(1.0 / mean_step, 3)
