@@ -236,7 +236,8 @@ def build(sources: Mapping[str, str | Path], out: str | Path, *, tasks: tuple[st
     plans = plan_sources({k: Path(v) for k, v in ctx.roots.items()}, ctx)
     shards = make_shards(plans, tasks, ctx)
     units_key = stable_hash(*(f"{u.source}/{u.key}/{u.split}" for p in plans.values() for u in p))
-    fingerprint = {"roots": ctx.roots, "tasks": list(tasks), "options": ctx.options(), "units": units_key}
+    fingerprint = json.loads(json.dumps({"roots": ctx.roots, "tasks": list(tasks), "options": ctx.options(),
+                                         "units": units_key}))
     shard_dir = _prepare_out(out, fingerprint, fresh)
     _run_all(shards, tasks, ctx, shard_dir, workers, progress)
     summaries = [json.loads((shard_dir / f"{s.id}.json").read_text()) for s in shards]
