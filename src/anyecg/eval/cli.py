@@ -1,0 +1,159 @@
+"""`anyecg eval TASK ...` and `anyecg baseline train|eval`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+from anyecg.errors import ConfigError
+
+TASKS = ("localization", "report", "ecgqa", "multiecg", "all")
+log = logging.getLogger(__name__)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="evaluate a model with the paper's protocols (tables beside the paper's)")
+    p.add_argument("task", choices=TASKS)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--model", metavar="CHECKPOINT", help="a checkpoint of the project's chat model")
+    who.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (http://host:port/v1)")
+    who.add_argument("--unet", metavar="WEIGHTS", nargs="?", const="", help="the U-Net baseline (localization)")
+    p.add_argument("--endpoint-model", default="anyecg", help="model name sent to --endpoint")
+    p.add_argument("--concurrency", type=int, default=8, help="requests in flight to --endpoint")
+    p.add_argument("--data", action="append", required=True, type=Path,
+                   help="our JSONL (.jsonl) or an official test list (.json); repeatable")
+    p.add_argument("--data-root", type=Path, help="directory of the official lists' ecg_path (e.g. mitdb/)")
+    p.add_argument("--roots", default="", help="SOURCE=DIR,... roots of our JSONL's SOURCE:REL paths")
+    p.add_argument("--out", type=Path, required=True, help="output dir (predictions cache, report, plots)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--limit", type=int, help="only the first N samples per task")
+    p.add_argument("--ablations", default="", help="lead masking: any of first,second,random")
+    p.add_argument("--label-sets", default="ptbxl_super,ptbxl_sub,ptbxl_form,ptbxl_rhythm,cpsc2018,csn")
+    p.add_argument("--scp-statements", type=Path, help="PTB-XL scp_statements.csv")
+    p.add_argument("--text-encoder", help="sentence-transformers model dir (default: MiniLM package)")
+    p.add_argument("--judge-url", help="OpenAI-compatible judge for multiecg")
+    p.add_argument("--judge-model", default="judge")
+    p.set_defaults(func=run_eval)
+
+    b = sub.add_parser("baseline", help="the supervised U-Net localization baseline")
+    bsub = b.add_subparsers(dest="baseline_command", required=True)
+    t = bsub.add_parser("train", help="train on MIT-BIH DS1 (CPU, minutes)")
+    t.add_argument("--mitdb", type=Path, required=True, help="MIT-BIH Arrhythmia directory")
+    t.add_argument("--out", type=Path, help="weights file (default: the packaged weights path)")
+    t.add_argument("--minutes", type=float, default=8.0)
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=run_baseline_train)
+    e = bsub.add_parser("eval", help="U-Net + trivial references on MIT-BIH DS2 windows (10 s and 10-60 s)")
+    e.add_argument("--mitdb", type=Path, required=True)
+    e.add_argument("--weights", type=Path, help="U-Net weights (default: packaged)")
+    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--n-pos", type=int, default=6, help="positive windows per record and present type")
+    e.add_argument("--n-neg", type=int, default=2, help="negative windows per record")
+    e.add_argument("--ablations", default="first,second,random")
+    e.add_argument("--batch-size", type=int, default=16)
+    e.add_argument("--markdown", type=Path, help="also write the Markdown report here")
+    e.set_defaults(func=run_baseline_eval)
+
+
+def _command() -> str:
+    return "anyecg " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _split(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _predictor(args: argparse.Namespace):
+    from anyecg.eval.predictors import EndpointPredictor, LocalModelPredictor
+    from anyecg.eval.unet import WEIGHTS, UNetPredictor
+
+    if args.endpoint:
+        return EndpointPredictor(args.endpoint, args.endpoint_model, concurrency=args.concurrency)
+    if args.unet is not None:
+        return UNetPredictor(args.unet or WEIGHTS)
+    return LocalModelPredictor(args.model)
+
+
+def _write_report(out: Path, title: str, sections: list[str], results: dict) -> Path:
+    from anyecg.eval.render import write_json
+
+    write_json(out / "report.json", {"command": _command(), **results})
+    md = out / "report.md"
+    md.write_text("\n".join([f"# {title}", "", "Made by:", "", "```", _command(), "```", "", *sections]))
+    print(f"report: {md}")
+    return md
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from anyecg.eval import harness
+    from anyecg.eval.samples import load_samples
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    roots = dict(kv.split("=", 1) for kv in _split(args.roots))
+    samples = [s for path in args.data for s in load_samples(path, data_root=args.data_root, roots=roots)]
+    tasks = ("localization", "report", "ecgqa", "multiecg") if args.task == "all" else (args.task,)
+    predictor = _predictor(args)
+    sections, results = [], {}
+    for task in tasks:
+        todo = [s for s in samples if s.task == task][: args.limit]
+        if not todo:
+            if args.task != "all":
+                raise ConfigError(f"no {task} samples in {', '.join(map(str, args.data))}")
+            continue
+        if task == "localization":
+            res, md = harness.eval_localization(todo, [predictor], args.out, batch_size=args.batch_size,
+                                                ablations=_split(args.ablations))
+        elif task == "report":
+            res, md = harness.eval_report(todo, predictor, args.out, label_sets=_split(args.label_sets),
+                                          scp_csv=args.scp_statements, text_encoder=args.text_encoder,
+                                          batch_size=args.batch_size)
+        elif task == "ecgqa":
+            res, md = harness.eval_ecgqa(todo, predictor, args.out, batch_size=args.batch_size)
+        else:
+            if not args.judge_url:
+                raise ConfigError("multiecg needs --judge-url (an OpenAI-compatible judge model)")
+            res, md = harness.eval_multiecg(todo, predictor, args.out, judge_url=args.judge_url,
+                                            judge_model=args.judge_model, batch_size=args.batch_size)
+        results[task] = res
+        sections.append(md)
+    _write_report(args.out, f"anyecg eval {args.task}: {predictor.name}", sections, results)
+    return 0
+
+
+def run_baseline_train(args: argparse.Namespace) -> int:
+    from anyecg.eval.unet import WEIGHTS, train_unet
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    result = train_unet(args.mitdb, args.out or WEIGHTS, minutes=args.minutes, seed=args.seed, command=_command())
+    print(f"trained {result['steps']} steps ({result['epochs']} epochs, {result['windows']} windows) "
+          f"in {result['seconds']} s → {args.out or WEIGHTS}")
+    return 0
+
+
+def run_baseline_eval(args: argparse.Namespace) -> int:
+    from anyecg.data.schema import write_jsonl
+    from anyecg.eval import harness
+    from anyecg.eval.unet import WEIGHTS, UNetPredictor
+    from anyecg.eval.windows import DS2, record_windows
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    raw = [s for long in (False, True) for r in DS2
+           for s in record_windows(args.mitdb / r, long=long, n_pos=args.n_pos, n_neg=args.n_neg)]
+    write_jsonl(args.out / "mitdb_ds2_windows.jsonl", raw)
+    from anyecg.eval.samples import from_sample
+
+    samples = [from_sample(s, {}) for s in raw]
+    tables, md = harness.eval_localization(samples, [UNetPredictor(args.weights or WEIGHTS)], args.out,
+                                           batch_size=args.batch_size, ablations=_split(args.ablations))
+    intro = (f"{len(samples)} windows of MIT-BIH Arrhythmia DS2 records ({', '.join(DS2)}), generated by "
+             "`anyecg.eval.windows.record_windows` (labels: `anyecg.signal.intervals.beat_intervals`); the "
+             "U-Net was trained on DS1 only. Windows: `mitdb_ds2_windows.jsonl` beside the report.\n")
+    path = _write_report(args.out, "Localization on MIT-BIH DS2: U-Net baseline and trivial references",
+                         [intro, md], {"localization": tables})
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(path.read_text())
+    return 0

@@ -1,0 +1,180 @@
+"""Predictors: anything that answers evaluation samples. `predict(samples, mask_leads=None) -> list[str]`.
+
+- `EndpointPredictor`: any OpenAI-compatible `/v1/chat/completions` server, requests sent concurrently.
+- `LocalModelPredictor`: the project's chat model (`anyecg.model`), batched `generate`.
+- `TrivialPredictor`: the two references every localization table carries (always `No ... Found`,
+  always the whole window), answered from the question alone.
+- `anyecg.eval.unet.UNetPredictor`: the supervised baseline.
+
+Request format of `EndpointPredictor` (the serving issue implements the same): the sample's turns up to
+its last assistant turn, each `<ecg>` placeholder of a user turn replaced by one content part
+
+    {"type": "ecg_file", "ecg_file": {"data": BASE64, "format": "wfdb-zip" | "edf" | "npy" | "csv" | ...,
+                                      "name": "100", "start_s": 12.3, "end_s": 22.3,
+                                      "leads": ["II", "V1"], "mask_leads": ["V1"]}}
+
+`data` is the file's bytes (WFDB: a zip of `NAME.hea` and its signal files; annotations are not sent),
+`start_s`/`end_s` the window in seconds from the recording start (absent: whole recording), `leads` the
+leads to keep (absent: all), `mask_leads` leads set to zero after preprocessing (lead-masking ablation;
+absent: none). Text around the placeholders becomes `{"type": "text", "text": ...}` parts. Request body:
+`{"model": MODEL, "messages": [...], "temperature": 0, "max_tokens": N}`; the answer is
+`choices[0].message.content`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from anyecg.errors import ECGFileError, ModelError
+from anyecg.eval.samples import EvalSample
+from anyecg.signal.intervals import describe, format_answer
+
+ECG_PLACEHOLDER = "<ecg>"
+
+
+class Predictor(Protocol):
+    """Answers a batch of samples; `mask_leads[i]` lists the leads to zero in sample i's ECGs."""
+
+    name: str
+
+    def predict(self, samples: Sequence[EvalSample],
+                mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]: ...
+
+
+class TrivialPredictor:
+    """`always_no` answers `No {description} Found`; `whole_window` answers `Duration: 0.0s-{duration}s`."""
+
+    def __init__(self, kind: str):
+        if kind not in ("always_no", "whole_window"):
+            raise ValueError(f"unknown trivial predictor {kind!r}")
+        self.kind = kind
+        self.name = kind
+
+    def predict(self, samples: Sequence[EvalSample],
+                mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
+        if self.kind == "always_no":
+            return [format_answer([], describe(s.abnormal_type)) for s in samples]
+        return [format_answer([(0.0, s.duration_s)], describe(s.abnormal_type)) for s in samples]
+
+
+# ---------------------------------------------------------------------------------------- endpoint
+_FORMATS = {".edf": "edf", ".npy": "npy", ".npz": "npz", ".csv": "csv", ".tsv": "tsv", ".xml": "xml",
+            ".mat": "mat"}
+
+
+@lru_cache(maxsize=16)
+def encode_ecg_file(path: str) -> tuple[str, str, str]:
+    """(base64 data, format, name) of an ECG file; a WFDB record (`.hea` or no extension) becomes a zip."""
+    p = Path(path)
+    header = p.with_suffix(".hea") if p.suffix in ("", ".hea", ".dat") else None
+    if header is not None and header.is_file():
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            zf.write(header, header.name)
+            for line in header.read_text(errors="replace").splitlines()[1:]:
+                fields = line.split()
+                if fields and not line.startswith("#") and (p.parent / fields[0]).is_file():
+                    if fields[0] not in zf.namelist():
+                        zf.write(p.parent / fields[0], fields[0])
+        return base64.b64encode(buf.getvalue()).decode(), "wfdb-zip", p.stem
+    if not p.is_file():
+        raise ECGFileError("ECG file not found", p)
+    fmt = _FORMATS.get(p.suffix.lower(), p.suffix.lower().lstrip("."))
+    return base64.b64encode(p.read_bytes()).decode(), fmt, p.stem
+
+
+def build_messages(sample: EvalSample, mask_leads: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The sample's prompt turns in the endpoint format above (one content part per `<ecg>`)."""
+    refs = iter(sample.ecgs)
+    messages = []
+    for turn in sample.prompt:
+        if turn["role"] != "user" or ECG_PLACEHOLDER not in turn["content"]:
+            messages.append({"role": turn["role"], "content": turn["content"]})
+            continue
+        parts: list[dict[str, Any]] = []
+        pieces = turn["content"].split(ECG_PLACEHOLDER)
+        for k, text in enumerate(pieces):
+            if text.strip():
+                parts.append({"type": "text", "text": text.strip()})
+            if k < len(pieces) - 1:
+                ref = next(refs)
+                data, fmt, name = encode_ecg_file(str(ref.path))
+                ecg: dict[str, Any] = {"data": data, "format": fmt, "name": name}
+                if ref.start_s is not None:
+                    ecg["start_s"] = ref.start_s
+                if ref.end_s is not None:
+                    ecg["end_s"] = ref.end_s
+                if ref.leads:
+                    ecg["leads"] = list(ref.leads)
+                if mask_leads:
+                    ecg["mask_leads"] = list(mask_leads)
+                parts.append({"type": "ecg_file", "ecg_file": ecg})
+        messages.append({"role": "user", "content": parts})
+    return messages
+
+
+class EndpointPredictor:
+    """An OpenAI-compatible chat endpoint; `concurrency` requests in flight (the batching of HTTP)."""
+
+    def __init__(self, url: str, model: str = "anyecg", *, concurrency: int = 8, max_tokens: int = 256,
+                 timeout_s: float = 120.0, api_key: str | None = None):
+        import httpx
+
+        self.url = url.rstrip("/")
+        if not self.url.endswith("/chat/completions"):
+            self.url += "/chat/completions" if self.url.endswith("/v1") else "/v1/chat/completions"
+        self.model, self.concurrency, self.max_tokens = model, concurrency, max_tokens
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(timeout=timeout_s, headers=headers,
+                                   limits=httpx.Limits(max_connections=concurrency))
+        self.name = f"endpoint:{self.url}"
+
+    def _one(self, sample: EvalSample, mask: Sequence[str]) -> str:
+        body = {"model": self.model, "messages": build_messages(sample, mask), "temperature": 0,
+                "max_tokens": self.max_tokens}
+        try:
+            resp = self.client.post(self.url, json=body)
+            resp.raise_for_status()
+            return str(resp.json()["choices"][0]["message"]["content"])
+        except Exception as err:  # network, HTTP status, malformed JSON: one actionable message
+            raise ModelError(f"endpoint request for sample {sample.id} failed: {err}", self.url) from err
+
+    def predict(self, samples: Sequence[EvalSample],
+                mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
+        masks = mask_leads or [()] * len(samples)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(self._one, samples, masks))
+
+
+# ---------------------------------------------------------------------------------------- local model
+class LocalModelPredictor:
+    """The project's chat model loaded from a checkpoint directory, answering a batch per `generate` call.
+
+    Hook: needs `anyecg.model.anyecg_chat.AnyECGChatModel.from_pretrained(path)` and its
+    `generate_batch(conversations, ecg_inputs, max_new_tokens=...)` -> list[str]; until the model issue
+    lands them, loading raises `ModelError` rather than faking answers.
+    """
+
+    def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256):
+        try:
+            from anyecg.model.anyecg_chat import AnyECGChatModel
+        except ImportError as err:
+            raise ModelError(f"the chat model is not available yet ({err})", checkpoint) from err
+        if not hasattr(AnyECGChatModel, "from_pretrained") or not hasattr(AnyECGChatModel, "generate_batch"):
+            raise ModelError("AnyECGChatModel lacks from_pretrained/generate_batch", checkpoint)
+        self.model = AnyECGChatModel.from_pretrained(checkpoint)
+        self.max_new_tokens = max_new_tokens
+        self.name = f"model:{checkpoint}"
+
+    def predict(self, samples: Sequence[EvalSample],
+                mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
+        masks = mask_leads or [()] * len(samples)
+        ecgs = [[s_ref.load(mask) for s_ref in s.ecgs] for s, mask in zip(samples, masks, strict=True)]
+        return self.model.generate_batch([s.prompt for s in samples], ecgs, max_new_tokens=self.max_new_tokens)

@@ -1,0 +1,84 @@
+"""A small localization test-window generator for MIT-BIH Arrhythmia records (until the data builder's own).
+
+Per record and asked beat type present in it: `n_pos` windows containing a random beat of that type at a
+random offset; per record: `n_neg` windows without the asked type (type drawn at random), as the paper's
+test lists do. Labels come from `anyecg.signal.intervals.beat_intervals` (the paper's rule). Windows are
+10 s, or 10-60 s (uniform, 0.1 s steps) with `long=True`. Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from anyecg.data.schema import Sample, qa
+from anyecg.eval.samples import EvalSample, from_sample
+from anyecg.io import read_record
+from anyecg.signal.intervals import beat_intervals, describe, format_answer
+
+MITDB_TYPES = ("A", "V", "L", "R")
+# de Chazal et al. 2004 inter-patient split (paced records 102, 104, 107, 217 excluded).
+DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124", "201", "203", "205",
+       "207", "208", "209", "215", "220", "223", "230")
+DS2 = ("100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212", "213", "214", "219",
+       "221", "222", "228", "231", "232", "233", "234")
+
+
+def _window_len(rng: random.Random, long: bool) -> float:
+    return round(rng.uniform(10.0, 60.0), 1) if long else 10.0
+
+
+def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long: bool = False, n_pos: int = 6,
+                   n_neg: int = 2, seed: int = 0, dataset: str = "mitdb") -> list[Sample]:
+    """Localization samples (split `test`) of one WFDB record with beat annotations."""
+    record = read_record(path)
+    fs, n_total = record.fs, record.signal.shape[1]
+    beats = record.beats
+    sample, symbol = np.asarray(beats.sample), list(beats.symbol)
+    name = Path(path).name
+    rng = random.Random(f"{seed}-{name}-{long}")
+    out: list[Sample] = []
+
+    def add(kind: str, k: str, start: int, length: int) -> None:
+        end = start + length
+        intervals = beat_intervals(sample, symbol, k, start, end, fs)
+        if (kind == "pos") != bool(intervals):
+            return
+        sid = f"{dataset}-{name}-{k}-{'long' if long else 'short'}-{kind}-{len(out):04d}"
+        question = f"Locate the {describe(k)} on this ECG."
+        out.append(Sample(sid, "localization", dataset, "test",
+                          (_ref(path, start / fs, end / fs),), qa(question, format_answer(intervals, describe(k))),
+                          {"abnormal_type": k, "intervals": [list(iv) for iv in intervals]}))
+
+    for k in types:
+        where = sample[[i for i, s in enumerate(symbol) if s == k]]
+        for _ in range(n_pos if len(where) else 0):
+            length = int(round(_window_len(rng, long) * fs))
+            t = int(rng.choice(where))
+            start = min(max(0, t - rng.randrange(length)), n_total - length)
+            add("pos", k, start, length)
+    for _ in range(n_neg):
+        k = rng.choice(list(types))
+        where = sample[[i for i, s in enumerate(symbol) if s == k]]
+        for _try in range(200):
+            length = int(round(_window_len(rng, long) * fs))
+            start = rng.randrange(n_total - length)
+            if not ((where >= start) & (where < start + length)).any():
+                add("neg", k, start, length)
+                break
+    return out
+
+
+def _ref(path: str | Path, start_s: float, end_s: float):
+    from anyecg.data.schema import ECGRef
+
+    return ECGRef(str(path), start_s, end_s, None)
+
+
+def mitdb_windows(mitdb_dir: str | Path, records: Sequence[str] = DS2, **kwargs) -> list[EvalSample]:
+    """`record_windows` over several records of a MIT-BIH directory, as `EvalSample`s."""
+    samples = [s for r in records for s in record_windows(Path(mitdb_dir) / r, **kwargs)]
+    return [from_sample(s, {}) for s in samples]
