@@ -86,7 +86,7 @@ def _slots(names: Sequence[str], what: str, source: object) -> set[str]:
     return slots
 
 
-def _window(record: ECGRecord, start_s: float | None, end_s: float | None) -> tuple[int, int, float]:
+def window_samples(record: ECGRecord, start_s: float | None, end_s: float | None) -> tuple[int, int, float]:
     """Sample range [i0, i1) into record.signal and the window start in seconds from the recording start."""
     first, last = record.offset_s, record.offset_s + record.duration_s
     start = first if start_s is None else float(start_s)
@@ -154,7 +154,7 @@ def preprocess(
     missing; NaN runs are interpolated (runs > MAX_NAN_GAP_S are then zeroed after scaling).
     Raises WindowError (outside the record, shorter than one 100 Hz sample) and LeadError (no lead left).
     """
-    i0, i1, start = _window(record, start_s, end_s)
+    i0, i1, start = window_samples(record, start_s, end_s)
     n_out = to_samples((i1 - i0) / record.fs, MODEL_FS)
     if n_out < 1:
         raise WindowError(f"window of {(i1 - i0) / record.fs:g} s is shorter than one sample at {MODEL_FS} Hz",
@@ -175,12 +175,14 @@ def preprocess(
         if name in masked or np.isnan(x).all():
             continue
         x, long_gap = _fill_nans(x, record.fs)
+        mask[LEAD_INDEX[name]] = True
+        if x.min() == x.max():  # flat: 0 (decided here, before resampling adds rounding noise)
+            continue
         y = _minmax(_resample(x, record.fs, n_out, resample))
         if long_gap is not None:
             native = np.minimum(np.round(np.arange(n_out) * record.fs / MODEL_FS).astype(np.int64), len(x) - 1)
             y[long_gap[native]] = 0.0
         out[LEAD_INDEX[name], :n_out] = y
-        mask[LEAD_INDEX[name]] = True
     clips = np.ascontiguousarray(out.reshape(N_LEADS, -1, CLIP_SAMPLES).transpose(1, 0, 2))
     source = str(record.source) if record.source is not None else None
     return ECGInput(clips=clips, lead_mask=mask, n_samples=n_out, start_s=start, source=source)
