@@ -1,0 +1,186 @@
+"""AnyECGChatModel: ECG encoder → connector → embeddings spliced into a (LoRA-wrapped) causal LM.
+
+Trainable parts and their stable state-dict prefixes (`trainable_state_dict`):
+  ecg_encoder.*          the ECG ViT
+  connector.*            the 2-layer MLP
+  token_embeds.weight    rows for the ECG start and end tokens (2, d_llm); the slot rows are always overwritten
+  llm.*lora_*            LoRA A/B matrices (peft names)
+The LLM's own weights are always frozen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from peft import LoraConfig, get_peft_model
+from torch import Tensor, nn
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers.modeling_outputs import CausalLMOutputWithPast
+
+from anyecg.errors import ConfigError, ModelError
+from anyecg.model.config import ModelConfig
+from anyecg.model.connector import build_connector
+from anyecg.model.encoder import build_ecg_encoder
+from anyecg.model.llm import load_llm
+from anyecg.model.processor import ECGChatProcessor
+from anyecg.model.tokens import ECGTokens, add_ecg_tokens
+
+TRAINABLE_PREFIXES = ("ecg_encoder.", "connector.", "token_embeds.")
+
+
+def is_trainable_name(name: str) -> bool:
+    """Whether a parameter name of AnyECGChatModel belongs to the trainable parts (checkpointed)."""
+    return name.startswith(TRAINABLE_PREFIXES) or (name.startswith("llm.") and "lora_" in name)
+
+
+def splice_ecg_embeddings(inputs_embeds: Tensor, input_ids: Tensor, ecg_embeds: Tensor, ecg_pad_id: int) -> Tensor:
+    """Write the ECG embeddings (N, D) into the N slot positions of inputs_embeds (B, T, D), row-major."""
+    mask = (input_ids == ecg_pad_id).unsqueeze(-1)  # (B, T, 1)
+    n_slots = int(mask.sum())
+    if n_slots != ecg_embeds.shape[0]:
+        raise ModelError(f"input_ids hold {n_slots} ECG slot tokens but {ecg_embeds.shape[0]} ECG embeddings "
+                         f"were computed")
+    return inputs_embeds.masked_scatter(mask.expand_as(inputs_embeds), ecg_embeds.to(inputs_embeds.dtype))
+
+
+def lora_config(cfg: ModelConfig) -> LoraConfig:
+    lo = cfg.lora
+    return LoraConfig(r=lo.r, lora_alpha=lo.alpha, lora_dropout=lo.dropout, target_modules=list(lo.target_modules),
+                      bias="none", task_type="CAUSAL_LM")
+
+
+class AnyECGChatModel(nn.Module):
+    def __init__(self, cfg: ModelConfig, llm: PreTrainedModel, tokens: ECGTokens,
+                 tokenizer: PreTrainedTokenizerBase | None = None, stop_token_ids: Sequence[int] = ()):
+        super().__init__()
+        self.cfg = cfg
+        self.tokens = tokens
+        self.tokenizer = tokenizer
+        self.stop_token_ids = list(stop_token_ids)
+        self.llm = llm
+        embedding = llm.get_input_embeddings()
+        self.ecg_encoder = build_ecg_encoder(cfg.encoder)
+        self.connector = build_connector(cfg, self.ecg_encoder.dim, embedding.embedding_dim)
+        rows = embedding.weight.detach()[[tokens.start_id, tokens.end_id]].float()  # (2, D)
+        self.token_embeds = nn.Embedding(2, embedding.embedding_dim, _weight=rows.clone())
+        self.set_trainable(encoder=True, connector=True, lora=cfg.lora.enabled)
+
+    @classmethod
+    def from_config(cls, cfg: ModelConfig, llm: PreTrainedModel | None = None,
+                    tokenizer: PreTrainedTokenizerBase | None = None) -> AnyECGChatModel:
+        """Load the LLM (unless given), register the ECG tokens, attach LoRA, build encoder and connector."""
+        cfg.validate()
+        if llm is None:
+            llm, tokenizer = load_llm(cfg.llm, cfg.dtype)
+        elif tokenizer is None:
+            raise ModelError("from_config: pass the tokenizer together with the llm")
+        tokens = add_ecg_tokens(tokenizer, llm, cfg.ecg_tokens)
+        stop_ids = ECGChatProcessor(tokenizer, cfg, tokens).stop_token_ids
+        if cfg.lora.enabled:
+            llm = get_peft_model(llm, lora_config(cfg))
+        return cls(cfg, llm, tokens, tokenizer, stop_ids)
+
+    def processor(self) -> ECGChatProcessor:
+        if self.tokenizer is None:
+            raise ModelError("this model was built without a tokenizer")
+        return ECGChatProcessor(self.tokenizer, self.cfg, self.tokens)
+
+    # ---- forward --------------------------------------------------------------------------------------
+    def encode_ecg(self, ecg_clips: Tensor, clips_per_ecg: Sequence[int], lead_masks: Tensor | None = None
+                   ) -> Tensor:
+        """Clips (Σclips, 12, 1000) → connector outputs (Σ n_tokens_i, d_llm), ECGs in order."""
+        d_llm = self.token_embeds.embedding_dim
+        if len(clips_per_ecg) == 0:
+            return self.token_embeds.weight.new_zeros(0, d_llm)
+        device = self.token_embeds.weight.device
+        clips = ecg_clips.to(device=device, dtype=torch.float32)
+        masks = lead_masks.to(device) if lead_masks is not None else None
+        tokens = self.ecg_encoder.encode_ecgs(clips, clips_per_ecg, masks)  # list of (n_i, D_enc)
+        return self.connector(torch.cat(tokens))  # (Σ n_i, d_llm)
+
+    def embed_inputs(self, input_ids: Tensor, ecg_clips: Tensor | None = None,
+                     clips_per_ecg: Sequence[int] | None = None, lead_masks: Tensor | None = None) -> Tensor:
+        """Token embeddings with trainable ECG start/end rows and the ECG embeddings spliced in (B, T, D)."""
+        embeds = self.llm.get_input_embeddings()(input_ids)  # (B, T, D)
+        for row, token_id in enumerate((self.tokens.start_id, self.tokens.end_id)):
+            at = (input_ids == token_id).unsqueeze(-1)  # (B, T, 1)
+            embeds = torch.where(at, self.token_embeds.weight[row].to(embeds.dtype), embeds)
+        ecg = (self.encode_ecg(ecg_clips, clips_per_ecg or [], lead_masks) if ecg_clips is not None
+               else embeds.new_zeros(0, embeds.shape[-1]))  # (N, D)
+        return splice_ecg_embeddings(embeds, input_ids, ecg, self.tokens.pad_id)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor, labels: Tensor | None = None,
+                ecg_clips: Tensor | None = None, clips_per_ecg: Sequence[int] | None = None,
+                lead_masks: Tensor | None = None) -> CausalLMOutputWithPast:
+        embeds = self.embed_inputs(input_ids, ecg_clips, clips_per_ecg, lead_masks)  # (B, T, D)
+        position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # (B, T), left padding safe
+        return self.llm(inputs_embeds=embeds, attention_mask=attention_mask, position_ids=position_ids,
+                        labels=labels)
+
+    @torch.no_grad()
+    def generate(self, batch: Mapping[str, Any], max_new_tokens: int = 256, do_sample: bool = False,
+                 temperature: float = 0.6, top_p: float = 0.9, streamer: Any = None, **kwargs: Any) -> Tensor:
+        """New token ids (B, ≤max_new_tokens), KV-cached; batch from the processor with padding_side="left".
+
+        `streamer` (e.g. transformers.TextIteratorStreamer) receives tokens as they are produced (batch of 1).
+        """
+        mask = batch["attention_mask"]
+        if mask.shape[0] > 1 and bool((mask[:, -1] == 0).any()):
+            raise ModelError("batched generation needs left padding (processor padding_side='left')")
+        embeds = self.embed_inputs(batch["input_ids"], batch.get("ecg_clips"), batch.get("clips_per_ecg"),
+                                   batch.get("lead_masks"))
+        sampling = {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None,
+                                                                                   "top_p": None, "top_k": None}
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer is not None else None
+        return self.llm.generate(inputs_embeds=embeds, attention_mask=mask, max_new_tokens=max_new_tokens,
+                                 do_sample=do_sample, streamer=streamer, pad_token_id=pad_id,
+                                 eos_token_id=self.stop_token_ids or None, **sampling, **kwargs)
+
+    # ---- trainable parts ------------------------------------------------------------------------------
+    def set_trainable(self, encoder: bool, connector: bool, lora: bool) -> None:
+        """Freeze everything, then unfreeze the chosen parts (connector includes the ECG token rows)."""
+        if lora and not self.cfg.lora.enabled:
+            raise ConfigError("set_trainable(lora=True) but lora.enabled is false in the model config")
+        for name, p in self.named_parameters():
+            p.requires_grad_(
+                (encoder and name.startswith("ecg_encoder."))
+                or (connector and name.startswith(("connector.", "token_embeds.")))
+                or (lora and name.startswith("llm.") and "lora_" in name))
+
+    def trainable_state_dict(self) -> dict[str, Tensor]:
+        """Encoder, connector, ECG token rows and LoRA weights (whether or not trainable in this stage)."""
+        return {n: p.detach().cpu().contiguous() for n, p in self.named_parameters() if is_trainable_name(n)}
+
+    def load_trainable_state_dict(self, state: Mapping[str, Tensor]) -> None:
+        """Load weights saved by `trainable_state_dict`; missing, unexpected or mis-shaped keys raise."""
+        params = {n: p for n, p in self.named_parameters() if is_trainable_name(n)}
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise ModelError(f"checkpoint does not match the model: {len(missing)} missing keys "
+                             f"{missing[:3]}, {len(unexpected)} unexpected keys {unexpected[:3]}")
+        bad = [n for n, p in params.items() if tuple(state[n].shape) != tuple(p.shape)]
+        if bad:
+            raise ModelError(f"checkpoint shapes differ from the model for {bad[:3]}: "
+                             f"{[tuple(state[n].shape) for n in bad[:3]]} vs {[tuple(params[n].shape) for n in bad[:3]]}")
+        with torch.no_grad():
+            for n, p in params.items():
+                p.copy_(state[n].to(device=p.device, dtype=p.dtype))
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters per part, plus trainable (requires_grad now) and frozen totals."""
+        counts = {"encoder": 0, "connector": 0, "token_rows": 0, "lora": 0, "llm": 0, "trainable": 0, "frozen": 0}
+        for name, p in self.named_parameters():
+            n = p.numel()
+            part = ("encoder" if name.startswith("ecg_encoder.") else "connector" if name.startswith("connector.")
+                    else "token_rows" if name.startswith("token_embeds.") else "lora" if "lora_" in name else "llm")
+            counts[part] += n
+            counts["trainable" if p.requires_grad else "frozen"] += n
+        counts["total"] = counts["trainable"] + counts["frozen"]
+        return counts
+
+    def enable_gradient_checkpointing(self) -> None:
+        """Recompute the LLM's activations in backward (non-reentrant: works with frozen inputs)."""
+        self.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
