@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from pathlib import Path
@@ -41,14 +42,20 @@ def record_name(path: Path) -> Path:
 
 def _header(path: Path):
     name = record_name(path)
-    if not name.with_suffix(".hea").is_file():
-        raise ECGFileError(f"WFDB header {name.name}.hea not found", path)
+    hea = name.with_name(name.name + ".hea")
+    if not hea.is_file():
+        raise ECGFileError(f"WFDB header {hea.name} not found", path)
+    stat = hea.stat()
+    return _parse_header(str(name), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_header(name: str, _mtime_ns: int, _size: int):
+    """wfdb's header parser is slow (pandas); windows of one record reuse it (keyed on file time and size)."""
     try:
-        return wfdb.rdheader(str(name), rd_segments=True)
-    except AnyECGError:
-        raise
+        return wfdb.rdheader(name, rd_segments=True)
     except Exception as err:
-        raise ECGFileError(f"unreadable WFDB header: {err}", name.with_suffix(".hea")) from err
+        raise ECGFileError(f"unreadable WFDB header: {err}", name + ".hea") from err
 
 
 def _segments(header) -> list:
@@ -137,16 +144,24 @@ def read_beats(name: Path, annotations: bool | str, path: Path) -> tuple[BeatAnn
     else:
         candidates = find_annotators(name)
     for ext in candidates:
+        ann_path = name.with_name(f"{name.name}.{ext}")
+        stat = ann_path.stat()
         try:
-            ann = wfdb.rdann(str(name), ext)
+            return _read_ann(str(name), ext, stat.st_mtime_ns, stat.st_size), ext
         except Exception as err:
             if isinstance(annotations, str) or ext in ANNOTATORS:
-                raise ECGFileError(f"unreadable annotation file {name.name}.{ext}: {err}", path) from err
-            continue
-        aux = tuple((a or "").strip("\x00").strip() for a in (ann.aux_note or [""] * len(ann.sample)))
-        beats = BeatAnnotations(np.asarray(ann.sample, dtype=np.int64), tuple(ann.symbol), aux)
-        return beats, ext
+                raise ECGFileError(f"unreadable annotation file {ann_path.name}: {err}", path) from err
     return None, None
+
+
+@functools.lru_cache(maxsize=64)
+def _read_ann(name: str, ext: str, _mtime_ns: int, _size: int) -> BeatAnnotations:
+    """wfdb.rdann is slow (~0.1 s for 30 min of MIT-BIH): windows of one record share one parse."""
+    ann = wfdb.rdann(name, ext)
+    aux = tuple((a or "").strip("\x00").strip() for a in (ann.aux_note or [""] * len(ann.sample)))
+    sample = np.asarray(ann.sample, dtype=np.int64)
+    sample.flags.writeable = False  # shared between records through the cache
+    return BeatAnnotations(sample, tuple(ann.symbol), aux)
 
 
 def annotation_events(beats: BeatAnnotations, fs: float, n_samples: int) -> list[Event]:
@@ -155,7 +170,8 @@ def annotation_events(beats: BeatAnnotations, fs: float, n_samples: int) -> list
     events: list[Event] = []
     rhythm: tuple[str, int] | None = None
     open_eps: dict[str, tuple[str, int]] = {}
-    for sample, symbol, aux in zip(beats.sample.tolist(), beats.symbol, beats.aux_note, strict=True):
+    noted = [i for i, aux in enumerate(beats.aux_note) if aux]
+    for sample, symbol, aux in ((int(beats.sample[i]), beats.symbol[i], beats.aux_note[i]) for i in noted):
         if symbol == "+" and aux.startswith("("):
             if rhythm is not None and rhythm[0] == aux:
                 continue
@@ -203,7 +219,9 @@ def read(path: Path, opts: ReadOptions) -> ECGRecord:
     units = [all_units[i] if i < len(all_units) else "" for i in channels.index]
     scale = np.array([unit_scale(u, path, lead) for u, lead in zip(units, channels.raw, strict=True)],
                      dtype=np.float32)
-    signal = rec.p_signal.T.astype(np.float32, copy=False) * scale[:, None]
+    signal = np.ascontiguousarray(rec.p_signal.T, dtype=np.float32)
+    if np.any(scale != 1):
+        signal *= scale[:, None]
     beats, annotator = read_beats(name, opts.annotations, path)
     diagnoses, meta = _parse_comments(list(getattr(header, "comments", None) or []))
     meta["units"] = units
