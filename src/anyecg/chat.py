@@ -1,0 +1,313 @@
+"""`ECGChat`: ask a trained anyECG-chat model about ECG files, from Python.
+
+    from anyecg import ECGChat
+    chat = ECGChat.load()                                  # the embedded default (SmolLM2-135M + our weights)
+    chat.ask("mitdb/100", "Is the rhythm regular?").text
+    chat.locate("holter.edf", "V", start_s=60, end_s=120).intervals
+    conv = chat.conversation(["ecg_2019.xml", "ecg_2024.xml"]); conv.ask("What changed?"); conv.ask("And the rate?")
+
+ECGs are given as a path, an `ECGRecord`, or an `ECG` (path/record + window + lead selection).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
+from anyecg.io import read_record
+from anyecg.io.record import ECGRecord
+from anyecg.model.anyecg_chat import AnyECGChatModel
+from anyecg.model.config import ModelConfig
+from anyecg.signal.intervals import Interval, parse_answer
+from anyecg.signal.preprocess import ECGInput, preprocess
+from anyecg.targets import Target, resolve_target
+from anyecg.timebase import format_clock
+
+EMBEDDED_DIR = Path(__file__).parent / "weights" / "embedded"
+MAX_ECGS = 6  # the paper's multi-ECG range is 2–6
+MIN_SECONDS = 1.0  # shortest ECG the model is asked about (a 1 s strip)
+REPORT_QUESTION = "Please provide the report for the following ECG."  # the paper's evaluation prompt
+LOCATE_QUESTION = "Locate the {X} on this ECG for me, please."  # the paper's first template
+
+
+@dataclass(frozen=True)
+class ECG:
+    """One ECG to ask about: a file or a record, optionally a window (seconds) and a lead selection."""
+
+    source: str | Path | ECGRecord
+    start_s: float | None = None
+    end_s: float | None = None
+    leads: tuple[str, ...] | None = None
+    lead_map: str | None = None
+    fs: float | None = None
+
+
+ECGSpec = str | Path | ECGRecord | ECG
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One localized interval: seconds from the window start, from the recording start, and as clock time."""
+
+    start_s: float
+    end_s: float
+    abs_start_s: float
+    abs_end_s: float
+    clock_start: str
+    clock_end: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class Answer:
+    text: str
+    question: str
+    n_ecgs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class Localization:
+    """A located target: the model's text and the parsed intervals (empty for "No ... Found")."""
+
+    target: Target
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+    valid: bool = True  # False when the text could not be parsed as an answer
+
+    @property
+    def intervals(self) -> list[Interval]:
+        return [(f.start_s, f.end_s) for f in self.findings]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target.key, "description": self.target.description, "text": self.text,
+                "valid": self.valid, "intervals": [f.to_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A preprocessed ECG plus what is needed to put its answers back on the recording's clock."""
+
+    input: ECGInput
+    start_time: dt.datetime | None
+
+
+def _as_ecg(spec: ECGSpec) -> ECG:
+    return spec if isinstance(spec, ECG) else ECG(spec)
+
+
+def prepare(spec: ECGSpec) -> Prepared:
+    """Read (only the window of) the file and preprocess it; refuses ECGs shorter than MIN_SECONDS."""
+    ecg = _as_ecg(spec)
+    record = ecg.source if isinstance(ecg.source, ECGRecord) else read_record(
+        ecg.source, lead_map=ecg.lead_map, fs=ecg.fs, start_s=ecg.start_s, end_s=ecg.end_s, annotations=False)
+    x = preprocess(record, start_s=ecg.start_s, end_s=ecg.end_s, leads=ecg.leads)
+    if x.duration_s < MIN_SECONDS:
+        raise WindowError(f"the ECG window is {x.duration_s:.2f} s long; the model needs at least "
+                          f"{MIN_SECONDS:g} s", record.source)
+    return Prepared(x, record.start_time)
+
+
+def findings(intervals: Sequence[Interval], prepared: Prepared) -> list[Finding]:
+    """Intervals in window seconds → also recording seconds and clock time (wall clock when known)."""
+    out = []
+    for a, b in intervals:
+        abs_a, abs_b = prepared.input.start_s + a, prepared.input.start_s + b
+        if prepared.start_time is not None:
+            ca = (prepared.start_time + dt.timedelta(seconds=abs_a)).strftime("%H:%M:%S.%f")[:-5]
+            cb = (prepared.start_time + dt.timedelta(seconds=abs_b)).strftime("%H:%M:%S.%f")[:-5]
+        else:
+            ca, cb = format_clock(abs_a), format_clock(abs_b)
+        out.append(Finding(a, b, abs_a, abs_b, ca, cb))
+    return out
+
+
+def _load_model(path: Path, device: str) -> AnyECGChatModel:
+    """A checkpoint directory: config.yaml (a training config with a `model:` section, or a model config)
+    and model.safetensors (the trainable weights)."""
+    config_file, weights = path / "config.yaml", path / "model.safetensors"
+    if not config_file.is_file() or not weights.is_file():
+        raise ModelError("not an anyecg checkpoint (needs config.yaml and model.safetensors)", path)
+    data = yaml.safe_load(config_file.read_text())
+    model_cfg = data.get("model", data) if isinstance(data, dict) else None
+    if isinstance(model_cfg, str):
+        model_cfg = yaml.safe_load((config_file.parent / model_cfg).read_text())
+    if not isinstance(model_cfg, dict):
+        raise ModelError("config.yaml holds no model configuration", config_file)
+    cfg = ModelConfig.from_dict(model_cfg, source=config_file)
+    model = AnyECGChatModel.from_config(cfg)
+    model.load_trainable_state_dict(load_file(str(weights)))
+    return model.to(device).eval()
+
+
+class ECGChat:
+    """A loaded model plus the question/answer conventions. Thread-safe (one generation at a time)."""
+
+    def __init__(self, model: AnyECGChatModel, max_new_tokens: int = 256):
+        self.model = model
+        self.processor = model.processor()
+        self.max_new_tokens = max_new_tokens
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, *, device: str = "cpu", max_new_tokens: int = 256) -> ECGChat:
+        """The embedded default (None) or any checkpoint directory written by `anyecg train`."""
+        path = Path(path).expanduser() if path is not None else EMBEDDED_DIR
+        if not path.exists():
+            raise ModelError("checkpoint not found" if path != EMBEDDED_DIR
+                             else "the embedded weights are not installed with this package", path)
+        return cls(_load_model(path, device), max_new_tokens=max_new_tokens)
+
+    # ---- core ---------------------------------------------------------------------------------------------
+    def _conversation(self, n_ecgs: int, question: str, history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+        if not question or not question.strip():
+            raise AnyECGError("the question is empty")
+        if n_ecgs > MAX_ECGS:
+            raise AnyECGError(f"{n_ecgs} ECGs given; at most {MAX_ECGS} ECGs fit in one question")
+        blocks = "".join("<ecg>" for _ in range(n_ecgs))
+        turns = [dict(t) for t in history]
+        if turns:  # the ECGs sit in the first user turn
+            turns[0]["content"] = blocks + turns[0]["content"] if "<ecg>" not in turns[0]["content"] else \
+                turns[0]["content"]
+            return [*turns, {"role": "user", "content": question.strip()}]
+        return [{"role": "user", "content": blocks + question.strip()}]
+
+    def _generate(self, items: Sequence[tuple[list[Prepared], list[dict[str, str]]]], streamer: Any = None,
+                  **sampling: Any) -> list[str]:
+        batch = self.processor([conv for _, conv in items], [[p.input for p in ps] for ps, _ in items],
+                               add_generation_prompt=True, padding_side="left")
+        device = next(self.model.parameters()).device
+        batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        with self._lock:
+            new = self.model.generate(batch, max_new_tokens=sampling.pop("max_new_tokens", self.max_new_tokens),
+                                      streamer=streamer, **sampling)
+        return [t.strip() for t in self.processor.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+    def ask_prepared(self, items: Sequence[tuple[Sequence[Prepared], str]], history: Sequence[dict[str, str]] = (),
+                     **sampling: Any) -> list[str]:
+        """Answer several (ECGs, question) pairs in one batched generation."""
+        convs = [(list(ps), self._conversation(len(ps), q, history)) for ps, q in items]
+        return self._generate(convs, **sampling)
+
+    # ---- public API ---------------------------------------------------------------------------------------
+    def ask(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
+            **sampling: Any) -> Answer:
+        """One answer. `history`: earlier turns [{"role": "user"|"assistant", "content": ...}]; sampling:
+        max_new_tokens, do_sample, temperature, top_p."""
+        prepared = self._prepare_many(ecgs)
+        text = self.ask_prepared([(prepared, question)], history, **sampling)[0]
+        return Answer(text, question, len(prepared))
+
+    def stream(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
+               **sampling: Any) -> Iterator[str]:
+        """Yield the answer's text as it is generated."""
+        return self.stream_prepared(self._prepare_many(ecgs), question, history, **sampling)
+
+    def stream_prepared(self, prepared: Sequence[Prepared], question: str,
+                        history: Sequence[dict[str, str]] = (), **sampling: Any) -> Iterator[str]:
+        from transformers import TextIteratorStreamer
+
+        conv = self._conversation(len(prepared), question, history)
+        streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._generate([(list(prepared), conv)], streamer=streamer, **sampling)
+            except BaseException as err:  # re-raised in the caller's thread
+                errors.append(err)
+                streamer.end()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        yield from streamer
+        thread.join()
+        if errors:
+            raise errors[0]
+
+    def report(self, ecg: ECGSpec, **sampling: Any) -> Answer:
+        return self.ask(ecg, REPORT_QUESTION, **sampling)
+
+    def report_batch(self, ecgs: Sequence[ECGSpec], **sampling: Any) -> list[Answer]:
+        prepared = [prepare(e) for e in ecgs]
+        texts = self.ask_prepared([([p], REPORT_QUESTION) for p in prepared], **sampling)
+        return [Answer(t, REPORT_QUESTION, 1) for t in texts]
+
+    def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,
+               **sampling: Any) -> Localization:
+        """Where `what` (a WFDB symbol such as 'V', a name such as 'PVC', or a rhythm such as 'AFIB') occurs."""
+        spec = _as_ecg(ecg)
+        if start_s is not None or end_s is not None:
+            spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs)
+        return self.locate_prepared([prepare(spec)], [resolve_target(what)], **sampling)[0]
+
+    def locate_prepared(self, prepared: Sequence[Prepared], targets: Sequence[Target],
+                        **sampling: Any) -> list[Localization]:
+        """Batched localization: one question per (ECG, target) pair, in that order."""
+        if len(prepared) != len(targets):
+            raise AnyECGError(f"{len(prepared)} ECGs but {len(targets)} targets")
+        questions = [LOCATE_QUESTION.format(X=t.description) for t in targets]
+        texts = self.ask_prepared([([p], q) for p, q in zip(prepared, questions, strict=True)], **sampling)
+        return [self._localization(p, t, text) for p, t, text in zip(prepared, targets, texts, strict=True)]
+
+    def conversation(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> Conversation:
+        """A multi-turn session about the same ECGs."""
+        return Conversation(self, self._prepare_many(ecgs))
+
+    # ---- helpers ------------------------------------------------------------------------------------------
+    def _prepare_many(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> list[Prepared]:
+        specs = [ecgs] if isinstance(ecgs, str | Path | ECGRecord | ECG) else list(ecgs)
+        if not specs:
+            raise AnyECGError("no ECG given")
+        if len(specs) > MAX_ECGS:
+            raise AnyECGError(f"{len(specs)} ECGs given; at most {MAX_ECGS} ECGs fit in one question")
+        return [prepare(s) for s in specs]
+
+    @staticmethod
+    def _localization(prepared: Prepared, target: Target, text: str) -> Localization:
+        try:
+            intervals = parse_answer(text)
+        except AnswerFormatError:
+            return Localization(target, text, [], valid=False)
+        duration = prepared.input.duration_s
+        clipped = [(max(0.0, a), min(duration, b)) for a, b in intervals if b > a and a < duration]
+        return Localization(target, text, findings(clipped, prepared))
+
+
+class Conversation:
+    """Multi-turn chat about fixed ECGs; keeps the history."""
+
+    def __init__(self, chat: ECGChat, prepared: list[Prepared]):
+        self.chat = chat
+        self.prepared = prepared
+        self.history: list[dict[str, str]] = []
+
+    def ask(self, question: str, **sampling: Any) -> Answer:
+        text = self.chat.ask_prepared([(self.prepared, question)], self.history, **sampling)[0]
+        self._remember(question, text)
+        return Answer(text, question, len(self.prepared))
+
+    def stream(self, question: str, **sampling: Any) -> Iterator[str]:
+        parts: list[str] = []
+        for piece in self.chat.stream_prepared(self.prepared, question, self.history, **sampling):
+            parts.append(piece)
+            yield piece
+        self._remember(question, "".join(parts).strip())
+
+    def _remember(self, question: str, answer: str) -> None:
+        first = not self.history
+        content = ("".join("<ecg>" for _ in self.prepared) + question) if first else question
+        self.history += [{"role": "user", "content": content}, {"role": "assistant", "content": answer}]

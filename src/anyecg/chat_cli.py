@@ -1,0 +1,164 @@
+"""`anyecg chat | report | locate | scan`: the model from the command line (thin shell over `ECGChat`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from anyecg.errors import AnyECGError
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="checkpoint directory (default: the embedded model)")
+    p.add_argument("--lead-map", default=None, help="rename or drop channels, e.g. 'ECG1=II,Resp=-'")
+    p.add_argument("--fs", type=float, default=None, help="sampling rate for files without one (.npy, CSV)")
+    p.add_argument("--leads", default=None, help="keep only these leads, e.g. 'II,V1'")
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _window_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--start", type=float, default=None, help="window start, seconds from the recording start")
+    p.add_argument("--end", type=float, default=None, help="window end, seconds from the recording start")
+
+
+def _load(args: argparse.Namespace):
+    from anyecg.chat import ECGChat
+
+    return ECGChat.load(args.model, max_new_tokens=args.max_new_tokens)
+
+
+def _ecgs(args: argparse.Namespace) -> list:
+    from anyecg.chat import ECG
+
+    leads = tuple(x.strip() for x in args.leads.split(",")) if args.leads else None
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    return [ECG(Path(f), start, end, leads, args.lead_map, args.fs) for f in args.files]
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data, indent=2) if args.json else text)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    args.files, args.question = split_question(args.files)
+    chat = _load(args)
+    conv = chat.conversation(_ecgs(args))
+    if args.question:
+        answer = conv.ask(args.question)
+        _print(args, answer.to_dict(), answer.text)
+        return 0
+    if args.json:
+        raise AnyECGError("--json needs a question (the interactive session prints plain text)")
+    print(f"anyecg chat: {len(args.files)} ECG(s) loaded. Ask a question; an empty line or Ctrl-D ends.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        print("anyecg> ", end="", flush=True)
+        for piece in conv.stream(question):
+            print(piece, end="", flush=True)
+        print()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    chat = _load(args)
+    answers = chat.report_batch(_ecgs(args))
+    data = {"reports": [{"file": f, "report": a.text} for f, a in zip(args.files, answers, strict=True)]}
+    _print(args, data, "\n".join(f"{f}: {a.text}" for f, a in zip(args.files, answers, strict=True)))
+    return 0
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    chat = _load(args)
+    loc = chat.locate(_ecgs(args)[0], args.what)
+    lines = [loc.text] + [f"  {f.start_s:.1f}s-{f.end_s:.1f}s  ({f.clock_start} - {f.clock_end})"
+                          for f in loc.findings]
+    _print(args, {"file": args.files[0], **loc.to_dict()}, "\n".join(lines))
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from anyecg.scan import scan
+
+    chat = _load(args)
+    leads = tuple(x.strip() for x in args.leads.split(",")) if args.leads else None
+    result = scan(chat, args.files[0], targets=[t.strip() for t in args.what.split(",")], window_s=args.window,
+                  overlap_s=args.overlap, batch_size=args.batch_size, leads=leads, lead_map=args.lead_map,
+                  fs=args.fs, progress=not args.json and sys.stderr.isatty())
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        stem = Path(args.files[0]).name
+        result.write_json(out / f"{stem}.scan.json")
+        result.write_csv(out / f"{stem}.scan.csv")
+        result.write_png(out / f"{stem}.scan.png")
+        result.write_html(out / f"{stem}.scan.html")
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    d = result.to_dict()
+    print(f"{args.files[0]}: {d['duration_s']:.0f} s of ECG, {d['windows']} windows, {d['elapsed_s']} s "
+          f"({d['speed_x_realtime']}x real time)")
+    for row in d["summary"]:
+        print(f"  {row['target']:6} {row['description'][:40]:40} episodes {row['episodes']:4}  burden "
+              f"{row['burden_pct']:6.2f}%  longest {row['longest_s']:.1f} s {row['longest_at']}")
+    for e in d["episodes"][: args.show]:
+        print(f"  {e['start']} - {e['end']}  {e['target']}")
+    if len(d["episodes"]) > args.show:
+        print(f"  ... {len(d['episodes']) - args.show} more (see --out or --json)")
+    if out is not None:
+        print(f"wrote {out}/{Path(args.files[0]).name}.scan.{{json,csv,png,html}}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("chat", help="ask about one or several ECGs (interactive without a question)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="ECG file(s), then optionally the question in quotes")
+    _model_args(p)
+    _window_args(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("report", help="write the report for each ECG")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _model_args(p)
+    _window_args(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("locate", help="where does a beat type / rhythm occur (e.g. --what V)")
+    p.add_argument("files", nargs=1, metavar="FILE")
+    p.add_argument("--what", required=True, help="WFDB symbol (V, A, L, R, ...), a name (PVC) or a rhythm (AFIB)")
+    _model_args(p)
+    _window_args(p)
+    p.set_defaults(func=cmd_locate)
+
+    p = sub.add_parser("scan", help="find abnormal segments in a long recording (minutes to days)")
+    p.add_argument("files", nargs=1, metavar="FILE")
+    p.add_argument("--what", default="V,A,L,R", help="comma-separated targets (default: V,A,L,R)")
+    p.add_argument("--window", type=float, default=60.0, help="window length in seconds (10-600, default 60)")
+    p.add_argument("--overlap", type=float, default=0.0, help="overlap of consecutive windows in seconds")
+    p.add_argument("--batch-size", type=int, default=8, help="questions per batched generation")
+    p.add_argument("--out", default=None, help="folder for <file>.scan.{json,csv,png,html}")
+    p.add_argument("--show", type=int, default=20, help="episodes listed on the terminal")
+    _model_args(p)
+    p.set_defaults(func=cmd_scan)
+
+
+def split_question(files: list[str]) -> tuple[list[str], str | None]:
+    """`anyecg chat a.hea b.hea "question"`: the last argument is the question when it names no file."""
+    if len(files) > 1 and not _looks_like_ecg(files[-1]):
+        return files[:-1], files[-1]
+    if len(files) == 1 and not _looks_like_ecg(files[0]) and " " in files[0]:
+        raise AnyECGError("no ECG file given before the question")
+    return files, None
+
+
+def _looks_like_ecg(arg: str) -> bool:
+    p = Path(arg)
+    return p.exists() or p.with_suffix(".hea").exists() or Path(arg + ".hea").exists()
