@@ -13,7 +13,7 @@ from anyecg.data.sources.base import rng_for
 from anyecg.data.tasks.localization import LocalizationOptions, answer_for, localization_samples
 from anyecg.data.templates import LOCALIZATION
 from anyecg.io import read_record
-from anyecg.signal.intervals import BEAT_SYMBOLS, parse_answer
+from anyecg.signal.intervals import BEAT_SYMBOLS, beat_intervals, parse_answer
 from test_data_helpers import write_holter
 
 
@@ -87,6 +87,13 @@ def test_mitdb_invariants(shared_data: Path) -> None:
     assert len(samples) > 40
     _check_invariants(record, samples)
     assert set(record.beats.symbol) & BEAT_SYMBOLS >= {"V", "F"}
+    for s in samples:  # the sliced fast path gives what the rule gives on the whole record
+        m = s.meta
+        if m["target_kind"] != "beat":
+            continue
+        whole = beat_intervals(record.beats.sample, record.beats.symbol, m["abnormal_type"], m["start_sample"],
+                               m["end_sample"], record.fs)
+        assert [list(iv) for iv in whole] == m["intervals"]
 
 
 @pytest.mark.parametrize("name", ["mit_bih_arrhythmia_test.json", "mit_bih_arrhythmia_long_test.json"])

@@ -299,9 +299,10 @@ def _merge(shards: list[Shard], summaries: list[dict], shard_dir: Path, out: Pat
             written[name] += 1
             negative = d["task"] == "localization" and not d["meta"]["intervals"]
             counts[d["task"]][d["split"]][cls][int(negative)] += 1
-            for ecg in d["ecgs"]:
+            durations = d["meta"].get("durations_s") or [d["meta"].get("duration_s")] * len(d["ecgs"])
+            for ecg, duration in zip(d["ecgs"], durations, strict=True):
                 window = ecg["start_s"] is not None and ecg["end_s"] is not None
-                seconds = ecg["end_s"] - ecg["start_s"] if window else d["meta"].get("duration_s")
+                seconds = ecg["end_s"] - ecg["start_s"] if window else duration
                 histograms[d["task"]][duration_bins(seconds)] += 1
     files = {}
     for name in sorted(written):

@@ -217,6 +217,7 @@ def write_lines(path: str | Path, lines: Iterable[str]) -> int:
                 f.write(line)
                 f.write("\n")
                 n += 1
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -46,7 +46,7 @@ class CincSource:
     def plan(self, root: Path, ctx) -> Plan:
         plan = Plan(split_rule="CPSC2018 A0101-A0150 test, A0001-A0100 train, later A-records by hash; "
                     "HRxxxxx (PTB-XL) by the PTB-XL split table; others by record-name hash (10% valid, 10% test)",
-                    version=self.title, notes=["no patient ids: MultiECG pairs different records of one split"])
+                    version=self.title)
         for key in list_records(root):
             path = root / key
             try:

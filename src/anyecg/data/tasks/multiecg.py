@@ -115,7 +115,8 @@ def group_samples(group: Sequence[Unit], *, source: str, same_patient: bool, see
         question = templates[int(rng.integers(len(templates)))].format(gaps=gaps)
         meta = {"aspect": aspect, "records": [u.key for u in group], "same_patient": same_patient,
                 "patient": group[0].patient if same_patient else None,
-                "times": [u.time for u in group], "labels": [list(u.labels) for u in group]}
+                "times": [u.time for u in group], "labels": [list(u.labels) for u in group],
+                "durations_s": [u.extra.get("duration_s") for u in group]}
         out.append(Sample(f"{source}-multi-{gid}-{aspect}", "multiecg", source, group[0].split, refs,
                           qa(question, answer_for(group, aspect), len(refs)), meta))
     return out
