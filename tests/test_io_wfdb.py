@@ -215,3 +215,11 @@ def test_cinc_style_records(shared_data, folder):
     ref = wfdb.rdrecord(str(shared_data / "cpsc2018-a0001-a0150" / "A0001"))
     assert a1.diagnoses == ("RBBB",) and a1.metadata["sex"] == "M" and a1.metadata["age"] == 74
     assert np.allclose(a1.signal, ref.p_signal.T, atol=1e-6)
+
+
+def test_long_reads_are_chunked(tmp_path, monkeypatch):
+    from anyecg.io import wfdb_reader
+    monkeypatch.setattr(wfdb_reader, "_CHUNK", 300)
+    digital = digital_signal(n=1000)
+    rec = read_record(write_wfdb(tmp_path, "c", digital, fmt="212", units="uV"), start_s=0.5)
+    assert rec.offset == 125 and rec == expected(digital[125:], ("II", "V1"), scale=1e-3)

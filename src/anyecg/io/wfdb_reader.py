@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import wfdb
 
-from anyecg.errors import AnyECGError, ECGFileError, SignalError
+from anyecg.errors import ECGFileError, SignalError
 from anyecg.io.common import (
     ReadOptions,
     RecordInfo,
@@ -31,6 +31,7 @@ ANNOTATORS = ("atr", "qrs", "ari", "ecg", "ann", "man", "pu", "pu0", "pu1", "ate
 _NOT_ANNOTATIONS = {"hea", "dat", "mat", "xws", "txt", "csv", "tsv", "json", "png", "pdf", "edf", "xml",
                     "npy", "npz", "zip", "gz", "md", "html", "hea-", "at_", "at-"}
 # Bytes per sample of each storage format (FLAC formats 508/516/524 are compressed: not checked).
+_CHUNK = 1 << 22  # samples per wfdb read (~3 h at 360 Hz)
 _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3, "311": 4 / 3,
                      "24": 3, "32": 4}
 
@@ -196,6 +197,19 @@ def read_info(path: Path, opts: ReadOptions) -> RecordInfo:
     return make_info(path, "wfdb", fs, int(header.sig_len or 0), channels, start_time)
 
 
+def _read_chunk(name: Path, start: int, stop: int, channels: list[int], path: Path) -> np.ndarray:
+    """Physical samples [stop - start, channels] (float32, NaN where invalid)."""
+    try:
+        rec = wfdb.rdrecord(str(name), sampfrom=start, sampto=stop, channels=channels,
+                            physical=True, m2s=True, return_res=32)
+    except Exception as err:
+        raise ECGFileError(f"unreadable WFDB record: {type(err).__name__}: {err}", path) from err
+    if rec.p_signal is None or rec.p_signal.shape[0] != stop - start:
+        got = 0 if rec.p_signal is None else rec.p_signal.shape[0]
+        raise SignalError(f"read {got} samples at {start}-{stop} where the header promises {stop - start}", path)
+    return rec.p_signal
+
+
 def read(path: Path, opts: ReadOptions) -> ECGRecord:
     header = _header(path)
     name = record_name(path)
@@ -205,21 +219,14 @@ def read(path: Path, opts: ReadOptions) -> ECGRecord:
     n_total = int(header.sig_len or 0)
     _check_files(header, name.parent, path)
     start, stop = window(n_total, fs, opts, path)
-    try:
-        rec = wfdb.rdrecord(str(name), sampfrom=start, sampto=stop, channels=list(channels.index),
-                            physical=True, m2s=True, return_res=32)
-    except AnyECGError:
-        raise
-    except Exception as err:
-        raise ECGFileError(f"unreadable WFDB record: {type(err).__name__}: {err}", path) from err
-    if rec.p_signal is None or rec.p_signal.shape[0] != stop - start:
-        got = 0 if rec.p_signal is None else rec.p_signal.shape[0]
-        raise SignalError(f"read {got} samples where the header promises {stop - start}", path)
     all_units = _units(header)
     units = [all_units[i] if i < len(all_units) else "" for i in channels.index]
     scale = np.array([unit_scale(u, path, lead) for u, lead in zip(units, channels.raw, strict=True)],
                      dtype=np.float32)
-    signal = np.ascontiguousarray(rec.p_signal.T, dtype=np.float32)
+    signal = np.empty((len(channels.index), stop - start), dtype=np.float32)
+    for a in range(start, stop, _CHUNK):  # chunks: peak memory ≈ the float32 result, not several copies
+        b = min(a + _CHUNK, stop)
+        signal[:, a - start:b - start] = _read_chunk(name, a, b, list(channels.index), path).T
     if np.any(scale != 1):
         signal *= scale[:, None]
     beats, annotator = read_beats(name, opts.annotations, path)
