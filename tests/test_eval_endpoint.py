@@ -7,6 +7,7 @@ import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -17,8 +18,8 @@ from anyecg.eval.samples import EvalRef, EvalSample
 
 
 class _Handler(BaseHTTPRequestHandler):
-    requests: list[dict] = []
-    judge_calls = {"n": 0}
+    requests: ClassVar[list[dict]] = []
+    judge_calls: ClassVar[dict[str, int]] = {"n": 0}
 
     def log_message(self, *args):
         pass
@@ -97,7 +98,7 @@ def test_judge_scores_with_retry(server, wfdb_record):
     assert rows[1]["score"] == 4.0 and len(rows[1]["replies"]) == 2  # first reply had no number
     first_turn = next(r for r in _Handler.requests if r["model"] == "judge")["messages"][0]["content"]
     assert first_turn.startswith("For the given question <Compare the ECGs.> about multiple ECG-QA")
-    s = summarize_scores(rows + [{"id": "c", "n_ecgs": 2, "score": None}])
+    s = summarize_scores([*rows, {"id": "c", "n_ecgs": 2, "score": None}])
     assert s["mean"] == 4.0 and s["unscored"] == 1 and s["distribution"] == {"4": 2}
 
 

@@ -34,8 +34,8 @@ def test_whole_window_reference_and_window_kinds():
     for samples, kind in ((short, "10s"), (long, "10-60s")):
         preds = dict(zip([s.id for s in samples], TrivialPredictor("whole_window").predict(samples), strict=True))
         table = loc.group_table(loc.score_all(samples, preds))
-        assert list(table) == [f"mit_bih_arrhythmia/{kind}"]
-        micro = table[f"mit_bih_arrhythmia/{kind}"]["micro"]
+        assert list(table) == [f"mitdb/{kind}"]
+        micro = table[f"mitdb/{kind}"]["micro"]
         assert micro["neg_acc"] == 0.0 and micro["pos_acc"] == 1.0 and 0 < micro["iou"] < 0.3
     assert short[0].duration_s == pytest.approx(10.0)
 

@@ -7,7 +7,13 @@ import pytest
 
 from anyecg.eval import localization as loc
 from anyecg.eval.samples import EvalRef, EvalSample
-from anyecg.eval.text_metrics import corpus_bleu_individual, exact_match, grouped_accuracy, per_class_auc, rouge_f
+from anyecg.eval.text_metrics import (
+    corpus_bleu_individual,
+    exact_match,
+    grouped_accuracy,
+    per_class_auc,
+    rouge_f,
+)
 
 NO_V = "No Premature ventricular contraction Found"
 

@@ -54,7 +54,8 @@ def score_sample(sample: EvalSample, prediction: str) -> LocScore:
         pred_neg, valid = not parse_answer(prediction), True
     except AnswerFormatError:
         pred_neg, valid = False, False
-    window = sample.meta.get("window") or window_kind(sample.duration_s)
+    window = {"long": "10-60s"}.get(sample.meta.get("window", ""), sample.meta.get("window")) \
+        or window_kind(sample.duration_s)
     return LocScore(sample.id, sample.dataset, window, sample.abnormal_type,
                     sample.truth, prediction, answer_iou(sample.truth, prediction),
                     answer_iou(sample.truth, prediction, exact_shortcut=False), valid, sample.is_negative,

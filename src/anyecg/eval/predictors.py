@@ -80,9 +80,9 @@ def encode_ecg_file(path: str) -> tuple[str, str, str]:
             zf.write(header, header.name)
             for line in header.read_text(errors="replace").splitlines()[1:]:
                 fields = line.split()
-                if fields and not line.startswith("#") and (p.parent / fields[0]).is_file():
-                    if fields[0] not in zf.namelist():
-                        zf.write(p.parent / fields[0], fields[0])
+                if (fields and not line.startswith("#") and (p.parent / fields[0]).is_file()
+                        and fields[0] not in zf.namelist()):
+                    zf.write(p.parent / fields[0], fields[0])
         return base64.b64encode(buf.getvalue()).decode(), "wfdb-zip", p.stem
     if not p.is_file():
         raise ECGFileError("ECG file not found", p)
@@ -155,26 +155,28 @@ class EndpointPredictor:
 
 # ---------------------------------------------------------------------------------------- local model
 class LocalModelPredictor:
-    """The project's chat model loaded from a checkpoint directory, answering a batch per `generate` call.
+    """The project's chat model (a stage checkpoint or an exported directory), one `generate` per batch.
 
-    Hook: needs `anyecg.model.anyecg_chat.AnyECGChatModel.from_pretrained(path)` and its
-    `generate_batch(conversations, ecg_inputs, max_new_tokens=...)` -> list[str]; until the model issue
-    lands them, loading raises `ModelError` rather than faking answers.
+    Greedy decoding (`do_sample=False`), so that evaluation is repeatable; prompts left-padded.
     """
 
     def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256):
-        try:
-            from anyecg.model.anyecg_chat import AnyECGChatModel
-        except ImportError as err:
-            raise ModelError(f"the chat model is not available yet ({err})", checkpoint) from err
-        if not hasattr(AnyECGChatModel, "from_pretrained") or not hasattr(AnyECGChatModel, "generate_batch"):
-            raise ModelError("AnyECGChatModel lacks from_pretrained/generate_batch", checkpoint)
-        self.model = AnyECGChatModel.from_pretrained(checkpoint)
+        from anyecg.train.export import MODEL_YAML, load_checkpoint_model, load_exported
+
+        path = Path(checkpoint)
+        if not path.is_dir():
+            raise ModelError("model checkpoint directory not found", path)
+        model = load_exported(path) if (path / MODEL_YAML).is_file() else load_checkpoint_model(path)
+        self.model = model.eval()
+        self.processor = model.processor()
         self.max_new_tokens = max_new_tokens
-        self.name = f"model:{checkpoint}"
+        self.name = f"model:{path.name}"
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
         masks = mask_leads or [()] * len(samples)
-        ecgs = [[s_ref.load(mask) for s_ref in s.ecgs] for s, mask in zip(samples, masks, strict=True)]
-        return self.model.generate_batch([s.prompt for s in samples], ecgs, max_new_tokens=self.max_new_tokens)
+        ecgs = [[ref.load(mask) for ref in s.ecgs] for s, mask in zip(samples, masks, strict=True)]
+        batch = self.processor([list(s.prompt) for s in samples], ecgs, add_generation_prompt=True,
+                               padding_side="left")
+        new_ids = self.model.generate(batch, max_new_tokens=self.max_new_tokens)  # (B, <= max_new_tokens)
+        return [t.strip() for t in self.processor.tokenizer.batch_decode(new_ids, skip_special_tokens=True)]

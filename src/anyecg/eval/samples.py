@@ -6,18 +6,14 @@ assistant turn, `ecgs`: resolved ECG references) and what the scorer sees (`trut
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from anyecg.data.official import load_official
 from anyecg.data.schema import Sample, read_jsonl, resolve_path
 from anyecg.errors import ConfigError
-
-# Native sampling rates of the databases behind the official localization lists (their ecg_start/ecg_end
-# are sample indices at these rates).
-OFFICIAL_FS = {"mit_bih_arrhythmia": 360.0, "mit_bih_st": 360.0, "european_st_t": 250.0}
 
 
 @dataclass(frozen=True)
@@ -66,9 +62,6 @@ class EvalSample:
         """A localization sample whose answer is `No ... Found`."""
         return self.truth.strip().lower().startswith("no ")
 
-    def with_id(self, new_id: str) -> EvalSample:
-        return replace(self, id=new_id)
-
 
 def _split_conversation(conv: list[dict[str, str]], where: str) -> tuple[tuple[dict[str, str], ...], str]:
     last = max((i for i, t in enumerate(conv) if t["role"] == "assistant"), default=None)
@@ -85,27 +78,6 @@ def from_sample(sample: Sample, roots: Mapping[str, str | Path]) -> EvalSample:
     return EvalSample(sample.id, sample.task, sample.dataset, refs, prompt, truth, dict(sample.meta))
 
 
-def from_official_dict(d: dict[str, Any], index: int, root: Path, name: str) -> EvalSample:
-    """An `EvalSample` from an official anyECG-chat test row (location, ecgqa, multi; digest §4)."""
-    paths = d["ecg_path"] if isinstance(d["ecg_path"], list) else [d["ecg_path"]]
-    dataset = d.get("dataset", "")
-    meta = {k: d[k] for k in ("abnormal_type", "question_type", "template_id") if k in d}
-    if d["task"] in ("location", "location_long"):
-        meta["window"] = "10-60s" if d["task"] == "location_long" else "10s"
-    if "ecg_start" in d:
-        fs = OFFICIAL_FS.get(dataset)
-        if fs is None:
-            raise ConfigError(f"no sampling rate known for official dataset {dataset!r}", name)
-        refs = tuple(EvalRef(root / p, d["ecg_start"] / fs, d["ecg_end"] / fs) for p in paths)
-    else:
-        refs = tuple(EvalRef(root / p) for p in paths)
-    question = "\n".join(["<ecg>"] * len(paths) + [d["question"]])
-    task = {"location": "localization", "location_long": "localization", "multi": "multiecg"}.get(
-        d["task"], d["task"])
-    return EvalSample(f"{Path(name).stem}-{index:05d}", task, dataset, refs,
-                      ({"role": "user", "content": question},), d["answer"], meta)
-
-
 def load_samples(path: str | Path, *, data_root: str | Path | None = None,
                  roots: Mapping[str, str | Path] | None = None) -> list[EvalSample]:
     """Samples from our JSONL (`.jsonl`, `SOURCE:REL` paths resolved against `roots`) or an official test
@@ -114,9 +86,8 @@ def load_samples(path: str | Path, *, data_root: str | Path | None = None,
     if not path.is_file():
         raise ConfigError("evaluation data not found", path)
     if path.suffix == ".json":
-        rows = json.loads(path.read_text())
-        if not isinstance(rows, list):
-            raise ConfigError("expected a JSON array of official test rows", path)
-        root = Path(data_root) if data_root else path.parent
-        return [from_official_dict(r, i, root, path.name) for i, r in enumerate(rows)]
+        official = list(load_official(path))
+        root = data_root or path.parent
+        roots = {**{s.ecgs[0].path.split(":")[0]: root for s in official if s.ecgs}, **(roots or {})}
+        return [from_sample(s, roots) for s in official]
     return [from_sample(s, roots or {}) for s in read_jsonl(path)]

@@ -38,7 +38,7 @@ class UNetConfig:
     in_leads: int = 12
     width: int = 8  # channels of the first level; doubled per level (CPU-sized)
     depth: int = 3  # poolings by 2 (input length padded to a multiple of 2**depth)
-    kernel: int = 9
+    kernel: int = 7
 
 
 def _block(c_in: int, c_out: int, k: int) -> nn.Sequential:
@@ -173,7 +173,7 @@ def training_windows(record_path: Path, classes: Sequence[str], n_random: int, n
         y = np.zeros((len(classes), x.n_samples), dtype=np.float32)
         for k, c in enumerate(classes):
             for a, b in beat_intervals(sample, symbol, c, start, start + length, fs):
-                y[k, int(round(a * MODEL_FS)): int(round(b * MODEL_FS))] = 1.0
+                y[k, round(a * MODEL_FS): round(b * MODEL_FS)] = 1.0
         xs.append(x.signal)
         ys.append(y)
     return np.stack(xs), np.stack(ys)
@@ -210,8 +210,8 @@ def train_unet(mitdb_dir: str | Path, out: str | Path = WEIGHTS, *, records: Seq
             opt.step()
             step += 1
             if step % 50 == 0:
-                history.append({"step": step, "epoch": epoch, "loss": round(float(loss), 4)})
-                log.info("step %d epoch %d loss %.4f", step, epoch, float(loss))
+                history.append({"step": step, "epoch": epoch, "loss": round(loss.item(), 4)})
+                log.info("step %d epoch %d loss %.4f", step, epoch, loss.item())
             if time.monotonic() >= deadline:
                 break
         epoch += 1

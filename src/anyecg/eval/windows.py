@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anyecg.data.schema import Sample, qa
+from anyecg.data.schema import ECGRef, Sample, qa
 from anyecg.eval.samples import EvalSample, from_sample
 from anyecg.io import read_record
 from anyecg.signal.intervals import beat_intervals, describe, format_answer
@@ -56,7 +56,7 @@ def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long
     for k in types:
         where = sample[[i for i, s in enumerate(symbol) if s == k]]
         for _ in range(n_pos if len(where) else 0):
-            length = int(round(_window_len(rng, long) * fs))
+            length = round(_window_len(rng, long) * fs)
             t = int(rng.choice(where))
             start = min(max(0, t - rng.randrange(length)), n_total - length)
             add("pos", k, start, length)
@@ -64,7 +64,7 @@ def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long
         k = rng.choice(list(types))
         where = sample[[i for i, s in enumerate(symbol) if s == k]]
         for _try in range(200):
-            length = int(round(_window_len(rng, long) * fs))
+            length = round(_window_len(rng, long) * fs)
             start = rng.randrange(n_total - length)
             if not ((where >= start) & (where < start + length)).any():
                 add("neg", k, start, length)
@@ -72,9 +72,7 @@ def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long
     return out
 
 
-def _ref(path: str | Path, start_s: float, end_s: float):
-    from anyecg.data.schema import ECGRef
-
+def _ref(path: str | Path, start_s: float, end_s: float) -> ECGRef:
     return ECGRef(str(path), start_s, end_s, None)
 
 
