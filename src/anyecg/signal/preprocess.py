@@ -22,6 +22,7 @@ from anyecg.leads import CANONICAL_LEADS, LEAD_INDEX, N_LEADS, canonical_lead
 from anyecg.timebase import CLIP_SAMPLES, MODEL_FS, n_clips, to_samples
 
 Resample = Literal["fft", "poly"]
+BLOCK_VALUES = 1 << 20  # samples (all leads) per read when scanning a file: 24 min of 2-lead 360 Hz
 MAX_NAN_GAP_S = 0.5  # NaN runs up to this long are interpolated; longer runs are interpolated, then zeroed
 
 
@@ -91,7 +92,7 @@ def window_samples(record: ECGRecord, start_s: float | None, end_s: float | None
     first, last = record.offset_s, record.offset_s + record.duration_s
     start = first if start_s is None else float(start_s)
     end = last if end_s is None else float(end_s)
-    slack = 1.0 / record.fs  # one native sample of rounding
+    slack = max(1.0 / record.fs, 1.0 / MODEL_FS)  # rounding: one sample, native or at 100 Hz
     if not (first - slack <= start < end <= last + slack):
         raise WindowError(f"window {start:g}-{end:g} s lies outside the record ({first:g}-{last:g} s)"
                           if start < end else f"window start {start:g} s is not before its end {end:g} s",
@@ -169,20 +170,24 @@ def preprocess(
     total = n_clips(n_out / MODEL_FS) * CLIP_SAMPLES
     out = np.zeros((N_LEADS, total), dtype=np.float32)
     mask = np.zeros(N_LEADS, dtype=bool)
+    live: list[tuple[int, np.ndarray, np.ndarray | None]] = []  # (slot, filled lead, long NaN gaps)
     for r in rows:
         name = record.leads[r]
         x = record.signal[r, i0:i1]
         if name in masked or np.isnan(x).all():
             continue
-        x, long_gap = _fill_nans(x, record.fs)
         mask[LEAD_INDEX[name]] = True
-        if x.min() == x.max():  # flat: 0 (decided here, before resampling adds rounding noise)
-            continue
-        y = _minmax(_resample(x, record.fs, n_out, resample))
-        if long_gap is not None:
-            native = np.minimum(np.round(np.arange(n_out) * record.fs / MODEL_FS).astype(np.int64), len(x) - 1)
-            y[long_gap[native]] = 0.0
-        out[LEAD_INDEX[name], :n_out] = y
+        x, long_gap = _fill_nans(x, record.fs)
+        if x.min() != x.max():  # a flat lead stays 0 (decided before resampling adds rounding noise)
+            live.append((LEAD_INDEX[name], x, long_gap))
+    if live:
+        slots = [slot for slot, _, _ in live]
+        out[slots, :n_out] = _minmax(_resample(np.stack([x for _, x, _ in live]), record.fs, n_out, resample))
+        gaps = [(slot, long_gap) for slot, _, long_gap in live if long_gap is not None]
+        if gaps:  # zero the 100 Hz samples that fall in long NaN runs
+            native = np.minimum(np.round(np.arange(n_out) * record.fs / MODEL_FS).astype(np.int64), i1 - i0 - 1)
+            for slot, long_gap in gaps:
+                out[slot, :n_out][long_gap[native]] = 0.0
     clips = np.ascontiguousarray(out.reshape(N_LEADS, -1, CLIP_SAMPLES).transpose(1, 0, 2))
     source = str(record.source) if record.source is not None else None
     return ECGInput(clips=clips, lead_mask=mask, n_samples=n_out, start_s=start, source=source)
@@ -222,11 +227,11 @@ def iter_windows(
     step_s: float | None = None,
     **options,
 ) -> Iterator[ECGInput]:
-    """Preprocess consecutive windows (last one shorter) of a record or a file.
+    """Preprocess consecutive windows (the last one shorter) of a record or a file.
 
-    With a path, each window is read on its own (`read_record(start_s=, end_s=)`), so memory stays bounded by
-    the window, not the recording. `options` go to `preprocess` (leads, resample, mask_leads) and, for a path,
-    to the reader (lead_map, fs).
+    With a path, the file is read in blocks of whole windows (`read_record(start_s=, end_s=)`, at most
+    BLOCK_VALUES samples of all leads, about 20 MB at peak), so memory stays bounded however long the recording.
+    `options` go to `preprocess` (leads, resample, mask_leads) and, for a path, to the reader (lead_map, fs).
     """
     step_s = window_s if step_s is None else step_s
     if isinstance(source, ECGRecord):
@@ -234,8 +239,18 @@ def iter_windows(
         for a, b in _window_starts(source.duration_s, window_s, step_s):
             yield preprocess(source, start_s=first + a, end_s=first + b, **options)
         return
-    from anyecg.io import read_info
+    from anyecg.io import read_info, read_record
 
-    info = read_info(source, **{k: options[k] for k in ("lead_map", "fs") if k in options})
-    for a, b in _window_starts(info.duration_s, window_s, step_s):
-        yield preprocess_file(source, start_s=a, end_s=b, **options)
+    reader = {k: options.pop(k) for k in ("lead_map", "fs") if k in options}
+    info = read_info(source, **reader)
+    windows = list(_window_starts(info.duration_s, window_s, step_s))
+    block_s = max(window_s, BLOCK_VALUES / (max(len(info.leads), 1) * info.fs))
+    k = 0
+    while k < len(windows):
+        j = k
+        while j + 1 < len(windows) and windows[j + 1][1] - windows[k][0] <= block_s:
+            j += 1
+        record = read_record(source, start_s=windows[k][0], end_s=windows[j][1], annotations=False, **reader)
+        for a, b in windows[k : j + 1]:
+            yield preprocess(record, start_s=a, end_s=b, **options)
+        k = j + 1
