@@ -35,6 +35,15 @@ def conv(*turns):
     return [{"role": r, "content": c} for r, c in zip(["user", "assistant"] * 4, turns, strict=False)]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The 2 shared cores are oversubscribed; one intra-op thread is 10-30× faster for these tiny models."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def model():
     return make_model()
@@ -111,11 +120,11 @@ def test_frozen_parts_bit_identical_after_a_step(stage):
 
 
 def test_tiny_config_overfits_a_fixed_batch():
-    model = make_model(lora_targets=("q_proj", "k_proj", "v_proj", "o_proj")).train()
+    model = make_model().train()  # paper LoRA targets: q_proj, k_proj
     batch = _batch(model)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
     losses = []
-    for _ in range(80):
+    for _ in range(40):
         loss = model(**batch).loss
         opt.zero_grad()
         loss.backward()

@@ -48,10 +48,14 @@ def tiny_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
 
 
 def tiny_llm(vocab_size: int, hidden: int = 64, layers: int = 2, seed: int = 0) -> LlamaForCausalLM:
-    """Random Llama: hidden 64, 2 layers, 4 heads (2 KV heads), tied embeddings like SmolLM2."""
+    """Random Llama: hidden 64, 2 layers, 4 heads (2 KV heads), tied embeddings like SmolLM2.
+
+    Init std 0.2 (not 0.02): a frozen random LM then has logits large enough that the trainable parts can
+    drive the loss near zero, as with a trained LM.
+    """
     config = LlamaConfig(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=4 * hidden,
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=4096, tie_word_embeddings=True, bos_token_id=0,
+                         max_position_embeddings=4096, tie_word_embeddings=True, initializer_range=0.2, bos_token_id=0,
                          eos_token_id=2, pad_token_id=0)
     with torch.random.fork_rng():
         torch.manual_seed(seed)

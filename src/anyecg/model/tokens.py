@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from anyecg.errors import ConfigError
@@ -45,6 +46,16 @@ class ECGTokens:
         return self.start + self.pad * n_tokens + self.end
 
 
+def _resize_embeddings(model: PreTrainedModel, size: int) -> None:
+    """Grow the vocabulary; new input (and untied output) rows = mean of the old rows, deterministic."""
+    old = model.get_input_embeddings().num_embeddings
+    model.resize_token_embeddings(size, mean_resizing=False)
+    with torch.no_grad():
+        for emb in {id(m.weight): m for m in (model.get_input_embeddings(), model.get_output_embeddings())
+                    if m is not None}.values():
+            emb.weight[old:] = emb.weight[:old].mean(0)
+
+
 def _has_tokens(tokenizer: PreTrainedTokenizerBase, strings: tuple[str, ...]) -> bool:
     vocab = tokenizer.get_vocab()
     return all(s in vocab for s in strings)
@@ -71,6 +82,6 @@ def add_ecg_tokens(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel | 
         if missing:
             tokenizer.add_tokens(missing, special_tokens=True)
         if model is not None and model.get_input_embeddings().num_embeddings < len(tokenizer):
-            model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+            _resize_embeddings(model, len(tokenizer))
     ids = tokenizer.convert_tokens_to_ids(list(strings))
     return ECGTokens(*strings, *ids)
