@@ -141,3 +141,9 @@ def test_iou_symmetric_in_unit_range(a, b):
 def test_iou_self_is_one(a):
     if sum(y - x for x, y in merge_intervals(a)) > 0 or not a:
         assert interval_iou(a, a) == pytest.approx(1.0)
+
+
+def test_every_beat_symbol_has_a_description():
+    from anyecg.signal.intervals import BEAT_SYMBOLS
+
+    assert all(describe(s) for s in BEAT_SYMBOLS)

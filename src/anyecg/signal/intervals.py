@@ -4,9 +4,12 @@ The one module for these facts; data building, evaluation and the baseline all c
 
 - `beat_intervals` is the paper's rule, reproduced exactly on the 200 official MIT-BIH record 100 test rows
   (tests/test_intervals_official.py): for each target beat at sample t with start <= t < end, the interval runs
-  from the previous beat annotation to the next beat annotation (non-beat annotations such as '+' rhythm
-  changes are skipped), in seconds from the window start, clipped to the window; intervals that overlap or
-  touch are merged; the ends are rounded half-to-even (`np.round`) to 0.1 s.
+  from the previous beat annotation to the next beat annotation, in seconds from the window start, clipped to
+  the window; intervals that overlap or touch are merged; the ends are rounded half-to-even (`np.round`) to
+  0.1 s (after merging). Two details the official rows cannot decide (all 8 combinations with rounding order
+  give 200/200; record 100 has one non-beat annotation, at sample 18, and no two close target beats):
+  neighbours are beat annotations only (a '+' rhythm change or '~' noise mark is no beat), and touching
+  intervals merge (none of the 631 positive answers in the six published lists has two touching intervals).
 - Answers read `Duration: 1.9s-3.1s, 6.8s-8.1s` or `No {description} Found`.
 - `interval_iou` is the official IoU (sum of pairwise overlaps / length of the union of all intervals), computed
   after merging each set so that it stays in [0, 1] for predictions with overlapping intervals.

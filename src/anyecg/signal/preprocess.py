@@ -123,13 +123,11 @@ def _resample(x: np.ndarray, fs: float, n_out: int, method: Resample) -> np.ndar
         return x
     if method == "fft":
         return scipy.signal.resample(x, n_out, axis=-1)
-    if method == "poly":
-        ratio = (Fraction(MODEL_FS) / Fraction(fs)).limit_denominator(1000)
-        y = scipy.signal.resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
-        if y.shape[-1] < n_out:
-            y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n_out - y.shape[-1])], mode="edge")
-        return y[..., :n_out]
-    raise ValueError(f"resample must be 'fft' or 'poly', got {method!r}")
+    ratio = (Fraction(MODEL_FS) / Fraction(fs)).limit_denominator(1000)
+    y = scipy.signal.resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
+    if y.shape[-1] < n_out:
+        y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, n_out - y.shape[-1])], mode="edge")
+    return y[..., :n_out]
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -155,6 +153,8 @@ def preprocess(
     missing; NaN runs are interpolated (runs > MAX_NAN_GAP_S are then zeroed after scaling).
     Raises WindowError (outside the record, shorter than one 100 Hz sample) and LeadError (no lead left).
     """
+    if resample not in ("fft", "poly"):
+        raise ValueError(f"resample must be 'fft' or 'poly', got {resample!r}")
     i0, i1, start = window_samples(record, start_s, end_s)
     n_out = to_samples((i1 - i0) / record.fs, MODEL_FS)
     if n_out < 1:
