@@ -47,7 +47,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     args.files, args.question = split_question(args.files)
     chat = _load(args)
     conv = chat.conversation(_ecgs(args))
-    if args.question:
+    if args.question is not None:
         answer = conv.ask(args.question)
         _print(args, answer.to_dict(), answer.text)
         return 0
@@ -160,5 +160,7 @@ def split_question(files: list[str]) -> tuple[list[str], str | None]:
 
 
 def _looks_like_ecg(arg: str) -> bool:
+    if not arg.strip():
+        return False
     p = Path(arg)
     return p.exists() or p.with_suffix(".hea").exists() or Path(arg + ".hea").exists()

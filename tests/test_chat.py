@@ -1,0 +1,172 @@
+"""ECGChat API, scan and the chat/report/locate/scan CLI, on a tiny random model (code paths, not quality)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import wfdb
+import yaml
+from safetensors.torch import save_file
+
+from anyecg.chat import ECG, ECGChat, Prepared, prepare
+from anyecg.chat_cli import split_question
+from anyecg.cli import main
+from anyecg.errors import AnyECGError, LeadError, WindowError
+from anyecg.model.anyecg_chat import AnyECGChatModel
+from anyecg.model.config import ModelConfig
+from anyecg.scan import scan
+from anyecg.targets import resolve_target
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint directory as `anyecg train` writes it, with a tiny random LLM."""
+    cfg = ModelConfig(llm="tiny")
+    model = AnyECGChatModel.from_config(cfg)
+    out = tmp_path_factory.mktemp("ckpt")
+    save_file(model.trainable_state_dict(), str(out / "model.safetensors"))
+    (out / "config.yaml").write_text(yaml.safe_dump({"model": cfg.to_dict()}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def chat(tiny_ckpt: Path) -> ECGChat:
+    return ECGChat.load(tiny_ckpt, max_new_tokens=6)
+
+
+def _record(folder: Path, name: str, seconds: float, fs: int = 250, leads: tuple[str, ...] = ("MLII", "V1")) -> Path:
+    t = np.arange(int(seconds * fs)) / fs
+    sig = np.stack([np.sin(2 * np.pi * 1.2 * t + k) + 0.05 * np.random.default_rng(k).normal(size=t.size)
+                    for k in range(len(leads))], axis=1)
+    wfdb.wrsamp(name, fs=fs, units=["mV"] * len(leads), sig_name=list(leads), p_signal=sig, fmt=["16"] * len(leads),
+                write_dir=str(folder), base_time=dt.time(8, 30, 0), base_date=dt.date(2024, 1, 2))
+    return folder / name
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("ecg")
+    return {"short": _record(folder, "short", 12), "long": _record(folder, "long", 150),
+            "half": _record(folder, "half", 0.5), "twelve": _record(folder, "twelve", 10, 500,
+                                                                    ("I", "II", "III", "aVR", "aVL", "aVF",
+                                                                     "V1", "V2", "V3", "V4", "V5", "V6"))}
+
+
+def test_ask_report_locate(chat: ECGChat, records: dict[str, Path]) -> None:
+    answer = chat.ask(records["short"], "What is the rhythm?")
+    assert isinstance(answer.text, str) and answer.n_ecgs == 1
+    assert chat.report(records["twelve"]).question.startswith("Please provide the report")
+    loc = chat.locate(records["long"], "PVC", start_s=20, end_s=80)
+    assert loc.target.key == "V" and isinstance(loc.valid, bool)
+    for f in loc.findings:
+        assert 0 <= f.start_s < f.end_s <= 60 and f.abs_start_s == pytest.approx(20 + f.start_s)
+
+
+def test_batched_answers_match_one_by_one(chat: ECGChat, records: dict[str, Path]) -> None:
+    items = [([prepare(ECG(records["short"]))], "Rhythm?"), ([prepare(ECG(records["long"], 0, 37))], "Rate?"),
+             ([prepare(records["twelve"]), prepare(ECG(records["short"], 1, 11))], "Compare them.")]
+    batched = chat.ask_prepared(items)
+    single = [chat.ask_prepared([item])[0] for item in items]
+    assert batched == single
+
+
+def test_conversation_keeps_history_and_streams(chat: ECGChat, records: dict[str, Path]) -> None:
+    conv = chat.conversation([records["twelve"], ECG(records["long"], 0, 10)])
+    first = conv.ask("What changed between these ECGs?")
+    streamed = "".join(conv.stream("And the heart rate?"))
+    assert len(conv.history) == 4
+    assert conv.history[0]["content"].count("<ecg>") == 2 and "<ecg>" not in conv.history[2]["content"]
+    assert conv.history[1]["content"] == first.text and conv.history[3]["content"] == streamed.strip()
+
+
+def test_localization_text_to_findings_on_the_clock(records: dict[str, Path]) -> None:
+    from anyecg.chat import ECGChat as C
+
+    prepared = prepare(ECG(records["long"], 30, 90))
+    with_clock = Prepared(prepared.input, dt.datetime(2024, 1, 2, 8, 30, 0))
+    loc = C._localization(with_clock, resolve_target("V"), "Duration: 1.9s-3.1s, 6.8s-8.1s")
+    assert loc.valid and loc.intervals == [(1.9, 3.1), (6.8, 8.1)]
+    assert loc.findings[0].abs_start_s == pytest.approx(31.9) and loc.findings[0].clock_start == "08:30:31.9"
+    neg = C._localization(prepared, resolve_target("V"), "No Premature ventricular contraction Found")
+    assert neg.valid and neg.findings == []
+    bad = C._localization(prepared, resolve_target("V"), "the beats are at the start")
+    assert not bad.valid
+
+
+@pytest.mark.parametrize("case", ["empty question", "seven ECGs", "half-second ECG", "no lead left", "bad target"])
+def test_bad_input_raises_one_clear_error(chat: ECGChat, records: dict[str, Path], case: str) -> None:
+    with pytest.raises(AnyECGError) as err:
+        if case == "empty question":
+            chat.ask(records["short"], "   ")
+        elif case == "seven ECGs":
+            chat.ask([records["short"]] * 7, "Compare.")
+        elif case == "half-second ECG":
+            chat.ask(records["half"], "Rhythm?")
+        elif case == "no lead left":
+            chat.ask(ECG(records["short"], leads=("V5",)), "Rhythm?")
+        else:
+            chat.locate(records["short"], "banana")
+    assert "\n" not in str(err.value)
+    if case == "half-second ECG":
+        assert isinstance(err.value, WindowError) and "half" in str(err.value)
+    if case == "no lead left":
+        assert isinstance(err.value, LeadError)
+
+
+def test_scan_merges_in_absolute_time(chat: ECGChat, records: dict[str, Path], tmp_path: Path) -> None:
+    result = scan(chat, records["long"], targets=["V", "A"], window_s=60, overlap_s=10, batch_size=4,
+                  progress=False)
+    assert result.n_windows == 3 and result.n_questions == 6
+    assert result.start_time is not None and result.start_time.time() == dt.time(8, 30)
+    for e in result.episodes:
+        assert 0 <= e.start_s < e.end_s <= result.duration_s + 1e-6
+    for row in result.summary():
+        assert 0 <= row["burden_pct"] <= 100
+    result.write_json(tmp_path / "s.json")
+    result.write_csv(tmp_path / "s.csv")
+    result.write_png(tmp_path / "s.png")
+    result.write_html(tmp_path / "s.html")
+    assert json.loads((tmp_path / "s.json").read_text())["windows"] == 3
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "s.csv").read_text().startswith("target,description,start_s")
+
+
+def test_cli_commands(tiny_ckpt: Path, records: dict[str, Path], tmp_path: Path,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    model = ["--model", str(tiny_ckpt), "--max-new-tokens", "4"]
+    assert main(["chat", *model, "--json", str(records["short"]), "Is it regular?"]) == 0
+    assert json.loads(capsys.readouterr().out)["question"] == "Is it regular?"
+    assert main(["locate", *model, "--json", "--what", "V", "--start", "0", "--end", "10",
+                 str(records["short"])]) == 0
+    assert json.loads(capsys.readouterr().out)["target"] == "V"
+    assert main(["report", *model, str(records["twelve"])]) == 0
+    capsys.readouterr()
+    assert main(["scan", *model, "--what", "V", "--window", "60", "--out", str(tmp_path),
+                 str(records["long"])]) == 0
+    assert (tmp_path / "long.scan.html").exists()
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["chat", "{short}", ""], "question is empty"),
+    (["chat", "{half}", "Rhythm?"], "at least 1 s"),
+    (["locate", "--what", "banana", "{short}"], "cannot locate"),
+    (["chat", "{missing}", "Rhythm?"], "missing"),
+    (["scan", "--window", "5", "{long}"], "--window"),
+])
+def test_cli_errors_one_line_exit_2(tiny_ckpt: Path, records: dict[str, Path], capsys: pytest.CaptureFixture[str],
+                                    argv: list[str], needle: str) -> None:
+    paths = {k: str(v) for k, v in records.items()} | {"missing": str(records["short"].parent / "missing.hea")}
+    argv = [a.format(**paths) for a in argv]
+    code = main([argv[0], "--model", str(tiny_ckpt), *argv[1:]])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and err.startswith("anyecg: error:") and needle in err
+
+
+def test_question_split() -> None:
+    assert split_question(["a_file_that_does_not_exist", "What?"]) == (["a_file_that_does_not_exist"], "What?")
+    with pytest.raises(AnyECGError):
+        split_question(["Where are the PVCs?"])
