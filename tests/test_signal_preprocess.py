@@ -19,12 +19,12 @@ from anyecg.signal.preprocess import batch, iter_windows, preprocess, preprocess
 DATA = Path(__file__).parents[2] / "shared" / "data"
 
 
-def make_record(seconds: float = 12.0, fs: float = 360.0, leads=("II", "V1"), offset: int = 0, seed: int = 0):
-    rng = np.random.default_rng(seed)
+def make_record(seconds: float = 12.0, fs: float = 360.0, leads=("II", "V1")) -> ECGRecord:
+    rng = np.random.default_rng(0)
     n = round(seconds * fs)
     t = np.arange(n) / fs
     signal = np.stack([np.sin(2 * np.pi * (1 + i) * t) + 0.1 * rng.standard_normal(n) for i in range(len(leads))])
-    return ECGRecord(signal.astype(np.float32), fs, tuple(leads), source=Path("synthetic"), offset=offset)
+    return ECGRecord(signal.astype(np.float32), fs, tuple(leads), source=Path("synthetic"))
 
 
 def official(x: np.ndarray, fs: float, n_out: int) -> np.ndarray:
@@ -174,3 +174,8 @@ def test_every_shared_record(folder):
 def _duration(hea: Path) -> float:
     fields = hea.read_text().split("\n", 1)[0].split()
     return int(fields[3]) / float(fields[2].split("/")[0])
+
+
+def test_unknown_resample_method():
+    with pytest.raises(ValueError, match="fft"):
+        preprocess(make_record(1.0), resample="linear")
