@@ -49,6 +49,7 @@ class ECG:
     leads: tuple[str, ...] | None = None
     lead_map: str | None = None
     fs: float | None = None
+    mask_leads: tuple[str, ...] = ()  # leads zeroed after preprocessing (lead-masking ablation)
 
 
 ECGSpec = str | Path | ECGRecord | ECG
@@ -114,7 +115,7 @@ def prepare(spec: ECGSpec) -> Prepared:
     ecg = _as_ecg(spec)
     record = ecg.source if isinstance(ecg.source, ECGRecord) else read_record(
         ecg.source, lead_map=ecg.lead_map, fs=ecg.fs, start_s=ecg.start_s, end_s=ecg.end_s, annotations=False)
-    x = preprocess(record, start_s=ecg.start_s, end_s=ecg.end_s, leads=ecg.leads)
+    x = preprocess(record, start_s=ecg.start_s, end_s=ecg.end_s, leads=ecg.leads, mask_leads=ecg.mask_leads)
     if x.duration_s < MIN_SECONDS:
         raise WindowError(f"the ECG window is {x.duration_s:.2f} s long; the model needs at least "
                           f"{MIN_SECONDS:g} s", record.source)
@@ -251,7 +252,7 @@ class ECGChat:
         """Where `what` (a WFDB symbol such as 'V', a name such as 'PVC', or a rhythm such as 'AFIB') occurs."""
         spec = _as_ecg(ecg)
         if start_s is not None or end_s is not None:
-            spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs)
+            spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs, spec.mask_leads)
         return self.locate_prepared([prepare(spec)], [resolve_target(what)], **sampling)[0]
 
     def locate_prepared(self, prepared: Sequence[Prepared], targets: Sequence[Target],

@@ -14,7 +14,7 @@ import html
 import io
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,8 +161,13 @@ def _windows(path: str | Path, window_s: float, step_s: float, options: dict[str
 
 def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SCAN, window_s: float = 60.0,
          overlap_s: float = 0.0, batch_size: int = 8, leads: Sequence[str] | None = None,
-         lead_map: str | None = None, fs: float | None = None, progress: bool = True) -> ScanResult:
-    """Localize every target in consecutive windows of a long recording; merge the findings in absolute time."""
+         lead_map: str | None = None, fs: float | None = None, progress: bool = True,
+         on_window: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Localize every target in consecutive windows of a long recording; merge the findings in absolute time.
+
+    on_window(done, total) is called after each window's questions are queued (an exception it raises, e.g.
+    to cancel, stops the scan).
+    """
     if not 10.0 <= window_s <= 600.0:
         raise AnyECGError(f"--window must be between 10 and 600 s, got {window_s:g}")
     if not 0.0 <= overlap_s < window_s:
@@ -193,6 +198,8 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
             pending.append((prepared, t))
             if len(pending) >= batch_size:
                 flush()
+        if on_window is not None:
+            on_window(result.n_windows, n_windows)
     if pending:
         flush()
     bar.close()
