@@ -59,7 +59,10 @@ def test_frozen_parts_bit_identical_after_a_step(data, tmp_path, stage):
 
 
 def test_overfits_a_fixed_batch(data, tmp_path):
-    recipe = Recipe(make_cfg(data, tmp_path, stage=2, max_steps=1, optim={"lr": 3e-3, "warmup_ratio": 0.0}))
+    lora = {"dropout": 0.0, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                                               "down_proj"]}
+    recipe = Recipe(make_cfg(data, tmp_path, stage=2, max_steps=1, model={**TINY_MODEL, "lora": lora},
+                             optim={"lr": 1e-2, "warmup_ratio": 0.0}))
     recipe.setup()
     recipe.train_mode()
     samples = [json.loads(data["localization"].read_text().splitlines()[0])] * 2
@@ -67,7 +70,7 @@ def test_overfits_a_fixed_batch(data, tmp_path):
     fixed.pop("n_samples"), fixed.pop("n_skipped")
     batch = recipe._to_device(fixed)
     history = []
-    for _ in range(80):
+    for _ in range(25):
         loss = recipe.loss_step(batch)
         loss.backward()
         recipe.optimizer.step()
@@ -102,13 +105,16 @@ def test_checkpoint_reload_and_export_give_identical_logits(data, tmp_path):
     trained = recipe.parts.model.eval()
     sample = json.loads(data["report"].read_text().splitlines()[1])
     batch = trained.processor()([sample["conversation"]], [recipe.parts.collate.loader(sample)])
+    # The output-head rows of the 3 added ECG tokens are re-drawn at random on every model build
+    # (transformers' mean_resizing); they are never targets, so compare the original vocabulary.
+    vocab = trained.tokens.start_id
     with torch.no_grad():
-        want = trained(**batch).logits
+        want = trained(**batch).logits[..., :vocab]
         reloaded = load_checkpoint_model(tmp_path / "run" / "final").eval()
-        assert torch.equal(reloaded(**batch).logits, want)
+        assert torch.equal(reloaded(**batch).logits[..., :vocab], want)
         out = export_checkpoint(tmp_path / "run" / "final", tmp_path / "exported")
         exported = load_exported(out).eval()
-        torch.testing.assert_close(exported(**batch).logits, want, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(exported(**batch).logits[..., :vocab], want, rtol=1e-4, atol=1e-4)
     assert not any("lora_" in n for n, _ in exported.named_parameters())
 
 

@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,9 +17,10 @@ from accelerate import PartialState
 from accelerate.utils import gather_object
 from torch import Tensor, nn
 
+from anyecg.errors import ConfigError
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.config import ModelConfig
-from anyecg.train.checkpoint import init_weights, load_weights
+from anyecg.train.checkpoint import WEIGHTS, init_weights, load_weights
 from anyecg.train.config import SourceConfig, TrainConfig
 from anyecg.train.contrastive import ContrastiveModel, TextFeaturizer, TextTower, retrieval_recall
 from anyecg.train.dataset import (
@@ -44,7 +46,13 @@ class StageParts:
 
 
 def build_stage_parts(cfg: TrainConfig, model_cfg: ModelConfig) -> StageParts:
+    """Check the inputs named by the config first (cheap), then build the stage's model (slow)."""
     paths = [s.path for s in cfg.data.sources + cfg.data.val_sources]
+    for path in paths:
+        if not Path(path).is_file():
+            raise ConfigError("data file not found (build it with `anyecg data build`)", path)
+    if cfg.init_from and not (Path(cfg.init_from) / WEIGHTS).is_file():
+        raise ConfigError(f"init_from: no {WEIGHTS}; train the previous stage first", cfg.init_from)
     loader = ECGLoader({**manifest_roots(paths), **cfg.data.roots})
     return contrastive_parts(cfg, model_cfg, loader) if cfg.stage == 0 else chat_parts(cfg, model_cfg, loader)
 
