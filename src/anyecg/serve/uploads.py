@@ -1,0 +1,140 @@
+"""Client bytes → ECG files in a server temp folder: base64, format hints, WFDB zips or named file lists.
+
+Nothing here opens a path a client names: every name is reduced to a safe base name inside a fresh folder
+that the server created, zip members are flattened the same way, and sizes are capped before writing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from anyecg.errors import AnyECGError, UnsupportedFormatError
+from anyecg.io import read_info
+from anyecg.io.common import RecordInfo
+from anyecg.serve.errors import APIError
+
+# format hint → file suffix (None: an archive or a file list; the record inside decides)
+FORMATS: dict[str, str | None] = {
+    "wfdb-zip": None, "wfdb": None, "zip": None, "edf": ".edf", "bdf": ".bdf", "npy": ".npy", "npz": ".npz",
+    "csv": ".csv", "tsv": ".tsv", "xml": ".xml", "hl7": ".xml", "muse": ".xml", "mat": ".mat"}
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_MEMBERS = 64
+
+
+@dataclass(frozen=True)
+class NamedBytes:
+    name: str
+    data: bytes
+
+
+def safe_name(name: str | None, default: str = "ecg") -> str:
+    """The base name only, odd characters replaced, no leading dots: never a path."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = _SAFE.sub("_", base).lstrip(".")[:100]
+    return base or default
+
+
+def decode_base64(data: str, what: str) -> bytes:
+    """Strict base64 (a `data:...;base64,` prefix is allowed); 400 naming `what` when it is not."""
+    if not isinstance(data, str) or not data:
+        raise APIError(400, f"{what}: empty data", "invalid_base64")
+    if data.startswith("data:") and "," in data:
+        data = data.split(",", 1)[1]
+    try:
+        return base64.b64decode("".join(data.split()), validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise APIError(400, f"{what}: data is not valid base64 ({err})", "invalid_base64") from err
+
+
+def check_format(fmt: str | None) -> str | None:
+    if fmt is None:
+        return None
+    key = fmt.strip().lower().lstrip(".")
+    if key not in FORMATS:
+        raise APIError(415, f"unknown ECG format {fmt!r}; use one of {', '.join(sorted(FORMATS))}",
+                       "unsupported_format")
+    return key
+
+
+def _unzip(blob: bytes, limit: int, what: str) -> list[NamedBytes]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(blob))
+    except zipfile.BadZipFile as err:
+        raise APIError(422, f"{what}: not a valid zip archive", "invalid_ecg") from err
+    with zf:
+        members = [m for m in zf.infolist() if not m.is_dir()]
+        if len(members) > MAX_MEMBERS:
+            raise APIError(422, f"{what}: the zip holds {len(members)} files (at most {MAX_MEMBERS})", "invalid_ecg")
+        if sum(m.file_size for m in members) > limit:
+            raise APIError(413, f"{what}: the zip unpacks to more than {limit >> 20} MB", "upload_too_large")
+        try:
+            return [NamedBytes(m.filename, zf.read(m)) for m in members]
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as err:
+            raise APIError(422, f"{what}: cannot unpack the zip ({err})", "invalid_ecg") from err
+
+
+def _pick(folder: Path, names: list[str], what: str) -> Path:
+    """The record among the written files: a WFDB header if there is one, else the only file."""
+    headers = [n for n in names if n.lower().endswith(".hea")]
+    if len(headers) == 1:
+        return folder / headers[0]
+    if len(headers) > 1:
+        raise APIError(422, f"{what}: several WFDB headers ({', '.join(headers)}); send one record per ECG",
+                       "invalid_ecg")
+    files = [n for n in names if not n.lower().endswith((".atr", ".qrs", ".txt", ".md"))]
+    if len(files) != 1:
+        raise APIError(422, f"{what}: {len(files)} candidate files ({', '.join(files) or 'none'}); send one ECG "
+                       "file, or a WFDB .hea with its signal files", "invalid_ecg")
+    return folder / files[0]
+
+
+def write_ecg(folder: Path, parts: list[NamedBytes], fmt: str | None, limit: int, what: str) -> Path:
+    """Write the client's bytes into `folder` (which the server made) and return the path of the record."""
+    fmt = check_format(fmt)
+    if sum(len(p.data) for p in parts) > limit:
+        raise APIError(413, f"{what}: more than {limit >> 20} MB of ECG data", "upload_too_large")
+    if len(parts) == 1 and (fmt in ("wfdb-zip", "zip") or (fmt is None and parts[0].data[:4] == b"PK\x03\x04"
+                                                          and not parts[0].name.lower().endswith(".npz"))):
+        parts = _unzip(parts[0].data, limit, what)
+    elif fmt == "wfdb-zip":
+        raise APIError(422, f"{what}: format 'wfdb-zip' needs one zip of the .hea and signal files", "invalid_ecg")
+    suffix = FORMATS.get(fmt or "")
+    names: list[str] = []
+    for p in parts:
+        name = safe_name(p.name)
+        if len(parts) == 1 and suffix and not name.lower().endswith(suffix):
+            name = f"{Path(name).stem or 'ecg'}{suffix}"
+        if name in names:
+            raise APIError(422, f"{what}: file name {name!r} given twice", "invalid_ecg")
+        (folder / name).write_bytes(p.data)
+        names.append(name)
+    if not names:
+        raise APIError(422, f"{what}: no file in the upload", "invalid_ecg")
+    return _pick(folder, names, what)
+
+
+def inspect(path: Path, what: str, max_hours: float, *, lead_map: str | None = None,
+            fs: float | None = None) -> RecordInfo:
+    """Header facts of a written record; 415 when no reader fits, 422 when it is broken, 413 when too long."""
+    try:
+        info = read_info(path, lead_map=lead_map, fs=fs)
+    except UnsupportedFormatError as err:
+        raise APIError(415, f"{what}: {err.reason}", "unsupported_format") from err
+    except AnyECGError as err:
+        raise APIError(422, f"{what}: {err.reason}", "invalid_ecg") from err
+    if info.duration_s > max_hours * 3600:
+        raise APIError(413, f"{what}: the recording lasts {info.duration_s / 3600:.1f} h; this server takes at "
+                       f"most {max_hours:g} h", "ecg_too_long")
+    return info
+
+
+def info_dict(info: RecordInfo) -> dict:
+    return {"format": info.format, "fs": info.fs, "n_samples": info.n_samples,
+            "duration_s": round(info.duration_s, 3), "leads": list(info.leads),
+            "start_time": info.start_time.isoformat() if info.start_time else None}
