@@ -93,11 +93,15 @@ class Completions:
         self.chat, self.settings, self.store = chat, settings, store
 
     def prepare(self, turns: ChatTurns, folder: Path) -> list[Prepared]:
-        try:
-            return [prepare(resolve_ecg(spec, self.store, folder, f"ecg {k + 1}"))
-                    for k, spec in enumerate(turns.ecgs)]
-        except AnyECGError as err:
-            raise from_anyecg(err) from err
+        """Each ECG read and preprocessed; errors name the ECG by its position (`ecg 2: ...`)."""
+        out = []
+        for k, spec in enumerate(turns.ecgs):
+            try:
+                out.append(prepare(resolve_ecg(spec, self.store, folder, f"ecg {k + 1}")))
+            except AnyECGError as err:
+                api = from_anyecg(err)
+                raise APIError(api.status, f"ecg {k + 1}: {api.message}", api.code) from err
+        return out
 
     def sampling(self, req: ChatRequest, deadline: float) -> dict[str, Any]:
         wanted = req.max_completion_tokens or req.max_tokens or self.settings.max_tokens
