@@ -23,7 +23,7 @@ def test_losses_reward_matching_pairs():
     dup[0, 1] = dup[1, 0] = True  # identical reports are positives, not negatives
     twin = e.clone()
     twin[1] = twin[0]
-    assert clip_loss(twin, twin, dup, scale) < clip_loss(twin, twin, same, scale)
+    assert siglip_loss(twin, twin, dup, scale, bias) < siglip_loss(twin, twin, same, scale, bias)
 
 
 def test_default_text_encoder_ships_in_its_package():
@@ -33,14 +33,14 @@ def test_default_text_encoder_ships_in_its_package():
 @pytest.mark.parametrize("loss", ["clip"])
 def test_stage0_recall_above_chance(tmp_path, loss):
     data = write_synthetic_dataset(tmp_path / "syn", n_records=48, n_leads=12, seed=3)
-    raw = {"stage": 0, "output_dir": str(tmp_path / "run"), "seed": 0, "epochs": 6,
+    raw = {"stage": 0, "output_dir": str(tmp_path / "run"), "seed": 0, "epochs": 12,
            "model": {"encoder": {"preset": "tiny", "dim": 32, "depth": 1, "heads": 2, "dim_head": 16,
                                  "mlp_dim": 64, "dropout": 0.0, "emb_dropout": 0.0}, "llm": "tiny"},
            "trainable": {"encoder": True, "connector": False, "lora": False},
            "contrastive": {"loss": loss, "val_fraction": 0.25},
            "data": {"sources": [{"path": str(data["report"])}], "shuffle_buffer": 64},
            "micro_batch_size": 12, "effective_batch_size": 12, "log_every": 5, "save_every": 0,
-           "optim": {"lr": 3e-3, "warmup_ratio": 0.1}}
+           "optim": {"lr": 5e-3, "warmup_ratio": 0.05}}
     recipe = Recipe(_build(TrainConfig, raw, ""))
     recipe.setup()
     metrics = recipe.train()
