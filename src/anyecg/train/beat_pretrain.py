@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from anyecg.eval.windows import DS1, DS2
+from anyecg.data.sources.mitdb import DS1, DS2
 from anyecg.io import read_record
 from anyecg.model.beats import (
     BEAT_CLASSES,
@@ -199,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    ds1 = load_set(args.data, DS1, args.norm, args.cache)
-    ds2 = load_set(args.data, DS2, args.norm, args.cache)
+    ds1 = load_set(args.data, tuple(sorted(DS1)), args.norm, args.cache)
+    ds2 = load_set(args.data, tuple(sorted(DS2)), args.norm, args.cache)
     log.info("DS1 %d beats, DS2 %d beats (%.0f s); DS1 class counts %s", len(ds1.labels), len(ds2.labels),
              time.time() - t0, dict(zip(BEAT_CLASSES, np.bincount(ds1.labels, minlength=7).tolist(), strict=True)))
     cfg = BeatEncoderConfig(dim=args.dim, width=args.width, norm=args.norm)

@@ -1,0 +1,164 @@
+"""Beat-synchronous perception: detection, windows, RR features, encoder, interval rule on predicted beats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from anyecg.model.beats import (
+    BEAT_CLASSES,
+    DEFAULT_WEIGHTS,
+    BeatEncoder,
+    BeatEncoderConfig,
+    Beats,
+    beat_leads,
+    beat_prompt,
+    beat_tokens,
+    beat_windows,
+    class_of,
+    detect_beats,
+    extract_beats,
+    load_beat_encoder,
+    match_beats,
+    predicted_intervals,
+    rr_features,
+    save_beat_encoder,
+)
+from anyecg.signal.intervals import BEAT_SYMBOLS, beat_intervals
+
+FS = 360.0
+MITDB = Path(__file__).parents[2] / "shared" / "data" / "mitdb"
+
+
+def synthetic_ecg(times_s: list[float], duration_s: float, fs: float = FS, amp: float = 1.0,
+                  seed: int = 0) -> np.ndarray:
+    """Two leads of narrow Gaussian 'QRS' spikes at `times_s` with small noise and baseline wander."""
+    t = np.arange(int(duration_s * fs)) / fs
+    qrs = sum(np.exp(-0.5 * ((t - c) / 0.012) ** 2) for c in times_s)
+    rng = np.random.default_rng(seed)
+    lead = amp * qrs + 0.2 * np.sin(2 * np.pi * 0.3 * t) + 0.01 * rng.standard_normal(len(t))
+    return np.stack([lead, -0.5 * lead]).astype(np.float32)
+
+
+REGULAR = [0.5 + 0.8 * i for i in range(12)]  # 75 bpm over 10 s
+
+
+def test_detect_beats_finds_synthetic_qrs():
+    sig = synthetic_ecg(REGULAR, 10.0)
+    det = detect_beats(sig[0], FS)
+    truth = np.round(np.array(REGULAR) * FS).astype(int)
+    match = match_beats(det, truth, int(0.05 * FS))
+    assert (match >= 0).sum() >= len(truth) - 1
+    assert np.abs(det[match >= 0] - truth[match[match >= 0]]).max() <= 0.02 * FS
+
+
+def test_detect_beats_short_or_flat_is_empty():
+    assert len(detect_beats(np.zeros(3600), FS)) == 0
+    assert len(detect_beats(np.ones(100), FS)) == 0
+
+
+def test_match_beats_one_to_one_nearest():
+    ref = np.array([100, 200, 300])
+    det = np.array([98, 103, 250, 301, 500])
+    assert match_beats(det, ref, 10).tolist() == [0, -1, -1, 2, -1]  # 98 is 2 from 100, 103 is 3
+    assert match_beats(np.array([99, 103]), ref, 10).tolist() == [0, -1]
+    assert match_beats(np.array([], dtype=int), ref, 10).tolist() == []
+
+
+def test_beat_leads_order_and_missing_second():
+    sig = np.arange(6, dtype=np.float32).reshape(3, 2)
+    assert beat_leads(sig, ("V5", "II", "V1"))[:, 0].tolist() == [2.0, 4.0]
+    assert beat_leads(sig, ("V5", "V2", "I"))[:, 0].tolist() == [0.0, 2.0]
+    assert beat_leads(sig[:1], ("I",))[1].tolist() == [0.0, 0.0]
+
+
+def test_windows_shape_and_local_norm_is_gain_invariant():
+    beats = (np.array(REGULAR[1:-1]) * FS).astype(int)
+    sig = synthetic_ecg(REGULAR, 10.0).astype(np.float64)
+    w1 = beat_windows(sig, FS, beats)
+    w3 = beat_windows(3.0 * sig, FS, beats)
+    assert w1.shape == (len(beats), 2, 70) and w1.dtype == np.float32
+    np.testing.assert_allclose(w1, w3, atol=1e-4)
+    assert np.abs(w1[:, 0]).max(axis=-1) == pytest.approx(np.ones(len(beats)), abs=0.05)
+    raw = beat_windows(3.0 * sig, FS, beats, norm="none")
+    assert np.abs(raw[:, 0]).max() > 2.0
+    with pytest.raises(ValueError):
+        beat_windows(sig, FS, beats, norm="zscore")
+
+
+def test_rr_features_flag_premature_beat():
+    times = [0.5, 1.3, 2.1, 2.5, 3.7, 4.5, 5.3]  # beat 3 premature, then a compensatory pause
+    rr = rr_features(np.round(np.array(times) * FS), FS)
+    assert rr.shape == (7, 6)
+    assert rr[3, 0] == pytest.approx(0.4, abs=0.01)  # prev RR
+    assert rr[3, 3] < 0.6 and rr[3, 4] > 1.3  # short before, long after, relative to the local median
+    assert rr[0, 0] == pytest.approx(rr[0, 2])  # first beat: missing prev RR = local median
+    assert rr_features(np.array([]), FS).shape == (0, 6)
+    assert rr_features(np.array([100]), FS)[0, 2] == pytest.approx(1.0)
+
+
+def test_class_of_symbols():
+    assert [BEAT_CLASSES[class_of(s)] for s in "NVALRF/?jE"] == list("NVSLRFQQNV")
+
+
+def test_encoder_shapes_and_save_load_roundtrip(tmp_path):
+    model = BeatEncoder(BeatEncoderConfig(dim=32, width=8)).eval()
+    win, rr = torch.randn(5, 2, 70), torch.rand(5, 6) + 0.5
+    emb = model(win, rr)
+    assert emb.shape == (5, 32)
+    assert model.logits(win, rr).shape == (5, len(BEAT_CLASSES))
+    path = tmp_path / "enc.safetensors"
+    save_beat_encoder(model, path, {"command": "test"})
+    loaded = load_beat_encoder(path)
+    assert loaded.cfg.dim == 32
+    torch.testing.assert_close(loaded.logits(win, rr), model.logits(win, rr))
+
+
+def test_predicted_intervals_follow_the_paper_rule_and_skip_q():
+    sample = np.array([100, 400, 700, 1000, 1300])
+    classes = [BEAT_CLASSES.index(c) for c in "NNVNN"]
+    n, fs = 1500, 100.0
+    assert predicted_intervals(sample, classes, "V", n, fs) == beat_intervals(sample, list("NNVNN"), "V", 0, n, fs)
+    assert predicted_intervals(sample, classes, "V", n, fs) == [(4.0, 10.0)]
+    with_q = [BEAT_CLASSES.index(c) for c in "NQVNN"]  # a false detection is no neighbour
+    assert predicted_intervals(sample, with_q, "V", n, fs) == [(1.0, 10.0)]
+    s_beat = [BEAT_CLASSES.index(c) for c in "NNSNN"]
+    assert predicted_intervals(sample, s_beat, "A", n, fs) == [(4.0, 10.0)]
+    assert predicted_intervals(sample, classes, "A", n, fs) == []
+
+
+def test_beat_prompt_and_tokens():
+    assert beat_prompt([0.43, 1.25], "<ECG_pad>") == "beat 0.4s <ECG_pad> beat 1.2s <ECG_pad>"
+    assert beat_prompt([], "<x>") == "no beats detected"
+    model = BeatEncoder(BeatEncoderConfig(dim=16, width=8))
+    sig = synthetic_ecg(REGULAR, 10.0)
+    times, emb = beat_tokens(model, sig, FS, ("II", "V1"))
+    assert emb.shape == (len(times), 16) and len(times) >= 11
+    assert np.abs(np.asarray(times) - np.array(REGULAR)[:len(times)]).max() < 0.05
+    beats = extract_beats(sig, FS, ("II", "V1"))
+    assert isinstance(beats, Beats) and model.predict(beats).shape == (len(beats),)
+    empty = extract_beats(np.zeros((2, 100), np.float32), FS, ("II", "V1"))
+    assert len(empty) == 0 and model.predict(empty).shape == (0,)
+    assert beat_tokens(model, np.zeros((2, 100), np.float32), FS, ("II",))[1].shape == (0, 16)
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="committed beat encoder weights not built yet")
+def test_committed_weights_load():
+    model = load_beat_encoder()
+    assert sum(p.numel() for p in model.parameters()) < 500_000
+    assert DEFAULT_WEIGHTS.stat().st_size < 2_000_000
+
+
+@pytest.mark.skipif(not (MITDB / "100.hea").exists(), reason=f"MIT-BIH Arrhythmia not found at {MITDB}")
+def test_detector_on_mitdb_record_100():
+    from anyecg.io import read_record
+
+    rec = read_record(MITDB / "100", end_s=60.0)
+    det = detect_beats(beat_leads(rec.signal, rec.leads)[0], rec.fs)
+    ref = np.array([s for s, y in zip(rec.beats.sample, rec.beats.symbol, strict=True)
+                    if y in BEAT_SYMBOLS and s < rec.signal.shape[1]])
+    match = match_beats(det, ref, int(0.15 * rec.fs))
+    assert (match >= 0).sum() / len(ref) > 0.99 and (match >= 0).mean() > 0.99
