@@ -182,3 +182,15 @@ def test_streaming_and_sampling(model):
     sampled = model.generate(batch, max_new_tokens=10, do_sample=True, temperature=0.6, top_p=0.9)
     assert sampled.shape[0] == 1 and sampled.shape[1] <= 10
     assert (batch["labels"] == IGNORE_INDEX).all()
+
+
+def test_merge_lora_keeps_outputs():
+    model = make_model()
+    batch = _batch(model)
+    sd = model.trainable_state_dict()
+    with torch.no_grad():
+        before = model(**batch).logits
+        model.merge_lora()
+        torch.testing.assert_close(model(**batch).logits, before, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ModelError, match="merge_lora"):
+        model.load_trainable_state_dict(sd)

@@ -59,6 +59,7 @@ class AnyECGChatModel(nn.Module):
         self.tokens = tokens
         self.tokenizer = tokenizer
         self.stop_token_ids = list(stop_token_ids)
+        self.lora_merged = False
         self.llm = llm
         embedding = llm.get_input_embeddings()
         self.ecg_encoder = build_ecg_encoder(cfg.encoder)
@@ -155,6 +156,8 @@ class AnyECGChatModel(nn.Module):
 
     def load_trainable_state_dict(self, state: Mapping[str, Tensor]) -> None:
         """Load weights saved by `trainable_state_dict`; missing, unexpected or mis-shaped keys raise."""
+        if self.lora_merged:
+            raise ModelError("load_trainable_state_dict after merge_lora(): load the weights first, then merge")
         params = {n: p for n, p in self.named_parameters() if is_trainable_name(n)}
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
@@ -180,6 +183,16 @@ class AnyECGChatModel(nn.Module):
             counts["trainable" if p.requires_grad else "frozen"] += n
         counts["total"] = counts["trainable"] + counts["frozen"]
         return counts
+
+    def merge_lora(self) -> None:
+        """Inference only: fold the LoRA update into q/k weights so decoding costs what the bare LLM costs.
+
+        One-way for this instance (no unmerge: repeated merge/unmerge drifts the frozen weights); load the
+        trainable weights before merging.
+        """
+        if self.cfg.lora.enabled and not self.lora_merged:
+            self.llm.merge_adapter()
+            self.lora_merged = True
 
     def enable_gradient_checkpointing(self) -> None:
         """Recompute the LLM's activations in backward (non-reentrant: works with frozen inputs)."""
