@@ -26,18 +26,21 @@ import numpy as np
 import torch
 
 from anyecg.data.sources.mitdb import DS1, DS2
-from anyecg.io import read_record
+from anyecg.io import ECGRecord, read_record
 from anyecg.model.beats import (
     BEAT_CLASSES,
     beat_leads,
     class_of,
     detect_beats,
     extract_beats,
+    input_beats,
     load_beat_encoder,
     match_beats,
     predicted_intervals,
 )
 from anyecg.signal.intervals import BEAT_SYMBOLS, answer_iou, beat_intervals, describe, format_answer
+from anyecg.signal.preprocess import preprocess
+from anyecg.timebase import MODEL_FS
 from anyecg.train.beat_pretrain import class_report, format_report, load_set, predict
 
 TYPES = ("V", "A", "L", "R")
@@ -52,12 +55,13 @@ class Rec:
     leads: tuple[str, ...]
     sample: np.ndarray  # beat annotations only
     symbol: list[str]
+    record: ECGRecord
 
 
 def load(root: Path, name: str) -> Rec:
     r = read_record(root / name)
     keep = [i for i, s in enumerate(r.beats.symbol) if s in BEAT_SYMBOLS]
-    return Rec(name, r.signal, r.fs, r.leads, np.asarray(r.beats.sample)[keep], [r.beats.symbol[i] for i in keep])
+    return Rec(name, r.signal, r.fs, r.leads, np.asarray(r.beats.sample)[keep], [r.beats.symbol[i] for i in keep], r)
 
 
 def bench_detector(root: Path) -> None:
@@ -82,21 +86,29 @@ def bench_detector(root: Path) -> None:
     print("worst records (sens, PPV): " + ", ".join(f"{n} {s:.3f}/{p:.3f}" for s, p, n in sorted(rows)[:6]))
 
 
-def window_answers(rec: Rec, start: int, length: int, types: tuple[str, ...], model) -> dict[str, tuple[str, ...]]:
+def window_answers(rec: Rec, start: int, length: int, types: tuple[str, ...], model, via_input: bool
+                   ) -> dict[str, tuple[str, ...]]:
     """Per asked type: (truth, ceiling answer with the model's classes, with the oracle's classes) for one window.
 
-    Beats are detected on the window alone; the oracle gives each detected beat its matched annotation's class."""
-    beats = extract_beats(rec.signal[:, start:start + length], rec.fs, rec.leads, norm=model.cfg.norm)
+    Beats are detected on the window alone: at the native rate, or (`via_input`) on the preprocessed 100 Hz
+    `ECGInput` the model's processor holds. The oracle gives each detected beat its matched annotation's class."""
+    if via_input:
+        ecg = preprocess(rec.record, start_s=start / rec.fs, end_s=(start + length) / rec.fs)
+        beats, fs, n = input_beats(ecg, norm=model.cfg.norm), float(MODEL_FS), ecg.n_samples
+    else:
+        beats = extract_beats(rec.signal[:, start:start + length], rec.fs, rec.leads, norm=model.cfg.norm)
+        fs, n = rec.fs, length
     inside = (rec.sample >= start) & (rec.sample < start + length)
     syms = [s for s, i in zip(rec.symbol, inside, strict=True) if i]
-    match = match_beats(beats.sample, rec.sample[inside] - start, int(MATCH_S * rec.fs))
+    ref = np.round((rec.sample[inside] - start) * fs / rec.fs).astype(np.int64)
+    match = match_beats(beats.sample, ref, int(MATCH_S * fs))
     oracle = [class_of(syms[m]) if m >= 0 else BEAT_CLASSES.index("Q") for m in match]
     classes = model.predict(beats).tolist()
     out = {}
     for k in types:
         name = describe(k)
         truth = format_answer(beat_intervals(rec.sample, rec.symbol, k, start, start + length, rec.fs), name)
-        out[k] = (truth, *(format_answer(predicted_intervals(beats.sample, c, k, length, rec.fs), name)
+        out[k] = (truth, *(format_answer(predicted_intervals(beats.sample, c, k, n, fs), name)
                            for c in (classes, oracle)))
     return out
 
@@ -122,7 +134,8 @@ def sample_windows(rec: Rec, k: str, long: bool, n_pos: int, n_neg: int, rng: ra
                 break
 
 
-def bench_ceiling(recs: list[Rec], model, long: bool, n_pos: int, n_neg: int, n_nat: int, seed: int) -> None:
+def bench_ceiling(recs: list[Rec], model, long: bool, n_pos: int, n_neg: int, n_nat: int, seed: int,
+                  via_input: bool) -> None:
     t0 = time.perf_counter()
     scores: dict[tuple[str, str, str], list[float]] = {}  # (who, type, kind) -> official IoU per window
     acc: dict[tuple[str, str, str], list[bool]] = {}
@@ -133,13 +146,13 @@ def bench_ceiling(recs: list[Rec], model, long: bool, n_pos: int, n_neg: int, n_
             n = round((round(rng.uniform(10.0, 60.0), 1) if long else 10.0) * rec.fs)
             jobs.append(("nat", TYPES, rng.randrange(rec.signal.shape[1] - n), n))
         for kind, types, s, n in jobs:
-            for k, (truth, *preds) in window_answers(rec, s, n, types, model).items():
+            for k, (truth, *preds) in window_answers(rec, s, n, types, model, via_input).items():
                 for who, pred in zip(("model", "oracle"), preds, strict=True):
                     scores.setdefault((who, k, kind), []).append(answer_iou(truth, pred))
                     acc.setdefault((who, k, kind), []).append(truth.startswith("No") == pred.startswith("No"))
                 if kind == "nat":
                     scores.setdefault(("nat-pos", k, kind), []).append(float(not truth.startswith("No")))
-    title = "10-60 s" if long else "10 s"
+    title = ("10-60 s" if long else "10 s") + (", beats from the 100 Hz ECGInput" if via_input else "")
     print(f"\n## Copy ceiling, DS2 {title} windows ({time.perf_counter() - t0:.0f} s)")
     print("who     type  n_pos n_neg  IoU_pos  acc_pos  acc_neg  bal_acc  IoU_bal  IoU_nat (prevalence)")
     for who in ("model", "oracle", "trivial"):
@@ -172,6 +185,7 @@ def main() -> None:
     p.add_argument("--n-nat", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-detector", action="store_true")
+    p.add_argument("--via-input", action="store_true", help="detect beats on the preprocessed 100 Hz ECGInput")
     args = p.parse_args()
     torch.set_num_threads(1)  # tiny batches: extra threads only spin on a shared machine
     if not args.skip_detector:
@@ -183,7 +197,7 @@ def main() -> None:
     print(format_report(class_report(ds2.labels, predict(model, ds2))))
     recs = [load(args.mitdb, name) for name in sorted(DS2)]
     for long in (False, True):
-        bench_ceiling(recs, model, long, args.n_pos, args.n_neg, args.n_nat, args.seed)
+        bench_ceiling(recs, model, long, args.n_pos, args.n_neg, args.n_nat, args.seed, args.via_input)
 
 
 if __name__ == "__main__":

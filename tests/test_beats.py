@@ -21,6 +21,7 @@ from anyecg.model.beats import (
     class_of,
     detect_beats,
     extract_beats,
+    input_beats,
     load_beat_encoder,
     match_beats,
     predicted_intervals,
@@ -162,3 +163,13 @@ def test_detector_on_mitdb_record_100():
                     if y in BEAT_SYMBOLS and s < rec.signal.shape[1]])
     match = match_beats(det, ref, int(0.15 * rec.fs))
     assert (match >= 0).sum() / len(ref) > 0.99 and (match >= 0).mean() > 0.99
+
+
+def test_input_beats_from_preprocessed_ecg():
+    from anyecg.io import ECGRecord
+    from anyecg.signal.preprocess import preprocess
+
+    ecg = preprocess(ECGRecord(synthetic_ecg(REGULAR, 10.0), FS, ("II", "V1")))
+    beats = input_beats(ecg)
+    assert beats.fs == 100 and beats.windows.shape[1:] == (2, 70)
+    assert len(beats) >= 11 and np.abs(beats.times_s - np.array(REGULAR)[:len(beats)]).max() < 0.05

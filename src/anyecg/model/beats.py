@@ -26,7 +26,10 @@ import torch
 from scipy.signal import butter, sosfiltfilt
 from torch import Tensor, nn
 
+from anyecg.leads import CANONICAL_LEADS
 from anyecg.signal.intervals import Interval, beat_intervals
+from anyecg.signal.preprocess import ECGInput
+from anyecg.timebase import MODEL_FS
 
 BEAT_CLASSES = ("N", "V", "S", "L", "R", "F", "Q")
 SYMBOL_CLASS = {"N": "N", "e": "N", "j": "N", "n": "N", "V": "V", "E": "V", "A": "S", "a": "S", "J": "S",
@@ -179,6 +182,13 @@ def extract_beats(signal: np.ndarray, fs: float, leads: Sequence[str], *, norm: 
     x = beat_leads(np.asarray(signal), leads)
     beats = detect_beats(x[0], fs)
     return Beats(beats, fs, beat_windows(x, fs, beats, norm=norm), rr_features(beats, fs))
+
+
+def input_beats(ecg: ECGInput, norm: str = "local") -> Beats:
+    """Beats of a preprocessed ECG (100 Hz, min-max scaled, present leads only): what the processor holds.
+    Sample indices are at 100 Hz from the window start."""
+    present = np.flatnonzero(ecg.lead_mask)
+    return extract_beats(ecg.signal[present], MODEL_FS, [CANONICAL_LEADS[i] for i in present], norm=norm)
 
 
 # ---- encoder ---------------------------------------------------------------------------------------------
