@@ -84,3 +84,12 @@ def test_truncation_never_cuts_an_ecg_block(proc):
         proc([conv("<ecg> report", "Ok.")], [[synthetic_ecg(70)]])
     with pytest.raises(ModelError, match="more than max_length"):
         proc([conv("<ecg> report " + long_answer)], [[synthetic_ecg(10)]], add_generation_prompt=True)
+
+
+def test_accepts_the_real_ecginput(proc):
+    preprocess = pytest.importorskip("anyecg.signal.preprocess")
+    ecg = synthetic_ecg(14, leads=[0, 1])
+    real = preprocess.ECGInput(clips=ecg.clips, lead_mask=ecg.lead_mask, n_samples=1400)
+    batch = proc([conv("<ecg> report", "Ok.")], [[real]])
+    assert batch["clips_per_ecg"] == [2]
+    assert int((batch["input_ids"] == proc.tokens.pad_id).sum()) == 1 + 5 * 2 * 2
