@@ -106,7 +106,7 @@ def test_iou_hand_cases():
 def test_answer_iou_official_and_strict():
     neg, neg2 = "No Atrial premature beat Found", "no atrial premature beat found"
     pos = "Duration: 0.0s-2.0s"
-    assert answer_iou(neg, neg) == 1.0 and answer_iou(neg, neg2) == 1.0
+    assert answer_iou(neg, neg) == 1.0 and answer_iou(neg, neg2) == 0.0  # official: string equality only
     assert math.isnan(answer_iou(neg, neg, exact_shortcut=False))
     assert answer_iou(neg, pos) == 0.0 and answer_iou(pos, neg, exact_shortcut=False) == 0.0
     assert answer_iou(pos, "garbage") == 0.0 and answer_iou(pos, "garbage", exact_shortcut=False) == 0.0
@@ -147,3 +147,9 @@ def test_every_beat_symbol_has_a_description():
     from anyecg.signal.intervals import BEAT_SYMBOLS
 
     assert all(describe(s) for s in BEAT_SYMBOLS)
+
+
+def test_official_iou_both_negative_needs_the_same_string() -> None:
+    """The official code scores `No ... Found` pairs only by string equality (it cannot parse them)."""
+    assert answer_iou("No Premature ventricular contraction Found", "No Premature ventricular contraction Found") == 1.0
+    assert answer_iou("No Premature ventricular contraction Found", "No Atrial premature beat Found") == 0.0

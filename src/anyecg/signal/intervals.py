@@ -216,7 +216,8 @@ def answer_iou(truth_text: str, pred_text: str, exact_shortcut: bool = True) -> 
     """IoU between two answer texts.
 
     Default (`exact_shortcut=True`, the official protocol): identical strings → 1.0; an unparseable text → 0.0;
-    both negative (`No ... Found`, any wording) → 1.0; otherwise `interval_iou`.
+    both negative in different wording → 0.0 (the official code cannot parse `No ... Found`, so only the exact
+    string scores); otherwise `interval_iou`.
 
     Strict (`exact_shortcut=False`): no credit from string equality, and a both-negative pair scores NaN —
     there is nothing to localize, so it is excluded from the mean (use `np.nanmean`); report the accuracy on
@@ -229,5 +230,5 @@ def answer_iou(truth_text: str, pred_text: str, exact_shortcut: bool = True) -> 
     except AnswerFormatError:
         return 0.0
     if not truth and not pred:
-        return 1.0 if exact_shortcut else math.nan
+        return 0.0 if exact_shortcut else math.nan
     return interval_iou(truth, pred)
