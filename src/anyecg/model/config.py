@@ -66,7 +66,7 @@ class EncoderConfig:
 
 
 ENCODER_PRESETS: dict[str, EncoderConfig] = {
-    # ViT-base of the official code (ecgvit.py ecg_vit_base): 86 M parameters.
+    # ViT-base of the official code (ecgvit.py ecg_vit_base): 85.2 M parameters.
     "paper": EncoderConfig(dim=768, depth=12, heads=12, dim_head=64, mlp_dim=3072, dropout=0.1, emb_dropout=0.1),
     # Trainable on 2 CPU cores: 1.8 M parameters.
     "tiny": EncoderConfig(dim=192, depth=4, heads=4, dim_head=48, mlp_dim=768, dropout=0.1, emb_dropout=0.1),
