@@ -151,6 +151,7 @@ def _load_model(path: Path, device: str) -> AnyECGChatModel:
     cfg = ModelConfig.from_dict(model_cfg, source=config_file)
     model = AnyECGChatModel.from_config(cfg)
     model.load_trainable_state_dict(load_file(str(weights)))
+    model.merge_lora()  # inference only: decoding then costs what the bare LLM costs (bench_infer.py)
     return model.to(device).eval()
 
 
