@@ -94,9 +94,11 @@ def window_answers(rec: Rec, start: int, length: int, types: tuple[str, ...], mo
     `ECGInput` the model's processor holds. The oracle gives each detected beat its matched annotation's class."""
     if via_input:
         ecg = preprocess(rec.record, start_s=start / rec.fs, end_s=(start + length) / rec.fs)
-        beats, fs, n = input_beats(ecg, norm=model.cfg.norm), float(MODEL_FS), ecg.n_samples
+        beats = input_beats(ecg, norm=model.cfg.norm, context=model.cfg.context)
+        fs, n = float(MODEL_FS), ecg.n_samples
     else:
-        beats = extract_beats(rec.signal[:, start:start + length], rec.fs, rec.leads, norm=model.cfg.norm)
+        beats = extract_beats(rec.signal[:, start:start + length], rec.fs, rec.leads, norm=model.cfg.norm,
+                              context=model.cfg.context)
         fs, n = rec.fs, length
     inside = (rec.sample >= start) & (rec.sample < start + length)
     syms = [s for s, i in zip(rec.symbol, inside, strict=True) if i]
@@ -191,7 +193,7 @@ def main() -> None:
     if not args.skip_detector:
         bench_detector(args.mitdb)
     model = load_beat_encoder(args.weights)
-    ds2 = load_set(args.mitdb, tuple(sorted(DS2)), model.cfg.norm, args.cache)
+    ds2 = load_set(args.mitdb, tuple(sorted(DS2)), model.cfg.norm, args.cache, model.cfg.context)
     print(f"\n## Beat classifier on DS2 (held-out patients; DS1 = {len(DS1)} training records), "
           f"{len(ds2.labels)} detected beats, label = matched annotation (unmatched = Q)")
     print(format_report(class_report(ds2.labels, predict(model, ds2))))

@@ -27,6 +27,7 @@ from anyecg.model.beats import (
     predicted_intervals,
     rr_features,
     save_beat_encoder,
+    with_context,
 )
 from anyecg.signal.intervals import BEAT_SYMBOLS, beat_intervals
 
@@ -173,3 +174,15 @@ def test_input_beats_from_preprocessed_ecg():
     beats = input_beats(ecg)
     assert beats.fs == 100 and beats.windows.shape[1:] == (2, 70)
     assert len(beats) >= 11 and np.abs(beats.times_s - np.array(REGULAR)[:len(beats)]).max() < 0.05
+
+
+def test_context_channels_and_encoder_input():
+    sig = synthetic_ecg(REGULAR, 10.0)
+    plain = extract_beats(sig, FS, ("II", "V1"))
+    ctx = extract_beats(sig, FS, ("II", "V1"), context=True)
+    assert ctx.windows.shape[1] == 4
+    np.testing.assert_allclose(ctx.windows[:, :2], plain.windows)
+    assert np.abs(ctx.windows[:, 2:]).max() < 0.2  # identical beats differ little from their neighbours
+    model = BeatEncoder(BeatEncoderConfig(dim=16, width=8, context=True))
+    assert model.predict(ctx).shape == (len(ctx),)
+    assert with_context(np.zeros((0, 2, 70), np.float32)).shape == (0, 4, 70)

@@ -126,6 +126,15 @@ def normalise_windows(win: np.ndarray, norm: str) -> np.ndarray:
     return win.astype(np.float32)
 
 
+def with_context(win: np.ndarray) -> np.ndarray:
+    """Append, per lead, the window minus the median window of its ±`NEIGHBOURS` beats (how the beat differs from
+    the dominant beat around it: large for ectopic beats, small for a whole record of bundle-branch-block beats).
+    [n, leads, W] → [n, 2·leads, W]."""
+    if not len(win):
+        return np.concatenate([win, win], axis=1)
+    return np.concatenate([win, win - _local(win)], axis=1).astype(np.float32)
+
+
 def beat_windows(signal: np.ndarray, fs: float, beats: np.ndarray, *, norm: str = "local",
                  pre_s: float = PRE_S, post_s: float = POST_S, out_fs: float = WINDOW_FS,
                  filtered: bool = False) -> np.ndarray:
@@ -177,24 +186,29 @@ class Beats:
         return len(self.sample)
 
 
-def extract_beats(signal: np.ndarray, fs: float, leads: Sequence[str], *, norm: str = "local") -> Beats:
-    """Detect the beats of an ECG (signal [n_leads, n_samples] in mV) and build their encoder inputs."""
+def extract_beats(signal: np.ndarray, fs: float, leads: Sequence[str], *, norm: str = "local",
+                  context: bool = False) -> Beats:
+    """Detect the beats of an ECG (signal [n_leads, n_samples] in mV) and build their encoder inputs
+    (`context`: add the `with_context` channels)."""
     x = beat_leads(np.asarray(signal), leads)
     beats = detect_beats(x[0], fs)
-    return Beats(beats, fs, beat_windows(x, fs, beats, norm=norm), rr_features(beats, fs))
+    win = beat_windows(x, fs, beats, norm=norm)
+    return Beats(beats, fs, with_context(win) if context else win, rr_features(beats, fs))
 
 
-def input_beats(ecg: ECGInput, norm: str = "local") -> Beats:
+def input_beats(ecg: ECGInput, norm: str = "local", context: bool = False) -> Beats:
     """Beats of a preprocessed ECG (100 Hz, min-max scaled, present leads only): what the processor holds.
     Sample indices are at 100 Hz from the window start."""
     present = np.flatnonzero(ecg.lead_mask)
-    return extract_beats(ecg.signal[present], MODEL_FS, [CANONICAL_LEADS[i] for i in present], norm=norm)
+    return extract_beats(ecg.signal[present], MODEL_FS, [CANONICAL_LEADS[i] for i in present], norm=norm,
+                         context=context)
 
 
 # ---- encoder ---------------------------------------------------------------------------------------------
 @dataclass
 class BeatEncoderConfig:
-    """Sizes of the beat encoder; `norm` records how its windows were normalised (see `beat_windows`)."""
+    """Sizes of the beat encoder; `norm` and `context` record how its inputs were made (see `beat_windows`,
+    `with_context`)."""
 
     dim: int = 128
     width: int = 16
@@ -203,6 +217,11 @@ class BeatEncoderConfig:
     n_classes: int = len(BEAT_CLASSES)
     dropout: float = 0.2
     norm: str = "local"
+    context: bool = False
+
+    @property
+    def in_channels(self) -> int:
+        return self.n_leads * (2 if self.context else 1)
 
 
 def _conv(c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Sequential:
@@ -216,7 +235,7 @@ class BeatEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or BeatEncoderConfig()
         w = cfg.width
-        self.cnn = nn.Sequential(_conv(cfg.n_leads, w, 7), _conv(w, 2 * w, 5, 2), _conv(2 * w, 2 * w, 5),
+        self.cnn = nn.Sequential(_conv(cfg.in_channels, w, 7), _conv(w, 2 * w, 5, 2), _conv(2 * w, 2 * w, 5),
                                  _conv(2 * w, 4 * w, 3, 2), _conv(4 * w, 4 * w, 3))
         self.rr = nn.Sequential(nn.Linear(cfg.n_rr, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
         self.fuse = nn.Sequential(nn.Linear(8 * w + 32, cfg.dim), nn.GELU(), nn.LayerNorm(cfg.dim))
@@ -227,7 +246,7 @@ class BeatEncoder(nn.Module):
         return self.cfg.dim
 
     def forward(self, windows: Tensor, rr: Tensor) -> Tensor:
-        """Embeddings [n, dim] for windows [n, 2, W] and RR features [n, 6]."""
+        """Embeddings [n, dim] for windows [n, in_channels, W] and RR features [n, 6]."""
         h = self.cnn(windows)
         pooled = torch.cat([h.mean(-1), h.amax(-1)], dim=-1)
         return self.fuse(torch.cat([pooled, self.rr(torch.log(rr + 0.05))], dim=-1))
@@ -289,7 +308,7 @@ def beat_prompt(times_s: Sequence[float], token: str) -> str:
 def beat_tokens(encoder: BeatEncoder, signal: np.ndarray, fs: float, leads: Sequence[str]
                 ) -> tuple[np.ndarray, Tensor]:
     """Beat times (s from the signal start) and their embeddings [n_beats, dim] for one ECG window."""
-    beats = extract_beats(signal, fs, leads, norm=encoder.cfg.norm)
+    beats = extract_beats(signal, fs, leads, norm=encoder.cfg.norm, context=encoder.cfg.context)
     encoder.eval()
     emb = encoder(torch.from_numpy(beats.windows), torch.from_numpy(beats.rr)) if len(beats) else \
         torch.zeros(0, encoder.dim)

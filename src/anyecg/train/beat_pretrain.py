@@ -43,6 +43,7 @@ from anyecg.model.beats import (
     normalise_windows,
     rr_features,
     save_beat_encoder,
+    with_context,
 )
 from anyecg.signal.intervals import BEAT_SYMBOLS
 
@@ -78,8 +79,10 @@ def record_beats(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return win, rr_features(det, rec.fs), labels
 
 
-def load_set(root: Path, records: tuple[str, ...], norm: str, cache: Path | None) -> BeatSet:
-    """All beats of `records`, windows normalised with `norm`; un-normalised beats cached as .npz per record."""
+def load_set(root: Path, records: tuple[str, ...], norm: str, cache: Path | None, context: bool = False
+             ) -> BeatSet:
+    """All beats of `records`, windows normalised with `norm` (+ `with_context` channels); un-normalised beats
+    cached as .npz per record."""
     parts = []
     for i, name in enumerate(records):
         file = cache / f"{name}.npz" if cache else None
@@ -91,7 +94,8 @@ def load_set(root: Path, records: tuple[str, ...], norm: str, cache: Path | None
             if file:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(file, windows=win, rr=rr, labels=lab)
-        parts.append((normalise_windows(win, norm), rr, lab, np.full(len(lab), i)))
+        win = normalise_windows(win, norm)
+        parts.append((with_context(win) if context else win, rr, lab, np.full(len(lab), i)))
     return BeatSet(*(np.concatenate(p) for p in zip(*parts, strict=True)))
 
 
@@ -108,7 +112,7 @@ def augment(win: Tensor, rr: Tensor, gen: torch.Generator) -> tuple[Tensor, Tens
     x = x + torch.empty(n, leads, 1).uniform_(-0.2, 0.2, generator=gen) \
         + ramp * torch.empty(n, leads, 1).uniform_(-0.2, 0.2, generator=gen)
     drop = torch.rand(n, generator=gen) < 0.05
-    x[drop, 1] = 0.0
+    x[drop, 1::2] = 0.0  # lead 2 (and its context channel)
     rr = rr * torch.empty(n, 1).uniform_(0.95, 1.05, generator=gen)
     return x, rr
 
@@ -186,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="safetensors file to write")
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "anyecg" / "beats")
     p.add_argument("--norm", choices=("local", "none"), default="local")
+    p.add_argument("--context", action="store_true", help="add the with_context channels")
     p.add_argument("--dim", type=int, default=128)
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--epochs", type=int, default=12)
@@ -199,11 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    ds1 = load_set(args.data, tuple(sorted(DS1)), args.norm, args.cache)
-    ds2 = load_set(args.data, tuple(sorted(DS2)), args.norm, args.cache)
+    ds1 = load_set(args.data, tuple(sorted(DS1)), args.norm, args.cache, args.context)
+    ds2 = load_set(args.data, tuple(sorted(DS2)), args.norm, args.cache, args.context)
     log.info("DS1 %d beats, DS2 %d beats (%.0f s); DS1 class counts %s", len(ds1.labels), len(ds2.labels),
              time.time() - t0, dict(zip(BEAT_CLASSES, np.bincount(ds1.labels, minlength=7).tolist(), strict=True)))
-    cfg = BeatEncoderConfig(dim=args.dim, width=args.width, norm=args.norm)
+    cfg = BeatEncoderConfig(dim=args.dim, width=args.width, norm=args.norm, context=args.context)
     model = train(ds1, cfg, epochs=args.epochs, batch=args.batch, lr=args.lr, balance=args.balance,
                   seed=args.seed, steps_per_epoch=args.steps_per_epoch)
     report = class_report(ds2.labels, predict(model, ds2))
