@@ -262,7 +262,7 @@ class ECGServer:
             self.jobs.close()
             self.store.close()
 
-        app = FastAPI(title="anyecg", version=__version__, lifespan=lifespan,
+        app = FastAPI(title="anyecg", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                       description="OpenAI-compatible chat about ECG signals, ECG scans and an ECG viewer. "
                                   "Research use only; not a medical device.")
         app.add_exception_handler(APIError, lambda _, e: JSONResponse(e.body(), e.status, headers=e.headers))
