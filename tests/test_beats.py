@@ -14,6 +14,7 @@ from anyecg.model.beats import (
     BeatEncoder,
     BeatEncoderConfig,
     Beats,
+    batch_beats,
     beat_leads,
     beat_prompt,
     beat_tokens,
@@ -186,3 +187,19 @@ def test_context_channels_and_encoder_input():
     model = BeatEncoder(BeatEncoderConfig(dim=16, width=8, context=True))
     assert model.predict(ctx).shape == (len(ctx),)
     assert with_context(np.zeros((0, 2, 70), np.float32)).shape == (0, 4, 70)
+
+
+def test_batch_beats_for_a_processor():
+    from anyecg.io import ECGRecord
+    from anyecg.signal.preprocess import preprocess
+
+    short = preprocess(ECGRecord(synthetic_ecg(REGULAR, 10.0), FS, ("II", "V1")))
+    long = preprocess(ECGRecord(synthetic_ecg([0.5 + 0.8 * i for i in range(40)], 33.0)[:1], FS, ("II",)))
+    cfg = BeatEncoderConfig(dim=16, width=8, context=True)
+    batch = batch_beats([short, long], cfg)
+    assert batch.counts[0] >= 11 and batch.counts[1] >= 38
+    assert batch.windows.shape == (sum(batch.counts), 4, 70) and batch.rr.shape == (sum(batch.counts), 6)
+    assert [len(t) for t in batch.times_s] == batch.counts
+    emb = BeatEncoder(cfg).eval()(batch.windows, batch.rr)
+    assert emb.shape == (sum(batch.counts), 16)
+    assert batch_beats([], cfg).windows.shape == (0, 4, 70)

@@ -304,6 +304,28 @@ def beat_prompt(times_s: Sequence[float], token: str) -> str:
     return " ".join(f"beat {t:.1f}s {token}" for t in times_s)
 
 
+@dataclass
+class BeatBatch:
+    """Encoder inputs of several ECGs' beats, in ECG order: windows [Σn, C, W], rr [Σn, 6], counts [n_ecgs],
+    times_s (one array per ECG, seconds from its window start)."""
+
+    windows: Tensor
+    rr: Tensor
+    counts: list[int]
+    times_s: list[np.ndarray]
+
+
+def batch_beats(ecgs: Sequence[ECGInput], cfg: BeatEncoderConfig) -> BeatBatch:
+    """What a processor in beat mode computes for the ECGs of a sample: their beats, ready for `BeatEncoder`.
+    ECG i then takes `counts[i]` slots, written `beat_prompt(times_s[i], pad)` between its start/end tokens."""
+    beats = [input_beats(e, norm=cfg.norm, context=cfg.context) for e in ecgs]
+    width = round((PRE_S + POST_S) * WINDOW_FS)
+    windows = [b.windows for b in beats] or [np.zeros((0, cfg.in_channels, width), np.float32)]
+    rr = [b.rr for b in beats] or [np.zeros((0, N_RR), np.float32)]
+    return BeatBatch(torch.from_numpy(np.concatenate(windows)), torch.from_numpy(np.concatenate(rr)),
+                     [len(b) for b in beats], [b.times_s for b in beats])
+
+
 @torch.no_grad()
 def beat_tokens(encoder: BeatEncoder, signal: np.ndarray, fs: float, leads: Sequence[str]
                 ) -> tuple[np.ndarray, Tensor]:
