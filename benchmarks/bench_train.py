@@ -3,7 +3,7 @@
 Prints, measured in one run:
   - samples/s of stages 1, 2, 3 through the full recipe (JSONL streaming, ECG loading, Accelerate, optimizer);
   - our training step vs a plain peft LoRA step of the same LLM on the same number of tokens (target ≤ 1.2×),
-    in fp32 and under bf16 autocast;
+    in fp32 and under bf16 autocast (the seconds per step also compare fp32 with bf16 autocast);
   - peak RSS.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_train.py [--steps 4] [--micro-batch 4]
@@ -104,7 +104,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=4, help="timed optimizer steps per stage")
     parser.add_argument("--micro-batch", type=int, default=4)
-    parser.add_argument("--precision", default="bf16", choices=["bf16", "no"])
+    parser.add_argument("--precision", default="no", choices=["bf16", "no"], help="recipe mixed_precision")
+    parser.add_argument("--ratio-precisions", default="no,bf16", help="precisions of the step-ratio runs")
     args = parser.parse_args()
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +119,7 @@ def main() -> None:
             print(f"stage {stage}: {sps:.2f} samples/s (full recipe: streaming, ECG loading, step)")
             if stage == 2:
                 recipe = r
-        for precision in ("no", "bf16"):
+        for precision in args.ratio_precisions.split(","):
             ours, plain, tokens = step_ratio(recipe, args.steps, precision)
             print(f"step ratio ({'fp32' if precision == 'no' else 'bf16 autocast'}): ours {ours:.3f} s vs plain "
                   f"peft LoRA {plain:.3f} s on {tokens} tokens → {ours / plain:.2f}× (target ≤ 1.2×)")
