@@ -10,8 +10,8 @@
    the answer of an LLM that copies perfectly. Per asked type (V, A, L, R): positive windows (a beat of the type
    at a random offset) and negative windows (none), `n_pos`/`n_neg` per record and type; plus windows at
    uniformly random offsets (natural prevalence). Scored with `answer_iou` (official protocol) and pos/neg
-   accuracy, beside the trivial always-`No ... Found` and an oracle that knows the true class of each detected
-   beat (detection error alone).
+   accuracy, beside the trivial answers (always `No ... Found`, the whole window) and an oracle that knows the
+   true class of each detected beat (detection error alone).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from anyecg.timebase import MODEL_FS
 from anyecg.train.beat_pretrain import class_report, format_report, load_set, predict
 
 TYPES = ("V", "A", "L", "R")
+WHO = ("model", "oracle", "always_no", "whole_window")
 MATCH_S = 0.15
 
 
@@ -88,7 +89,8 @@ def bench_detector(root: Path) -> None:
 
 def window_answers(rec: Rec, start: int, length: int, types: tuple[str, ...], model, via_input: bool
                    ) -> dict[str, tuple[str, ...]]:
-    """Per asked type: (truth, ceiling answer with the model's classes, with the oracle's classes) for one window.
+    """Per asked type, for one window: truth and the answers of `WHO` (ceiling with the model's classes, with the
+    oracle's classes, always `No ... Found`, the whole window).
 
     Beats are detected on the window alone: at the native rate, or (`via_input`) on the preprocessed 100 Hz
     `ECGInput` the model's processor holds. The oracle gives each detected beat its matched annotation's class."""
@@ -111,7 +113,8 @@ def window_answers(rec: Rec, start: int, length: int, types: tuple[str, ...], mo
         name = describe(k)
         truth = format_answer(beat_intervals(rec.sample, rec.symbol, k, start, start + length, rec.fs), name)
         out[k] = (truth, *(format_answer(predicted_intervals(beats.sample, c, k, n, fs), name)
-                           for c in (classes, oracle)))
+                           for c in (classes, oracle)),
+                  format_answer([], name), format_answer([(0.0, length / rec.fs)], name))
     return out
 
 
@@ -149,32 +152,24 @@ def bench_ceiling(recs: list[Rec], model, long: bool, n_pos: int, n_neg: int, n_
             jobs.append(("nat", TYPES, rng.randrange(rec.signal.shape[1] - n), n))
         for kind, types, s, n in jobs:
             for k, (truth, *preds) in window_answers(rec, s, n, types, model, via_input).items():
-                for who, pred in zip(("model", "oracle"), preds, strict=True):
+                for who, pred in zip(WHO, preds, strict=True):
                     scores.setdefault((who, k, kind), []).append(answer_iou(truth, pred))
                     acc.setdefault((who, k, kind), []).append(truth.startswith("No") == pred.startswith("No"))
                 if kind == "nat":
                     scores.setdefault(("nat-pos", k, kind), []).append(float(not truth.startswith("No")))
     title = ("10-60 s" if long else "10 s") + (", beats from the 100 Hz ECGInput" if via_input else "")
     print(f"\n## Copy ceiling, DS2 {title} windows ({time.perf_counter() - t0:.0f} s)")
-    print("who     type  n_pos n_neg  IoU_pos  acc_pos  acc_neg  bal_acc  IoU_bal  IoU_nat (prevalence)")
-    for who in ("model", "oracle", "trivial"):
+    print("who          type  n_pos n_neg  IoU_pos  acc_pos  acc_neg  bal_acc  IoU_bal  IoU_nat (prevalence)")
+    for who in WHO:
         macro = []
-        for k in (*TYPES, "macro"):
-            if k == "macro":
-                row = np.mean(macro, axis=0)
-                print(f"{who:7s} {k:5s} {'':5s} {'':5s} " + "  ".join(f"{v:7.3f}" for v in row))
-                continue
-            ref = "model" if who == "trivial" else who
-            pos, neg = scores[(ref, k, "pos")], scores[(ref, k, "neg")]
-            nat, prev = scores[(ref, k, "nat")], np.mean(scores[("nat-pos", k, "nat")])
-            if who == "trivial":
-                row = [0.0, 0.0, 1.0, 0.5, 0.5, 1 - prev]
-            else:
-                ap, an = np.mean(acc[(who, k, "pos")]), np.mean(acc[(who, k, "neg")])
-                row = [np.mean(pos), ap, an, (ap + an) / 2, (np.mean(pos) + np.mean(neg)) / 2, np.mean(nat)]
+        for k in TYPES:
+            pos, neg, nat = (scores[(who, k, kind)] for kind in ("pos", "neg", "nat"))
+            ap, an = np.mean(acc[(who, k, "pos")]), np.mean(acc[(who, k, "neg")])
+            row = [np.mean(pos), ap, an, (ap + an) / 2, (np.mean(pos) + np.mean(neg)) / 2, np.mean(nat)]
             macro.append(row)
-            print(f"{who:7s} {k:5s} {len(pos):5d} {len(neg):5d} " + "  ".join(f"{v:7.3f}" for v in row)
-                  + f" ({prev:.2f})")
+            print(f"{who:12s} {k:5s} {len(pos):5d} {len(neg):5d} " + "  ".join(f"{v:7.3f}" for v in row)
+                  + f" ({np.mean(scores[('nat-pos', k, 'nat')]):.2f})")
+        print(f"{who:12s} {'macro':5s} {'':5s} {'':5s} " + "  ".join(f"{v:7.3f}" for v in np.mean(macro, axis=0)))
 
 
 def main() -> None:
