@@ -155,6 +155,22 @@ def test_committed_weights_load():
     assert DEFAULT_WEIGHTS.stat().st_size < 2_000_000
 
 
+@pytest.mark.skipif(not (MITDB / "233.hea").exists() or not DEFAULT_WEIGHTS.exists(),
+                    reason=f"MIT-BIH Arrhythmia not found at {MITDB} or weights not built")
+def test_committed_encoder_finds_v_beats_in_a_held_out_patient():
+    from anyecg.io import read_record
+
+    rec = read_record(MITDB / "233", end_s=120.0)  # DS2: never trained on; 51 V beats in 2 minutes
+    model = load_beat_encoder()
+    beats = extract_beats(rec.signal, rec.fs, rec.leads, norm=model.cfg.norm, context=model.cfg.context)
+    pred_v = model.predict(beats) == BEAT_CLASSES.index("V")
+    keep = [i for i, s in enumerate(rec.beats.symbol) if s in BEAT_SYMBOLS and rec.beats.sample[i] < rec.n_samples]
+    ref, syms = np.asarray(rec.beats.sample)[keep], [rec.beats.symbol[i] for i in keep]
+    match = match_beats(beats.sample, ref, int(0.15 * rec.fs))
+    true_v = np.array([m >= 0 and syms[m] == "V" for m in match])
+    assert (true_v & pred_v).sum() / true_v.sum() > 0.9 and (true_v & pred_v).sum() / pred_v.sum() > 0.9
+
+
 @pytest.mark.skipif(not (MITDB / "100.hea").exists(), reason=f"MIT-BIH Arrhythmia not found at {MITDB}")
 def test_detector_on_mitdb_record_100():
     from anyecg.io import read_record
