@@ -127,7 +127,7 @@ class JsonlMixture(IterableDataset):
     def _mixed_lines(self, plan: EpochPlan) -> Iterator[str]:
         readers = [_iter_lines(p) for p in self.paths]
         taken = [0] * len(self.paths)
-        for src in plan.order:
+        for src in plan.order.tolist():
             line = next(readers[src])
             k = taken[src]
             taken[src] += 1
