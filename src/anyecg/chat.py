@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
-from safetensors.torch import load_file
 
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
-from anyecg.model.config import ModelConfig
 from anyecg.signal.intervals import Interval, parse_answer
 from anyecg.signal.preprocess import ECGInput, preprocess
 from anyecg.targets import Target, resolve_target
@@ -137,20 +134,10 @@ def findings(intervals: Sequence[Interval], prepared: Prepared) -> list[Finding]
 
 
 def _load_model(path: Path, device: str) -> AnyECGChatModel:
-    """A checkpoint directory: config.yaml (a training config with a `model:` section, or a model config)
-    and model.safetensors (the trainable weights)."""
-    config_file, weights = path / "config.yaml", path / "model.safetensors"
-    if not config_file.is_file() or not weights.is_file():
-        raise ModelError("not an anyecg checkpoint (needs config.yaml and model.safetensors)", path)
-    data = yaml.safe_load(config_file.read_text())
-    model_cfg = data.get("model", data) if isinstance(data, dict) else None
-    if isinstance(model_cfg, str):
-        model_cfg = yaml.safe_load((config_file.parent / model_cfg).read_text())
-    if not isinstance(model_cfg, dict):
-        raise ModelError("config.yaml holds no model configuration", config_file)
-    cfg = ModelConfig.from_dict(model_cfg, source=config_file)
-    model = AnyECGChatModel.from_config(cfg)
-    model.load_trainable_state_dict(load_file(str(weights)))
+    """A stage checkpoint written by `anyecg train` or a directory written by `anyecg export`."""
+    from anyecg.train.export import load_model
+
+    model = load_model(path)
     model.merge_lora()  # inference only: decoding then costs what the bare LLM costs (bench_infer.py)
     return model.to(device).eval()
 

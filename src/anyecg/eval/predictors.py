@@ -161,12 +161,11 @@ class LocalModelPredictor:
     """
 
     def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256):
-        from anyecg.train.export import MODEL_YAML, load_checkpoint_model, load_exported
+        from anyecg.train.export import load_model
 
         path = Path(checkpoint)
-        if not path.is_dir():
-            raise ModelError("model checkpoint directory not found", path)
-        model = load_exported(path) if (path / MODEL_YAML).is_file() else load_checkpoint_model(path)
+        model = load_model(path)
+        model.merge_lora()  # inference only: decoding at bare-LLM speed
         self.model = model.eval()
         self.processor = model.processor()
         self.max_new_tokens = max_new_tokens

@@ -76,3 +76,11 @@ def load_exported(path: str | Path) -> AnyECGChatModel:
     model = AnyECGChatModel.from_config(cfg)
     model.load_trainable_state_dict(load_file(str(path / ECG_WEIGHTS)))
     return model
+
+
+def load_model(path: str | Path) -> AnyECGChatModel:
+    """A stage checkpoint (config.yaml + model.safetensors) or an exported directory (model.yaml)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelError("model checkpoint directory not found", path)
+    return load_exported(path) if (path / MODEL_YAML).is_file() else load_checkpoint_model(path)
