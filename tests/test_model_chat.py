@@ -57,8 +57,8 @@ def test_splice_positions_for_1_2_and_6_ecgs(model):
     batch = model.processor()(convs, ecgs)
     with torch.no_grad():
         ecg_embeds = model.encode_ecg(batch["ecg_clips"], batch["clips_per_ecg"], batch["lead_masks"])
-        embeds = model.embed_inputs(batch["input_ids"], batch["ecg_clips"], batch["clips_per_ecg"],
-                                    batch["lead_masks"])
+        embeds = model.embed_inputs(batch["input_ids"], ecg_clips=batch["ecg_clips"],
+                                    clips_per_ecg=batch["clips_per_ecg"], lead_masks=batch["lead_masks"])
         plain = model.llm.get_input_embeddings()(batch["input_ids"])
     counts = [[1 + 60 * e.n_clips for e in row] for row in ecgs]
     assert ecg_embeds.shape[0] == sum(map(sum, counts)) == 61 + 241 + 121 + 61 + 121 + 61 + 361 + 121 + 181

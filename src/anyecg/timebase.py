@@ -13,7 +13,7 @@ PATCHES_PER_LEAD = CLIP_SAMPLES // PATCH_SAMPLES  # 5
 
 def to_samples(seconds: float, fs: float) -> int:
     """Sample index of a time in seconds (nearest sample)."""
-    return int(round(seconds * fs))
+    return round(seconds * fs)
 
 
 def to_seconds(samples: int | float, fs: float) -> float:

@@ -28,6 +28,8 @@ from anyecg.model.processor import ECGChatProcessor
 from anyecg.model.tokens import ECGTokens, add_ecg_tokens
 
 TRAINABLE_PREFIXES = ("ecg_encoder.", "connector.", "token_embeds.")
+# Batch keys the encoders read (patch modes: clips; beat mode: beats), as the processor writes them.
+ECG_INPUT_KEYS = ("ecg_clips", "clips_per_ecg", "lead_masks", "beat_windows", "beat_rr", "beats_per_ecg")
 
 
 def is_trainable_name(name: str) -> bool:
@@ -89,33 +91,41 @@ class AnyECGChatModel(nn.Module):
         return ECGChatProcessor(self.tokenizer, self.cfg, self.tokens)
 
     # ---- forward --------------------------------------------------------------------------------------
-    def encode_ecg(self, ecg_clips: Tensor, clips_per_ecg: Sequence[int], lead_masks: Tensor | None = None
-                   ) -> Tensor:
-        """Clips (Σclips, 12, 1000) → connector outputs (Σ n_tokens_i, d_llm), ECGs in order."""
+    def encode_ecg(self, ecg_clips: Tensor | None = None, clips_per_ecg: Sequence[int] | None = None,
+                   lead_masks: Tensor | None = None, beat_windows: Tensor | None = None,
+                   beat_rr: Tensor | None = None, beats_per_ecg: Sequence[int] | None = None) -> Tensor:
+        """Encoder inputs from the processor → connector outputs (Σ slots, d_llm), ECGs in order.
+
+        Patch modes: clips (Σclips, 12, 1000) through the ViT. Beat mode: beat windows (Σbeats, C, W) and RR
+        features (Σbeats, 6) through the BeatEncoder, one slot per beat.
+        """
         d_llm = self.token_embeds.embedding_dim
-        if len(clips_per_ecg) == 0:
-            return self.token_embeds.weight.new_zeros(0, d_llm)
         device = self.token_embeds.weight.device
+        if self.cfg.encoder.token_mode == "beats":
+            if beat_windows is None or beat_rr is None or beat_windows.shape[0] == 0:
+                return self.token_embeds.weight.new_zeros(0, d_llm)
+            feats = self.ecg_encoder(beat_windows.to(device, torch.float32), beat_rr.to(device, torch.float32))
+            return self.connector(feats)  # (Σ beats, d_llm)
+        if ecg_clips is None or not clips_per_ecg:
+            return self.token_embeds.weight.new_zeros(0, d_llm)
         clips = ecg_clips.to(device=device, dtype=torch.float32)
         masks = lead_masks.to(device) if lead_masks is not None else None
         tokens = self.ecg_encoder.encode_ecgs(clips, clips_per_ecg, masks)  # list of (n_i, D_enc)
         return self.connector(torch.cat(tokens))  # (Σ n_i, d_llm)
 
-    def embed_inputs(self, input_ids: Tensor, ecg_clips: Tensor | None = None,
-                     clips_per_ecg: Sequence[int] | None = None, lead_masks: Tensor | None = None) -> Tensor:
-        """Token embeddings with trainable ECG start/end rows and the ECG embeddings spliced in (B, T, D)."""
+    def embed_inputs(self, input_ids: Tensor, **ecg_inputs: Any) -> Tensor:
+        """Token embeddings with trainable ECG start/end rows and the ECG embeddings spliced in (B, T, D).
+        `ecg_inputs`: the processor's encoder inputs (see `encode_ecg`)."""
         embeds = self.llm.get_input_embeddings()(input_ids)  # (B, T, D)
         for row, token_id in enumerate((self.tokens.start_id, self.tokens.end_id)):
             at = (input_ids == token_id).unsqueeze(-1)  # (B, T, 1)
             embeds = torch.where(at, self.token_embeds.weight[row].to(embeds.dtype), embeds)
-        ecg = (self.encode_ecg(ecg_clips, clips_per_ecg or [], lead_masks) if ecg_clips is not None
-               else embeds.new_zeros(0, embeds.shape[-1]))  # (N, D)
+        ecg = self.encode_ecg(**{k: v for k, v in ecg_inputs.items() if k in ECG_INPUT_KEYS})  # (N, D)
         return splice_ecg_embeddings(embeds, input_ids, ecg, self.tokens.pad_id)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, labels: Tensor | None = None,
-                ecg_clips: Tensor | None = None, clips_per_ecg: Sequence[int] | None = None,
-                lead_masks: Tensor | None = None) -> CausalLMOutputWithPast:
-        embeds = self.embed_inputs(input_ids, ecg_clips, clips_per_ecg, lead_masks)  # (B, T, D)
+                **ecg_inputs: Any) -> CausalLMOutputWithPast:
+        embeds = self.embed_inputs(input_ids, **ecg_inputs)  # (B, T, D)
         position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # (B, T), left padding safe
         return self.llm(inputs_embeds=embeds, attention_mask=attention_mask, position_ids=position_ids,
                         labels=labels)
@@ -130,8 +140,7 @@ class AnyECGChatModel(nn.Module):
         mask = batch["attention_mask"]
         if mask.shape[0] > 1 and bool((mask[:, -1] == 0).any()):
             raise ModelError("batched generation needs left padding (processor padding_side='left')")
-        embeds = self.embed_inputs(batch["input_ids"], batch.get("ecg_clips"), batch.get("clips_per_ecg"),
-                                   batch.get("lead_masks"))
+        embeds = self.embed_inputs(batch["input_ids"], **{k: v for k, v in batch.items() if k in ECG_INPUT_KEYS})
         sampling = {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None,
                                                                                    "top_p": None, "top_k": None}
         pad_id = self.tokenizer.pad_token_id if self.tokenizer is not None else None

@@ -274,15 +274,20 @@ def save_beat_encoder(model: BeatEncoder, path: str | Path, extra: dict | None =
     tmp.replace(path)
 
 
+def beat_encoder_config(path: str | Path | None = None) -> BeatEncoderConfig:
+    """The config stored with trained weights (default: the project's committed weights)."""
+    from safetensors import safe_open
+
+    with safe_open(str(Path(path or DEFAULT_WEIGHTS)), "pt") as f:
+        return BeatEncoderConfig(**json.loads(f.metadata()["config"]))
+
+
 def load_beat_encoder(path: str | Path | None = None) -> BeatEncoder:
     """A trained `BeatEncoder` in eval mode (default: the project's committed weights)."""
-    from safetensors import safe_open
     from safetensors.torch import load_file
 
     path = Path(path or DEFAULT_WEIGHTS)
-    with safe_open(str(path), "pt") as f:
-        cfg = BeatEncoderConfig(**json.loads(f.metadata()["config"]))
-    model = BeatEncoder(cfg)
+    model = BeatEncoder(beat_encoder_config(path))
     model.load_state_dict(load_file(str(path)))
     return model.eval()
 

@@ -19,7 +19,9 @@ from anyecg.leads import N_LEADS
 from anyecg.timebase import CLIP_SAMPLES, PATCH_SAMPLES
 
 STEMS = ("linear", "conv")  # linear: LayerNorm→Linear→LayerNorm (paper); conv: small 1-D conv per patch
-TOKEN_MODES = ("all", "present_leads")  # all: CLS + 60 patches per clip (paper); present_leads: drop absent leads
+TOKEN_MODES = ("all", "present_leads", "beats")
+# all: CLS + 60 patches per clip (paper); present_leads: drop absent leads' tokens; beats: one token per detected
+# beat from the pretrained BeatEncoder, its time written as text (docs/perception.md)
 CONNECTORS = ("mlp2x_gelu", "linear")
 DTYPES = ("float32", "bfloat16", "float16")
 ECG_TOKEN_STRATEGIES = ("auto", "added", "reserved")  # auto: reserved tokens when the tokenizer has them
@@ -39,6 +41,7 @@ class EncoderConfig:
     patch_samples: int = PATCH_SAMPLES
     stem: str = "linear"
     token_mode: str = "all"
+    beat_weights: str | None = None  # token_mode beats: BeatEncoder safetensors (None = the packaged weights)
 
     @property
     def patches_per_lead(self) -> int:

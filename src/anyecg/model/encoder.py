@@ -22,6 +22,8 @@ from anyecg.timebase import CLIP_SAMPLES
 
 def n_ecg_tokens(n_clips: int, lead_mask: Sequence[bool] | Tensor | None, cfg: EncoderConfig) -> int:
     """Number of encoder tokens one ECG yields, known before the model runs."""
+    if cfg.token_mode == "beats":
+        raise ModelError("in beat mode the token count is the number of detected beats (see model.beats)")
     if cfg.token_mode == "all" or lead_mask is None:
         return 1 + N_LEADS * cfg.patches_per_lead * n_clips
     n_present = int(sum(bool(m) for m in lead_mask))
@@ -176,6 +178,11 @@ class ECGViT(nn.Module):
         return [torch.cat([t[:, 0].mean(0, keepdim=True), t[:, 1:].flatten(0, 1)]) for t in tokens]
 
 
-def build_ecg_encoder(cfg: EncoderConfig) -> ECGViT:
-    """The ECG encoder for a config (one architecture; size, stem and token mode come from `cfg`)."""
+def build_ecg_encoder(cfg: EncoderConfig) -> nn.Module:
+    """The ECG encoder for a config: the ViT (size, stem and token mode from `cfg`), or in beat mode the
+    pretrained `BeatEncoder` (one embedding per detected beat)."""
+    if cfg.token_mode == "beats":
+        from anyecg.model.beats import load_beat_encoder
+
+        return load_beat_encoder(cfg.beat_weights)
     return ECGViT(cfg)

@@ -43,6 +43,7 @@ class ECGChatProcessor:
         self.cfg = model_cfg
         self.tokens = tokens or add_ecg_tokens(tokenizer, None, model_cfg.ecg_tokens)
         self._stop_ids: list[int] | None = None
+        self._beat_cfg: Any = None
 
     # ---- public ---------------------------------------------------------------------------------------
     def __call__(self, conversations: Sequence[Sequence[dict[str, str]]],
@@ -55,19 +56,42 @@ class ECGChatProcessor:
         ecgs = ecgs if ecgs is not None else [[] for _ in conversations]
         if len(ecgs) != len(conversations):
             raise ModelError(f"{len(conversations)} conversations but {len(ecgs)} ECG lists")
-        rows = [self.encode_one(i, conv, list(sample_ecgs), add_generation_prompt)
-                for i, (conv, sample_ecgs) in enumerate(zip(conversations, ecgs, strict=True))]
-        batch = self._pad([r[0] for r in rows], [r[1] for r in rows], padding_side)
         flat = [e for sample_ecgs in ecgs for e in sample_ecgs]
-        batch.update(self._ecg_tensors(flat))
+        blocks, slots, tensors = self.ecg_blocks(flat)
+        rows, k = [], 0
+        for i, (conv, sample_ecgs) in enumerate(zip(conversations, ecgs, strict=True)):
+            n = len(sample_ecgs)
+            rows.append(self.encode_one(i, conv, blocks[k:k + n], sum(slots[k:k + n]), add_generation_prompt))
+            k += n
+        batch = self._pad([r[0] for r in rows], [r[1] for r in rows], padding_side)
+        batch.update(tensors)
         return batch
+
+    def ecg_blocks(self, ecgs: Sequence[ECGLike]) -> tuple[list[str], list[int], dict[str, Any]]:
+        """Per ECG: the text its `<ecg>` becomes and its number of embedding slots; plus the encoder inputs.
+
+        Patch modes: `<ECG_start>` + N × `<ECG_pad>` + `<ECG_end>`, clips for the ViT. Beat mode: the detected
+        beats' times as text, each followed by its slot (`beat 0.4s <ECG_pad> beat 1.2s <ECG_pad> ...`), and the
+        beats' windows and RR features for the BeatEncoder.
+        """
+        if self.cfg.encoder.token_mode != "beats":
+            slots = [self.n_tokens(e) for e in ecgs]
+            return [self.tokens.block(n) for n in slots], slots, self._ecg_tensors(list(ecgs))
+        from anyecg.model.beats import batch_beats, beat_encoder_config, beat_prompt
+
+        if self._beat_cfg is None:
+            self._beat_cfg = beat_encoder_config(self.cfg.encoder.beat_weights)
+        beats = batch_beats(ecgs, self._beat_cfg)
+        blocks = [self.tokens.start + beat_prompt(t, self.tokens.pad) + self.tokens.end for t in beats.times_s]
+        return blocks, list(beats.counts), {"beat_windows": beats.windows, "beat_rr": beats.rr,
+                                            "beats_per_ecg": list(beats.counts)}
 
     @property
     def stop_token_ids(self) -> list[int]:
         """eos plus the chat template's end-of-turn token (e.g. <|im_end|>, <|eot_id|>)."""
         if self._stop_ids is None:
             conv = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}]
-            ids, labels = self.encode_one(0, conv, [], False)
+            ids, labels = self.encode_one(0, conv, [], 0, False)
             answer = [t for t, lab in zip(ids, labels, strict=True) if lab != IGNORE_INDEX]
             content = self.tokenizer("ok", add_special_tokens=False)["input_ids"]
             eot = answer[len(content)] if len(answer) > len(content) else self.tokenizer.eos_token_id
@@ -79,24 +103,24 @@ class ECGChatProcessor:
         return n_ecg_tokens(int(ecg.clips.shape[0]), np.asarray(ecg.lead_mask), self.cfg.encoder)
 
     # ---- one sample -----------------------------------------------------------------------------------
-    def encode_one(self, index: int, conversation: Sequence[dict[str, str]], ecgs: list[ECGLike],
+    def encode_one(self, index: int, conversation: Sequence[dict[str, str]], blocks: list[str], expected: int,
                    add_generation_prompt: bool) -> tuple[list[int], list[int]]:
-        """(input_ids, labels) of one sample, truncated to max_length as described in the module doc."""
-        messages = self._expand(index, conversation, ecgs)
+        """(input_ids, labels) of one sample whose ECGs are written as `blocks` holding `expected` slots in all,
+        truncated to max_length as described in the module doc."""
+        messages = self._expand(index, conversation, blocks)
         text = self._render(messages, add_generation_prompt)
         spans = self._assistant_spans(index, messages, text)
         enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         ids: list[int] = enc["input_ids"]
         labels = [tok if any(a <= start < b for a, b in spans) else IGNORE_INDEX
                   for tok, (start, _) in zip(ids, enc["offset_mapping"], strict=True)]
-        expected = sum(self.n_tokens(e) for e in ecgs)
         found = sum(tok == self.tokens.pad_id for tok in ids)
         if found != expected:
             raise ModelError(f"sample {index}: tokenizer produced {found} ECG slot tokens, expected {expected}; "
                              f"is {self.tokens.pad!r} a special token of this tokenizer?")
         return self._truncate(index, ids, labels, add_generation_prompt)
 
-    def _expand(self, index: int, conversation: Sequence[dict[str, str]], ecgs: list[ECGLike]
+    def _expand(self, index: int, conversation: Sequence[dict[str, str]], ecg_blocks: list[str]
                 ) -> list[dict[str, str]]:
         messages = [dict(m) for m in conversation]
         for m in messages:
@@ -107,16 +131,16 @@ class ECGChatProcessor:
                 raise ModelError(f"sample {index}: {ECG_PLACEHOLDER} may appear only in user turns, "
                                  f"found in a {m['role']} turn")
         n_placeholders = sum(m["content"].count(ECG_PLACEHOLDER) for m in messages)
-        if n_placeholders == 0 and ecgs:  # official layout: ECGs before the first user text
+        if n_placeholders == 0 and ecg_blocks:  # official layout: ECGs before the first user text
             first_user = next((m for m in messages if m["role"] == "user"), None)
             if first_user is None:
-                raise ModelError(f"sample {index}: {len(ecgs)} ECGs but no user turn to hold them")
-            first_user["content"] = ECG_PLACEHOLDER * len(ecgs) + first_user["content"]
-            n_placeholders = len(ecgs)
-        if n_placeholders != len(ecgs):
+                raise ModelError(f"sample {index}: {len(ecg_blocks)} ECGs but no user turn to hold them")
+            first_user["content"] = ECG_PLACEHOLDER * len(ecg_blocks) + first_user["content"]
+            n_placeholders = len(ecg_blocks)
+        if n_placeholders != len(ecg_blocks):
             raise ModelError(f"sample {index}: {n_placeholders} {ECG_PLACEHOLDER} placeholders but "
-                             f"{len(ecgs)} ECGs")
-        blocks = iter(self.tokens.block(self.n_tokens(e)) for e in ecgs)
+                             f"{len(ecg_blocks)} ECGs")
+        blocks = iter(ecg_blocks)
         for m in messages:
             if m["role"] == "user":
                 parts = m["content"].split(ECG_PLACEHOLDER)

@@ -1,0 +1,58 @@
+"""Beat mode: one ECG token per detected beat, its time as text (processor, model, training step, generation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from anyecg.io.record import ECGRecord
+from anyecg.model.anyecg_chat import AnyECGChatModel
+from anyecg.model.beats import BeatEncoder
+from anyecg.model.config import ModelConfig, encoder_preset
+from anyecg.signal.preprocess import preprocess
+
+
+def spiky_ecg(seconds: float, rr_s: float = 0.8, fs: int = 360) -> ECGRecord:
+    """QRS-like spikes every `rr_s` seconds on two leads (enough for the QRS detector)."""
+    t = np.arange(int(seconds * fs)) / fs
+    beats = np.arange(0.3, seconds, rr_s)
+    qrs = sum(np.exp(-((t - b) ** 2) / (2 * 0.012**2)) for b in beats)
+    twave = sum(0.25 * np.exp(-((t - b - 0.25) ** 2) / (2 * 0.05**2)) for b in beats)
+    noise = 0.01 * np.random.default_rng(0).normal(size=t.size)
+    sig = np.stack([qrs + twave + noise, 0.6 * qrs - 0.2 * twave + noise])
+    return ECGRecord(sig.astype(np.float32), float(fs), ("II", "V1"))
+
+
+@pytest.fixture(scope="module")
+def model() -> AnyECGChatModel:
+    cfg = ModelConfig(llm="tiny", encoder=encoder_preset("tiny", token_mode="beats"))
+    return AnyECGChatModel.from_config(cfg)
+
+
+def test_beat_mode_slots_are_detected_beats(model: AnyECGChatModel) -> None:
+    assert isinstance(model.ecg_encoder, BeatEncoder) and model.connector[0].in_features == model.ecg_encoder.dim
+    ecgs = [preprocess(spiky_ecg(10)), preprocess(spiky_ecg(24, rr_s=0.6))]
+    conv = [[{"role": "user", "content": "<ecg>Locate the PVC."}, {"role": "assistant", "content": "Duration: 1.0s-2.6s"}],
+            [{"role": "user", "content": "<ecg>Report."}, {"role": "assistant", "content": "Report: Sinus rhythm"}]]
+    proc = model.processor()
+    blocks, slots, tensors = proc.ecg_blocks(ecgs)
+    assert slots == tensors["beats_per_ecg"] and 11 <= slots[0] <= 13 and 38 <= slots[1] <= 41
+    assert blocks[0].count("beat ") == slots[0] and "beat 0.3s" in blocks[0]
+    batch = proc([conv[0], conv[1]], [[ecgs[0]], [ecgs[1]]])
+    assert int((batch["input_ids"] == model.tokens.pad_id).sum()) == sum(slots)
+    assert batch["beat_windows"].shape[0] == sum(slots)
+    out = model(**batch)
+    assert torch.isfinite(out.loss)
+    out.loss.backward()
+    assert model.connector[0].weight.grad is not None
+
+
+def test_beat_mode_generation_and_no_beats(model: AnyECGChatModel) -> None:
+    flat = ECGRecord(np.zeros((2, 3600), np.float32), 360.0, ("II", "V1"))
+    proc = model.processor()
+    batch = proc([[{"role": "user", "content": "<ecg>Rhythm?"}]] * 2,
+                 [[preprocess(spiky_ecg(10))], [preprocess(flat)]], add_generation_prompt=True, padding_side="left")
+    assert batch["beats_per_ecg"][1] == 0
+    new = model.generate(batch, max_new_tokens=4)
+    assert new.shape[0] == 2
