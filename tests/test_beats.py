@@ -134,7 +134,7 @@ def test_predicted_intervals_follow_the_paper_rule_and_skip_q():
 
 
 def test_beat_prompt_and_tokens():
-    assert beat_prompt([0.43, 1.25], "<ECG_pad>") == "beat 0.4s <ECG_pad> beat 1.2s <ECG_pad>"
+    assert beat_prompt([0.43, 1.25], "<ECG_pad>") == "0.4s <ECG_pad> 1.2s <ECG_pad>"
     assert beat_prompt([], "<x>") == "no beats detected"
     model = BeatEncoder(BeatEncoderConfig(dim=16, width=8))
     sig = synthetic_ecg(REGULAR, 10.0)

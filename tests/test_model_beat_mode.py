@@ -38,7 +38,7 @@ def test_beat_mode_slots_are_detected_beats(model: AnyECGChatModel) -> None:
     proc = model.processor()
     blocks, slots, tensors = proc.ecg_blocks(ecgs)
     assert slots == tensors["beats_per_ecg"] and 11 <= slots[0] <= 13 and 38 <= slots[1] <= 41
-    assert blocks[0].count("beat ") == slots[0] and "beat 0.3s" in blocks[0]
+    assert blocks[0].count("s <ECG_pad>") == slots[0] and blocks[0].startswith("<ECG_start>0.3s <ECG_pad> 1.1s")
     batch = proc([conv[0], conv[1]], [[ecgs[0]], [ecgs[1]]])
     assert int((batch["input_ids"] == model.tokens.pad_id).sum()) == sum(slots)
     assert batch["beat_windows"].shape[0] == sum(slots)

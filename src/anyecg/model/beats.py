@@ -302,11 +302,12 @@ def predicted_intervals(sample: np.ndarray, classes: Sequence[int], target: str,
 
 
 def beat_prompt(times_s: Sequence[float], token: str) -> str:
-    """The text that stands for an ECG in beat mode: one `beat {t:.1f}s {token}` per beat, `token` being the slot
-    that receives the beat's embedding (the processor's ECG pad token)."""
+    """The text that stands for an ECG in beat mode: `{t:.1f}s {token}` per beat (seconds from the ECG's start,
+    the answers' own format), `token` being the slot that receives the beat's embedding (the processor's ECG
+    pad token). Digits tokenize one by one in SmolLM2/Llama, so a beat costs about 6 text tokens + 1 slot."""
     if not len(times_s):
         return "no beats detected"
-    return " ".join(f"beat {t:.1f}s {token}" for t in times_s)
+    return " ".join(f"{t:.1f}s {token}" for t in times_s)
 
 
 @dataclass
