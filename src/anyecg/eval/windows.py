@@ -15,16 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from anyecg.data.schema import ECGRef, Sample, qa
+from anyecg.data.sources import mitdb as mitdb_split
 from anyecg.eval.samples import EvalSample, from_sample
 from anyecg.io import read_record
 from anyecg.signal.intervals import beat_intervals, describe, format_answer
 
 MITDB_TYPES = ("A", "V", "L", "R")
-# de Chazal et al. 2004 inter-patient split (paced records 102, 104, 107, 217 excluded).
-DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124", "201", "203", "205",
-       "207", "208", "209", "215", "220", "223", "230")
-DS2 = ("100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212", "213", "214", "219",
-       "221", "222", "228", "231", "232", "233", "234")
+# de Chazal et al. 2004 inter-patient split, in record order (one list, in the MIT-BIH source adapter).
+DS1 = tuple(sorted(mitdb_split.DS1))
+DS2 = tuple(sorted(mitdb_split.DS2))
 
 
 def _window_len(rng: random.Random, long: bool) -> float:
