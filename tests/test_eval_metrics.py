@@ -85,3 +85,16 @@ def test_exact_match_and_groups():
     assert exact_match("Yes", "yes") and not exact_match("yes", "yes ")
     g = grouped_accuracy(["a", "a", "b"], [True, False, True])
     assert g["per_group"] == {"a": 0.5, "b": 1.0} and g["macro"] == 0.75 and g["micro"] == pytest.approx(2 / 3)
+
+
+def test_multiecg_findings_scores() -> None:
+    from anyecg.eval.findings import findings_scores, named_findings
+    from anyecg.eval.samples import EvalSample
+
+    answer = "ECG 1: Sinus rhythm. ECG 2: Atrial fibrillation; Premature ventricular contractions. New in the last ECG: x."
+    assert named_findings(answer) == {1: {"sinus rhythm"},
+                                      2: {"atrial fibrillation", "premature ventricular contractions"}}
+    sample = EvalSample("s", "multiecg", "cinc2021", (), (), "", {"labels": [["Sinus rhythm"], ["Atrial fibrillation"]]})
+    scores = findings_scores([sample], {"s": answer})["all"]
+    assert scores["ecgs"] == 2 and scores["exact"] == 0.5
+    assert scores["recall"] == 1.0 and abs(scores["precision"] - 2 / 3) < 1e-9

@@ -34,7 +34,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--label-sets", default="ptbxl_super,ptbxl_sub,ptbxl_form,ptbxl_rhythm,cpsc2018,csn")
     p.add_argument("--scp-statements", type=Path, help="PTB-XL scp_statements.csv")
     p.add_argument("--text-encoder", help="sentence-transformers model dir (default: MiniLM package)")
-    p.add_argument("--judge-url", help="OpenAI-compatible judge for multiecg")
+    p.add_argument("--judge-url", help="OpenAI-compatible judge for multiecg (without it: findings named per ECG "
+                                       "against the labels)")
     p.add_argument("--judge-model", default="judge")
     p.set_defaults(func=run_eval)
 
@@ -113,8 +114,6 @@ def run_eval(args: argparse.Namespace) -> int:
         elif task == "ecgqa":
             res, md = harness.eval_ecgqa(todo, predictor, args.out, batch_size=args.batch_size)
         else:
-            if not args.judge_url:
-                raise ConfigError("multiecg needs --judge-url (an OpenAI-compatible judge model)")
             res, md = harness.eval_multiecg(todo, predictor, args.out, judge_url=args.judge_url,
                                             judge_model=args.judge_model, batch_size=args.batch_size)
         results[task] = res

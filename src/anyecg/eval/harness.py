@@ -91,13 +91,18 @@ def _exists(path: Path) -> bool:
     return path.exists() or path.with_name(path.name + ".hea").is_file()
 
 
-def eval_multiecg(samples: Sequence[EvalSample], predictor: Predictor, out: Path, *, judge_url: str,
+def eval_multiecg(samples: Sequence[EvalSample], predictor: Predictor, out: Path, *, judge_url: str | None,
                   judge_model: str, batch_size: int = 8) -> tuple[dict, str]:
-    """Answers, then judge scores (cached in `judge-*.jsonl` beside the predictions)."""
+    """Answers, then judge scores (cached in `judge-*.jsonl` beside the predictions); without a judge, the
+    findings each answer names per ECG against the labels (`eval.findings`)."""
+    from anyecg.eval.findings import findings_markdown, findings_scores
     from anyecg.eval.judge import Judge, summarize_scores
 
     preds = run_predictions(predictor, samples, out / "predictions" / f"multiecg-{_safe(predictor.name)}.jsonl",
                             batch_size=batch_size, desc="multiecg")
+    if judge_url is None:
+        scores = findings_scores(samples, preds)
+        return scores, findings_markdown(scores)
     cache = out / "predictions" / f"judge-{_safe(predictor.name)}.jsonl"
     done = {}
     if cache.is_file():
