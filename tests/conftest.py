@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
+
+# Hypothesis' per-example deadline turns a busy machine into failures; the tests bound their sizes instead.
+settings.register_profile("anyecg", deadline=None)
+settings.load_profile("anyecg")
 
 # Tests run small models: one torch thread is faster than two fighting over a busy 2-core machine.
 torch.set_num_threads(1)

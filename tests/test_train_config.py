@@ -25,12 +25,15 @@ def test_all_configs_shipped():
 def test_train_config_valid(path: Path, monkeypatch):
     monkeypatch.chdir(ROOT)  # model paths are relative to the repo root
     cfg = load_config(path)
-    assert cfg.stage == int(path.stem[-1])
+    staged = "_stage" in path.stem  # the curriculum configs; others (embedded_beats) name their stage inside
+    if staged:
+        assert cfg.stage == int(path.stem[-1])
     model_cfg = resolve_model_config(cfg.model)
     model_cfg.validate()
     if cfg.stage > 0:
         cfg.grad_accum_steps(1)
-        assert cfg.init_from and f"stage{cfg.stage - 1}" in cfg.init_from
+        if staged:
+            assert cfg.init_from and f"stage{cfg.stage - 1}" in cfg.init_from
     expected = {1: (True, True, False), 2: (True, True, True), 3: (False, True, True)}.get(cfg.stage)
     if expected:
         t = cfg.trainable
