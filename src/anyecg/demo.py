@@ -41,7 +41,7 @@ def run(out_dir: Path) -> int:
         ["info", record],
         ["chat", "--start", "60", "--end", "70", record, "Locate the Premature ventricular contraction on this ECG."],
         ["report", "--start", "0", "--end", "10", record],
-        ["scan", record, "--what", "V,A", "--out", str(out_dir)],
+        ["scan", record, "--what", "V", "--out", str(out_dir)],
         ["plot", record, "--start", "60", "--end", "70", "--out", str(out_dir / f"{RECORD_NAME}_60-70s.png")],
     ]
     for argv in steps:
