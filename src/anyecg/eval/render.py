@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from anyecg.atomic import write_atomic
 from anyecg.eval import paper
 from anyecg.eval.localization import LocScore
 
@@ -20,10 +21,7 @@ def fmt(x: float | None, pct: bool = False) -> str:
 
 
 def write_json(path: Path, obj: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=float, allow_nan=True))
-    tmp.replace(path)
+    write_atomic(path, json.dumps(obj, indent=1, default=float, allow_nan=True))
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

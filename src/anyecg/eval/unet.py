@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from anyecg.atomic import atomic_path
 from anyecg.errors import ModelError
 from anyecg.eval.samples import EvalSample
 from anyecg.eval.windows import DS1, MITDB_TYPES
@@ -124,11 +125,9 @@ class UNetPredictor:
 def save_unet(model: UNet1D, path: Path, extra: dict) -> None:
     from safetensors.torch import save_file
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
     meta = {"config": json.dumps(asdict(model.cfg)), **{k: str(v) for k, v in extra.items()}}
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
 
 
 def load_unet(path: str | Path = WEIGHTS) -> tuple[UNet1D, dict]:

@@ -26,6 +26,7 @@ import torch
 from scipy.signal import butter, sosfiltfilt
 from torch import Tensor, nn
 
+from anyecg.atomic import atomic_path
 from anyecg.leads import CANONICAL_LEADS
 from anyecg.signal.intervals import Interval, beat_intervals
 from anyecg.signal.preprocess import ECGInput
@@ -267,11 +268,9 @@ def save_beat_encoder(model: BeatEncoder, path: str | Path, extra: dict | None =
     """safetensors with the config (and `extra`, e.g. the training command) as JSON metadata; atomic."""
     from safetensors.torch import save_file
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     meta = {"config": json.dumps(asdict(model.cfg)), **{k: json.dumps(v) for k, v in (extra or {}).items()}}
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=meta)
 
 
 def beat_encoder_config(path: str | Path | None = None) -> BeatEncoderConfig:
