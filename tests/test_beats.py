@@ -219,3 +219,37 @@ def test_batch_beats_for_a_processor():
     emb = BeatEncoder(cfg).eval()(batch.windows, batch.rr)
     assert emb.shape == (sum(batch.counts), 16)
     assert batch_beats([], cfg).windows.shape == (0, 4, 70)
+
+
+@pytest.mark.parametrize(("dx", "cls"), [
+    (["LBBB"], "L"), (["RBBB", "I-AVB"], "R"), (["Normal"], "N"), (["AF"], "N"), (["STD", "STE"], "N"),
+    (["713427006"], "R"), (["733534002", "426783006"], "L"), (["RBBB", "PVC"], None), (["PAC"], None),
+    (["LBBB", "RBBB"], None), (["713426002"], None), (["6374002"], None), (["10370003"], None),
+    (["999999"], None), ([], None),
+])
+def test_record_class_only_when_every_beat_shares_it(dx, cls):
+    from anyecg.train.beat_pretrain import record_class
+
+    assert record_class(dx) == cls
+
+
+def test_sampling_weights_balance_classes_and_records():
+    from anyecg.train.beat_pretrain import BeatSet, sampling_weights
+
+    labels = np.array([0] * 90 + [0] * 10 + [1] * 5)  # class 0: records 0 (90 beats) and 1 (10); class 1: record 2
+    record = np.array([0] * 90 + [1] * 10 + [2] * 5)
+    data = BeatSet(np.zeros((105, 2, 8), np.float32), np.zeros((105, 6), np.float32), labels, record)
+    w = sampling_weights(data, 2, balance=1.0, record_balance=1.0).numpy()
+    assert np.isclose(w[:90].sum(), w[90:100].sum()) and np.isclose(w[:100].sum(), w[100:].sum())
+    plain = sampling_weights(data, 2, balance=0.0, record_balance=0.0).numpy()
+    assert np.allclose(plain, plain[0])  # no balancing: every beat alike
+
+
+@pytest.mark.skipif(not (MITDB.parent / "cpsc2018-a0001-a0150").is_dir(),
+                    reason=f"CPSC2018 A0001-A0150 not found at {MITDB.parent}")
+def test_weak_records_keep_the_report_test_records_out():
+    from anyecg.train.beat_pretrain import weak_records
+
+    labelled = dict(weak_records(MITDB.parent / "cpsc2018-a0001-a0150"))
+    assert labelled and all(int(k[1:]) <= 100 for k in labelled)  # A0101-A0150 are the report test set
+    assert {"L", "R", "N"} <= set(labelled.values())

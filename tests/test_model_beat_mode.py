@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
-from anyecg.model.beats import BeatEncoder
+from anyecg.model.beats import BEAT_CLASSES, BeatEncoder, Beats, beat_prompt, load_beat_encoder
 from anyecg.model.config import ModelConfig, encoder_preset
 from anyecg.signal.preprocess import preprocess
 
@@ -56,3 +58,17 @@ def test_beat_mode_generation_and_no_beats(model: AnyECGChatModel) -> None:
     assert batch["beats_per_ecg"][1] == 0
     new = model.generate(batch, max_new_tokens=4)
     assert new.shape[0] == 2
+
+
+def test_beat_hints_write_the_head_class_of_each_beat() -> None:
+    """With beat_hints the prompt carries the packaged head's class per beat, one per slot, in beat order."""
+    cfg = ModelConfig(llm="tiny", encoder=encoder_preset("tiny", token_mode="beats", beat_hints=True))
+    proc = AnyECGChatModel.from_config(cfg).processor()
+    ecg = preprocess(spiky_ecg(10))
+    blocks, slots, tensors = proc.ecg_blocks([ecg, ecg])
+    classes = load_beat_encoder().predict(Beats(np.zeros(slots[0]), 100.0, tensors["beat_windows"][:slots[0]].numpy(),
+                                                tensors["beat_rr"][:slots[0]].numpy()))
+    labels = re.findall(r"s ([A-Z]) <ECG_pad>", blocks[0])
+    assert labels == [BEAT_CLASSES[c] for c in classes] and len(labels) == slots[0] and blocks[0] == blocks[1]
+    with pytest.raises(ValueError, match="labels"):
+        beat_prompt([0.3, 1.1], "<ECG_pad>", ["N"])

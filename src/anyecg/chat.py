@@ -256,6 +256,18 @@ class ECGChat:
         """A multi-turn session about the same ECGs."""
         return Conversation(self, self._prepare_many(ecgs))
 
+    def beat_classes(self, prepared: Prepared) -> set[str] | None:
+        """Beat classes (`anyecg.model.beats.BEAT_CLASSES`) that the beat encoder's own classifier head finds in
+        an ECG: a cheap screen before asking the LLM. None when the model does not read beats (patch modes)."""
+        if self.model.cfg.encoder.token_mode != "beats":
+            return None
+        from anyecg.model.beats import BEAT_CLASSES, input_beats
+
+        encoder = self.model.ecg_encoder
+        beats = input_beats(prepared.input, norm=encoder.cfg.norm, context=encoder.cfg.context)
+        with self._lock:
+            return {BEAT_CLASSES[c] for c in encoder.predict(beats)}
+
     # ---- helpers ------------------------------------------------------------------------------------------
     def _prepare_many(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> list[Prepared]:
         specs = [ecgs] if isinstance(ecgs, str | Path | ECGRecord | ECG) else list(ecgs)

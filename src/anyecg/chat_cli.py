@@ -92,7 +92,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     leads = tuple(x.strip() for x in args.leads.split(",")) if args.leads else None
     result = scan(chat, args.files[0], targets=[t.strip() for t in args.what.split(",")], window_s=args.window,
                   overlap_s=args.overlap, batch_size=args.batch_size, leads=leads, lead_map=args.lead_map,
-                  fs=args.fs, progress=not args.json and sys.stderr.isatty())
+                  fs=args.fs, progress=not args.json and sys.stderr.isatty(), prescreen=not args.no_prescreen)
     out = Path(args.out) if args.out else None
     if out is not None:
         stem = Path(args.files[0]).name
@@ -104,8 +104,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
     d = result.to_dict()
-    print(f"{args.files[0]}: {d['duration_s']:.0f} s of ECG, {d['windows']} windows, {d['elapsed_s']} s "
-          f"({d['speed_x_realtime']}x real time)")
+    print(f"{args.files[0]}: {d['duration_s']:.0f} s of ECG, {d['windows']} windows, {d['questions']} questions "
+          f"to the LLM ({d['prescreened']} screened out), {d['elapsed_s']} s ({d['speed_x_realtime']}x real time)")
     for row in d["summary"]:
         print(f"  {row['target']:6} {row['description'][:40]:40} episodes {row['episodes']:4}  burden "
               f"{row['burden_pct']:6.2f}%  longest {row['longest_s']:.1f} s {row['longest_at']}")
@@ -146,6 +146,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="questions per batched generation")
     p.add_argument("--out", default=None, help="folder for <file>.scan.{json,csv,png,html}")
     p.add_argument("--show", type=int, default=20, help="episodes listed on the terminal")
+    p.add_argument("--no-prescreen", action="store_true",
+                   help="ask the LLM about every beat type in every window (default: only about the types the "
+                        "beat encoder's classifier finds in the window)")
     _model_args(p)
     p.set_defaults(func=cmd_scan)
 

@@ -25,6 +25,7 @@ from anyecg.atomic import atomic_path, write_atomic
 from anyecg.chat import MIN_SECONDS, ECGChat, Prepared
 from anyecg.errors import AnyECGError
 from anyecg.io import read_info
+from anyecg.model.beats import SYMBOL_CLASS
 from anyecg.signal.intervals import merge_intervals
 from anyecg.signal.preprocess import iter_windows
 from anyecg.targets import DEFAULT_SCAN, Target, resolve_target
@@ -54,6 +55,7 @@ class ScanResult:
     episodes: list[Episode] = field(default_factory=list)
     n_windows: int = 0
     n_questions: int = 0
+    n_prescreened: int = 0  # questions answered "none" by the beat screen without the LLM
     invalid_answers: int = 0
     elapsed_s: float = 0.0
 
@@ -81,7 +83,7 @@ class ScanResult:
             "source": self.source, "duration_s": round(self.duration_s, 3),
             "start_time": self.start_time.isoformat() if self.start_time else None,
             "window_s": self.window_s, "step_s": self.step_s, "windows": self.n_windows,
-            "questions": self.n_questions, "invalid_answers": self.invalid_answers,
+            "questions": self.n_questions, "prescreened": self.n_prescreened, "invalid_answers": self.invalid_answers,
             "elapsed_s": round(self.elapsed_s, 2),
             "speed_x_realtime": round(self.duration_s / self.elapsed_s, 1) if self.elapsed_s else None,
             "summary": self.summary(),
@@ -161,10 +163,14 @@ def _windows(path: str | Path, window_s: float, step_s: float, options: dict[str
 
 def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SCAN, window_s: float = 60.0,
          overlap_s: float = 0.0, batch_size: int = 8, leads: Sequence[str] | None = None,
-         lead_map: str | None = None, fs: float | None = None, progress: bool = True,
+         lead_map: str | None = None, fs: float | None = None, progress: bool = True, prescreen: bool = True,
          on_window: Callable[[int, int], None] | None = None) -> ScanResult:
     """Localize every target in consecutive windows of a long recording; merge the findings in absolute time.
 
+    prescreen: in beat mode, a beat-type question goes to the LLM only when the beat encoder's classifier head
+    finds a beat of that type in the window (`ECGChat.beat_classes`); the others count as answered "none"
+    (`n_prescreened`). Most windows of a long recording are normal, so this skips most of the LLM's work;
+    benchmarks/bench_chat.py measures the speed-up and the agreement with the unscreened scan.
     on_window(done, total) is called after each window's questions are queued (an exception it raises, e.g.
     to cancel, stops the scan).
     """
@@ -194,7 +200,11 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
     for prepared in _windows(path, window_s, step_s, options):
         result.n_windows += 1
         bar.update(1)
+        present = chat.beat_classes(prepared) if prescreen else None
         for t in resolved:
+            if present is not None and t.kind == "beat" and SYMBOL_CLASS.get(t.key, "Q") not in present:
+                result.n_prescreened += 1
+                continue
             pending.append((prepared, t))
             if len(pending) >= batch_size:
                 flush()

@@ -300,13 +300,18 @@ def predicted_intervals(sample: np.ndarray, classes: Sequence[int], target: str,
     return beat_intervals(sample, symbols, CLASS_SYMBOL[SYMBOL_CLASS[target]], 0, n_samples, fs)
 
 
-def beat_prompt(times_s: Sequence[float], token: str) -> str:
+def beat_prompt(times_s: Sequence[float], token: str, labels: Sequence[str] | None = None) -> str:
     """The text that stands for an ECG in beat mode: `{t:.1f}s {token}` per beat (seconds from the ECG's start,
     the answers' own format), `token` being the slot that receives the beat's embedding (the processor's ECG
-    pad token). Digits tokenize one by one in SmolLM2/Llama, so a beat costs about 6 text tokens + 1 slot."""
+    pad token); with `labels` (one of `BEAT_CLASSES` per beat) `{t:.1f}s {label} {token}`. Digits tokenize one
+    by one in SmolLM2/Llama, so a beat costs about 6 text tokens + 1 slot (+ 1 with a label)."""
     if not len(times_s):
         return "no beats detected"
-    return " ".join(f"{t:.1f}s {token}" for t in times_s)
+    if labels is None:
+        return " ".join(f"{t:.1f}s {token}" for t in times_s)
+    if len(labels) != len(times_s):
+        raise ValueError(f"{len(times_s)} beat times but {len(labels)} labels")
+    return " ".join(f"{t:.1f}s {lab} {token}" for t, lab in zip(times_s, labels, strict=True))
 
 
 @dataclass

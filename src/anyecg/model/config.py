@@ -42,6 +42,7 @@ class EncoderConfig:
     stem: str = "linear"
     token_mode: str = "all"
     beat_weights: str | None = None  # token_mode beats: BeatEncoder safetensors (None = the packaged weights)
+    beat_hints: bool = False  # token_mode beats: write the BeatEncoder head's class of each beat in the prompt
 
     @property
     def patches_per_lead(self) -> int:

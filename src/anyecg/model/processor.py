@@ -44,6 +44,7 @@ class ECGChatProcessor:
         self.tokens = tokens or add_ecg_tokens(tokenizer, None, model_cfg.ecg_tokens)
         self._stop_ids: list[int] | None = None
         self._beat_cfg: Any = None
+        self._beat_classifier: Any = None
 
     # ---- public ---------------------------------------------------------------------------------------
     def __call__(self, conversations: Sequence[Sequence[dict[str, str]]],
@@ -71,8 +72,9 @@ class ECGChatProcessor:
         """Per ECG: the text its `<ecg>` becomes and its number of embedding slots; plus the encoder inputs.
 
         Patch modes: `<ECG_start>` + N × `<ECG_pad>` + `<ECG_end>`, clips for the ViT. Beat mode: the detected
-        beats' times as text, each followed by its slot (`beat 0.4s <ECG_pad> beat 1.2s <ECG_pad> ...`), and the
-        beats' windows and RR features for the BeatEncoder.
+        beats' times as text, each followed by its slot (`0.4s <ECG_pad> 1.2s <ECG_pad> ...`; with `beat_hints`
+        the classifier head's class too: `0.4s N <ECG_pad> 1.2s V <ECG_pad>`), and the beats' windows and RR
+        features for the BeatEncoder.
         """
         if self.cfg.encoder.token_mode != "beats":
             slots = [self.n_tokens(e) for e in ecgs]
@@ -82,9 +84,29 @@ class ECGChatProcessor:
         if self._beat_cfg is None:
             self._beat_cfg = beat_encoder_config(self.cfg.encoder.beat_weights)
         beats = batch_beats(ecgs, self._beat_cfg)
-        blocks = [self.tokens.start + beat_prompt(t, self.tokens.pad) + self.tokens.end for t in beats.times_s]
+        labels = self._beat_labels(beats)
+        blocks = [self.tokens.start + beat_prompt(t, self.tokens.pad, lab) + self.tokens.end
+                  for t, lab in zip(beats.times_s, labels, strict=True)]
         return blocks, list(beats.counts), {"beat_windows": beats.windows, "beat_rr": beats.rr,
                                             "beats_per_ecg": list(beats.counts)}
+
+    def _beat_labels(self, beats: Any) -> list[list[str] | None]:
+        """Per ECG, the class letter of each beat from the BeatEncoder's own head (`beat_hints`), else None.
+        The head is the packaged or `beat_weights` encoder, loaded once on the CPU (frozen in every recipe)."""
+        if not self.cfg.encoder.beat_hints:
+            return [None] * len(beats.counts)
+        from anyecg.model.beats import BEAT_CLASSES, load_beat_encoder
+
+        if self._beat_classifier is None:
+            self._beat_classifier = load_beat_encoder(self.cfg.encoder.beat_weights)
+        with torch.no_grad():
+            classes = self._beat_classifier.logits(beats.windows, beats.rr).argmax(-1).tolist() \
+                if len(beats.windows) else []
+        out, k = [], 0
+        for n in beats.counts:
+            out.append([BEAT_CLASSES[c] for c in classes[k:k + n]])
+            k += n
+        return out
 
     @property
     def stop_token_ids(self) -> list[int]:

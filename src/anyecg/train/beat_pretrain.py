@@ -15,17 +15,24 @@ import argparse
 import json
 import logging
 import math
+import re
 import shlex
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from anyecg.data.labels import dx_label
+from anyecg.data.sources.cinc import CPSC2018
+from anyecg.data.sources.holter import list_records
 from anyecg.data.sources.mitdb import DS1, DS2
+from anyecg.errors import AnyECGError
 from anyecg.io import read_record
 from anyecg.model.beats import (
     BEAT_CLASSES,
@@ -50,6 +57,7 @@ from anyecg.signal.intervals import BEAT_SYMBOLS
 log = logging.getLogger("anyecg.beat_pretrain")
 JITTER = 3  # samples at WINDOW_FS on each side (±30 ms)
 MATCH_S = 0.15
+_NO_FIXED_SPLIT = SimpleNamespace(fixed_split={})
 
 
 @dataclass
@@ -79,24 +87,78 @@ def record_beats(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return win, rr_features(det, rec.fs), labels
 
 
-def load_set(root: Path, records: tuple[str, ...], norm: str, cache: Path | None, context: bool = False
-             ) -> BeatSet:
+def record_class(diagnoses: list[str]) -> str | None:
+    """The class of every beat of a record labelled only at record level ('#Dx'): L or R for a bundle branch
+    block, N for a record without ectopic or paced beats; None when the beats cannot all share one class
+    (ectopic beats, pacing, both blocks, incomplete or unspecified blocks, unknown codes)."""
+    names = [dx_label(code) for code in diagnoses]
+    if not names or None in names:
+        return None
+    text = " | ".join(names).lower()
+    if re.search(r"premature|ectopic|escape|bigeminy|trigeminy|ventricular tachy|atrial tachy|pacing|incomplete|^bundle|"
+                 r"\| bundle|intraventricular|wolff", text):
+        return None
+    left, right = "left bundle branch block" in text, "right bundle branch block" in text
+    if left and right:
+        return None
+    return "L" if left else "R" if right else "N"
+
+
+def weak_beats(path: Path, cls: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows, RR features and labels of a record whose beats all have class `cls` (record-level label)."""
+    rec = read_record(path, annotations=False)
+    x = beat_leads(rec.signal, rec.leads)
+    det = detect_beats(x[0], rec.fs)
+    margin = JITTER / WINDOW_FS
+    win = beat_windows(bandpass(x, rec.fs), rec.fs, det, norm="none", pre_s=PRE_S + margin, post_s=POST_S + margin,
+                       filtered=True)
+    return win, rr_features(det, rec.fs), np.full(len(det), BEAT_CLASSES.index(cls), dtype=np.int64)
+
+
+def weak_records(root: Path) -> list[tuple[str, str]]:
+    """(record, class) of the training records of a CPSC 2018 / CinC directory that `record_class` can label;
+    the builder's test and valid records (CPSC2018 A0101-A0150 among them) are left out."""
+    out = []
+    for key in list_records(root):
+        if CPSC2018.split_of(key, _NO_FIXED_SPLIT)[0] != "train":
+            continue
+        try:
+            head = read_record(root / key, end_s=0.1, annotations=False)
+        except AnyECGError as err:
+            log.warning("%s: %s (left out)", root / key, err.reason)
+            continue
+        if cls := record_class(list(head.diagnoses)):
+            out.append((key, cls))
+    return out
+
+
+def load_set(root: Path, records: tuple[str, ...], norm: str, cache: Path | None, context: bool = False,
+             weak: dict[str, str] | None = None) -> BeatSet:
     """All beats of `records`, windows normalised with `norm` (+ `with_context` channels); un-normalised beats
-    cached as .npz per record."""
+    cached as .npz per record. Records named in `weak` take that class for every beat (no annotations)."""
     parts = []
     for i, name in enumerate(records):
-        file = cache / f"{name}.npz" if cache else None
+        file = cache / f"{root.name}-{name}.npz" if cache else None
         if file and file.exists():
             z = np.load(file)
             win, rr, lab = z["windows"], z["rr"], z["labels"]
         else:
-            win, rr, lab = record_beats(root / name)
+            win, rr, lab = weak_beats(root / name, weak[name]) if weak and name in weak else record_beats(root / name)
             if file:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(file, windows=win, rr=rr, labels=lab)
         win = normalise_windows(win, norm)
         parts.append((with_context(win) if context else win, rr, lab, np.full(len(lab), i)))
     return BeatSet(*(np.concatenate(p) for p in zip(*parts, strict=True)))
+
+
+def merge_sets(*sets: BeatSet) -> BeatSet:
+    """One set of several (record indices kept distinct)."""
+    offset, parts = 0, []
+    for s in sets:
+        parts.append(BeatSet(s.windows, s.rr, s.labels, s.record + offset))
+        offset += int(s.record.max()) + 1 if len(s.record) else 0
+    return BeatSet(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("windows", "rr", "labels", "record")))
 
 
 def augment(win: Tensor, rr: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -153,14 +215,25 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def sampling_weights(data: BeatSet, n_classes: int, balance: float, record_balance: float) -> Tensor:
+    """Per-beat sampling weight: class share ∝ count^(1 - `balance`); within a class, each record's share ∝ its
+    beat count^(1 - `record_balance`) (1.0: every patient weighs the same, whatever its number of beats)."""
+    counts = np.maximum(np.bincount(data.labels, minlength=n_classes).astype(np.float64), 1.0)
+    pair = data.record.astype(np.int64) * n_classes + data.labels
+    _, inverse, per_pair = np.unique(pair, return_inverse=True, return_counts=True)
+    w = per_pair[inverse].astype(np.float64) ** -record_balance
+    class_total = np.bincount(data.labels, weights=w, minlength=n_classes)
+    w = w / class_total[data.labels] * counts[data.labels] ** (1.0 - balance)
+    return torch.from_numpy(w)
+
+
 def train(data: BeatSet, cfg: BeatEncoderConfig, *, epochs: int, batch: int, lr: float, balance: float,
-          seed: int, steps_per_epoch: int | None = None) -> BeatEncoder:
-    """Train a fresh `BeatEncoder` on `data` (cross-entropy, class-balanced sampling, augmentation)."""
+          seed: int, steps_per_epoch: int | None = None, record_balance: float = 0.0) -> BeatEncoder:
+    """Train a fresh `BeatEncoder` on `data` (cross-entropy, class- and record-balanced sampling, augmentation)."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = BeatEncoder(cfg)
-    counts = np.bincount(data.labels, minlength=cfg.n_classes).astype(np.float64)
-    weights = torch.from_numpy(np.maximum(counts, 1.0) ** -balance)[data.labels]
+    weights = sampling_weights(data, cfg.n_classes, balance, record_balance)
     steps = steps_per_epoch or math.ceil(len(data.labels) / batch)
     total = epochs * steps
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -198,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--balance", type=float, default=0.75, help="sampling weight ∝ class count^-balance")
+    p.add_argument("--record-balance", type=float, default=0.0,
+                   help="within a class, record share ∝ its beat count^(1 - this); 1: patients weigh the same")
+    p.add_argument("--weak", type=Path, action="append", default=[],
+                   help="CPSC 2018 / CinC directory: records with record-level labels that fix every beat's class "
+                        "(LBBB → L, RBBB → R, no ectopy → N); training records only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
@@ -205,12 +283,17 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     t0 = time.time()
     ds1 = load_set(args.data, tuple(sorted(DS1)), args.norm, args.cache, args.context)
+    for root in args.weak:
+        labelled = dict(weak_records(root))
+        log.info("%s: %d records with one class for every beat %s", root, len(labelled),
+                 dict(Counter(labelled.values())))
+        ds1 = merge_sets(ds1, load_set(root, tuple(labelled), args.norm, args.cache, args.context, labelled))
     ds2 = load_set(args.data, tuple(sorted(DS2)), args.norm, args.cache, args.context)
     log.info("DS1 %d beats, DS2 %d beats (%.0f s); DS1 class counts %s", len(ds1.labels), len(ds2.labels),
              time.time() - t0, dict(zip(BEAT_CLASSES, np.bincount(ds1.labels, minlength=7).tolist(), strict=True)))
     cfg = BeatEncoderConfig(dim=args.dim, width=args.width, norm=args.norm, context=args.context)
     model = train(ds1, cfg, epochs=args.epochs, batch=args.batch, lr=args.lr, balance=args.balance,
-                  seed=args.seed, steps_per_epoch=args.steps_per_epoch)
+                  seed=args.seed, steps_per_epoch=args.steps_per_epoch, record_balance=args.record_balance)
     report = class_report(ds2.labels, predict(model, ds2))
     log.info("DS2 (held-out patients), detected beats matched to annotations:\n%s", format_report(report))
     command = "python -m anyecg.train.beat_pretrain " + shlex.join(sys.argv[1:] if argv is None else argv)

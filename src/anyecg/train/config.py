@@ -76,6 +76,7 @@ class TrainConfig:
     model: Any  # the model config as a mapping (ModelConfig.from_dict) or a path to a model YAML
     output_dir: str = "runs/train"
     init_from: str | None = None  # checkpoint dir of the previous stage (weights only)
+    init_skip: list[str] = field(default_factory=list)  # weight-name prefixes not taken from init_from
     seed: int = 42
     trainable: TrainableConfig = field(default_factory=TrainableConfig)
     data: DataConfig = field(default_factory=DataConfig)

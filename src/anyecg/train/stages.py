@@ -77,8 +77,9 @@ def _val_batches(recipe: Any, sources: list[SourceConfig], collate: Callable) ->
 def chat_parts(cfg: TrainConfig, model_cfg: ModelConfig, loader: ECGLoader) -> StageParts:
     model = AnyECGChatModel.from_config(model_cfg)
     if cfg.init_from:
-        n = init_weights(model, load_weights(cfg.init_from))
-        log.info("initialised %d tensors from %s", n, cfg.init_from)
+        n = init_weights(model, load_weights(cfg.init_from), ignore_prefixes=("contrastive_head.", *cfg.init_skip))
+        log.info("initialised %d tensors from %s%s", n, cfg.init_from,
+                 f" (not {', '.join(cfg.init_skip)})" if cfg.init_skip else "")
     model.set_trainable(**dataclasses.asdict(cfg.trainable))
     if cfg.gradient_checkpointing:
         model.enable_gradient_checkpointing()
