@@ -148,6 +148,9 @@ def test_cli_commands(tiny_ckpt: Path, records: dict[str, Path], tmp_path: Path,
     assert main(["scan", *model, "--what", "V", "--window", "60", "--out", str(tmp_path),
                  str(records["long"])]) == 0
     assert (tmp_path / "long.scan.html").exists()
+    capsys.readouterr()
+    assert main(["scan", *model, "--json", "--no-prescreen", "--what", "V", str(records["long"])]) == 0
+    assert json.loads(capsys.readouterr().out)["prescreened"] == 0
 
 
 @pytest.mark.parametrize("argv, needle", [

@@ -63,3 +63,14 @@ def test_ds2_windows_follow_the_rule():
         assert ("-neg-" in s.id) == answer.startswith("No ")
         assert 10.0 - 1e-6 <= ref.end_s - ref.start_s <= 60.0 + 1e-6
     assert all(s.ecgs[0].end_s - s.ecgs[0].start_s == pytest.approx(10.0) for s in short)
+
+
+@pytest.mark.skipif(not (MITDB / "208.hea").is_file(), reason="../shared/data/mitdb absent")
+def test_natural_windows_ask_every_type_of_the_same_window():
+    from anyecg.eval.windows import record_windows
+
+    nat = record_windows(MITDB / "208", n_pos=0, n_neg=0, n_nat=3)
+    assert len(nat) == 3 * 4 and [s.meta["abnormal_type"] for s in nat[:4]] == ["A", "V", "L", "R"]
+    assert len({(s.ecgs[0].start_s, s.ecgs[0].end_s) for s in nat}) == 3  # one window, four questions
+    assert any(not s.conversation[-1].content.startswith("No ") for s in nat if s.meta["abnormal_type"] == "V")
+    assert all(s.conversation[-1].content.startswith("No ") for s in nat if s.meta["abnormal_type"] == "L")

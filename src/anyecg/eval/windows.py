@@ -2,7 +2,8 @@
 
 Per record and asked beat type present in it: `n_pos` windows containing a random beat of that type at a
 random offset; per record: `n_neg` windows without the asked type (type drawn at random), as the paper's
-test lists do. Labels come from `anyecg.signal.intervals.beat_intervals` (the paper's rule). Windows are
+test lists do; and `n_nat` windows at uniformly random offsets, each asked about every type (the natural
+prevalence of a scan). Labels come from `anyecg.signal.intervals.beat_intervals` (the paper's rule). Windows are
 10 s, or 10-60 s (uniform, 0.1 s steps) with `long=True`. Deterministic for a seed.
 """
 
@@ -31,7 +32,7 @@ def _window_len(rng: random.Random, long: bool) -> float:
 
 
 def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long: bool = False, n_pos: int = 6,
-                   n_neg: int = 2, seed: int = 0, dataset: str = "mitdb") -> list[Sample]:
+                   n_neg: int = 2, n_nat: int = 0, seed: int = 0, dataset: str = "mitdb") -> list[Sample]:
     """Localization samples (split `test`) of one WFDB record with beat annotations."""
     record = read_record(path)
     fs, n_total = record.fs, record.signal.shape[1]
@@ -44,7 +45,7 @@ def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long
     def add(kind: str, k: str, start: int, length: int) -> None:
         end = start + length
         intervals = beat_intervals(sample, symbol, k, start, end, fs)
-        if (kind == "pos") != bool(intervals):
+        if kind != "nat" and (kind == "pos") != bool(intervals):
             return
         sid = f"{dataset}-{name}-{k}-{'long' if long else 'short'}-{kind}-{len(out):04d}"
         question = f"Locate the {describe(k)} on this ECG."
@@ -68,6 +69,11 @@ def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long
             if not ((where >= start) & (where < start + length)).any():
                 add("neg", k, start, length)
                 break
+    for _ in range(n_nat):
+        length = round(_window_len(rng, long) * fs)
+        start = rng.randrange(n_total - length)
+        for k in types:
+            add("nat", k, start, length)
     return out
 
 
