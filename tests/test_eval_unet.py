@@ -74,3 +74,19 @@ def test_natural_windows_ask_every_type_of_the_same_window():
     assert len({(s.ecgs[0].start_s, s.ecgs[0].end_s) for s in nat}) == 3  # one window, four questions
     assert any(not s.conversation[-1].content.startswith("No ") for s in nat if s.meta["abnormal_type"] == "V")
     assert all(s.conversation[-1].content.startswith("No ") for s in nat if s.meta["abnormal_type"] == "L")
+
+
+@pytest.mark.skipif(not (MITDB / "233.hea").is_file(), reason="../shared/data/mitdb absent")
+def test_beat_classifier_baseline_localizes_held_out_pvcs():
+    from anyecg.eval.predictors import BeatClassifierPredictor
+    from anyecg.eval.samples import from_sample
+    from anyecg.eval.windows import record_windows
+    from anyecg.signal.intervals import answer_iou
+
+    samples = [from_sample(s, {}) for s in record_windows(MITDB / "233", types=("V", "L"), n_pos=3, n_neg=0)]
+    answers = BeatClassifierPredictor().predict(samples)
+    scores = {s.abnormal_type: [] for s in samples}
+    for s, a in zip(samples, answers, strict=True):
+        scores[s.abnormal_type].append(answer_iou(s.truth, a))
+    assert np.mean(scores["V"]) > 0.6  # DS2 patient, never trained on
+    assert all(a.startswith("No ") for s, a in zip(samples, answers, strict=True) if s.abnormal_type == "L")

@@ -21,6 +21,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     who.add_argument("--model", metavar="CHECKPOINT", help="a checkpoint of the project's chat model")
     who.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (http://host:port/v1)")
     who.add_argument("--unet", metavar="WEIGHTS", nargs="?", const="", help="the U-Net baseline (localization)")
+    who.add_argument("--beat-classifier", metavar="WEIGHTS", nargs="?", const="",
+                     help="perception alone: BeatEncoder head + the paper's rule, no LLM (localization)")
     p.add_argument("--endpoint-model", default="anyecg", help="model name sent to --endpoint")
     p.add_argument("--concurrency", type=int, default=8, help="requests in flight to --endpoint")
     p.add_argument("--data", action="append", required=True, type=Path,
@@ -68,13 +70,15 @@ def _split(text: str) -> list[str]:
 
 
 def _predictor(args: argparse.Namespace):
-    from anyecg.eval.predictors import EndpointPredictor, LocalModelPredictor
+    from anyecg.eval.predictors import BeatClassifierPredictor, EndpointPredictor, LocalModelPredictor
     from anyecg.eval.unet import WEIGHTS, UNetPredictor
 
     if args.endpoint:
         return EndpointPredictor(args.endpoint, args.endpoint_model, concurrency=args.concurrency)
     if args.unet is not None:
         return UNetPredictor(args.unet or WEIGHTS)
+    if args.beat_classifier is not None:
+        return BeatClassifierPredictor(args.beat_classifier or None)
     return LocalModelPredictor(args.model)
 
 

@@ -5,6 +5,8 @@
 - `TrivialPredictor`: the two references every localization table carries (always `No ... Found`,
   always the whole window), answered from the question alone.
 - `anyecg.eval.unet.UNetPredictor`: the supervised baseline.
+- `BeatClassifierPredictor`: perception alone, no LLM: the BeatEncoder's head classifies the detected beats and
+  the paper's rule turns them into the answer (the "copy ceiling" of beat mode, docs/perception.md).
 
 Request format of `EndpointPredictor` (the serving issue implements the same): the sample's turns up to
 its last assistant turn, each `<ecg>` placeholder of a user turn replaced by one content part
@@ -179,3 +181,33 @@ class LocalModelPredictor:
                                padding_side="left")
         new_ids = self.model.generate(batch, max_new_tokens=self.max_new_tokens)  # (B, <= max_new_tokens)
         return [t.strip() for t in self.processor.tokenizer.batch_decode(new_ids, skip_special_tokens=True)]
+
+
+# ---------------------------------------------------------------------------------------- beat classifier
+class BeatClassifierPredictor:
+    """Localization from the beat encoder's own head and the paper's interval rule, without the LLM: what an LLM
+    that copies the beat classes perfectly would answer."""
+
+    def __init__(self, weights: str | Path | None = None):
+        from anyecg.model.beats import load_beat_encoder
+
+        self.encoder = load_beat_encoder(weights)
+        self.name = "beat_classifier"
+
+    def predict(self, samples: Sequence[EvalSample],
+                mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
+        from anyecg.model.beats import SYMBOL_CLASS, input_beats, predicted_intervals
+        from anyecg.timebase import MODEL_FS
+
+        masks = mask_leads or [()] * len(samples)
+        out = []
+        for s, mask in zip(samples, masks, strict=True):
+            x = s.ecgs[0].load(mask)
+            if s.abnormal_type not in SYMBOL_CLASS:
+                out.append(format_answer([], describe(s.abnormal_type)))
+                continue
+            beats = input_beats(x, norm=self.encoder.cfg.norm, context=self.encoder.cfg.context)
+            intervals = predicted_intervals(beats.sample, self.encoder.predict(beats), s.abnormal_type,
+                                            x.n_samples, MODEL_FS)
+            out.append(format_answer(intervals, describe(s.abnormal_type)))
+        return out
