@@ -9,7 +9,7 @@
    time to first token (streaming) and full-answer time, end to end from the file; baseline: the same answer
    from an already prepared ECG (the model alone), so the ratio is what reading + preprocessing adds.
 3. scan of a 30-minute 2-lead record (MIT-BIH 208 when present, else the demo excerpt repeated), V,A,L,R in
-   60 s windows: time as a multiple of real time, with the beat prescreen (default) and without it on the first
+   10 s windows (the scan default): time as a multiple of real time, with the beat prescreen (default) and without it on the first
    `--unscreened-minutes` (the LLM asked every question; the baseline), with the agreement of the two (episode
    overlap per target) on that span.
 4. memory: peak RSS (VmHWM) of a scan process over the first `--memory-windows` windows of a 30-minute and of a
@@ -151,7 +151,7 @@ def bench_scan(chat, folder: Path, minutes: float, unscreened_minutes: float) ->
     t0 = time.perf_counter()
     res = scan_span(chat, record, minutes * 60, prescreen=True)
     seconds = time.perf_counter() - t0
-    print(f"scan {Path(record).name} ({res.duration_s / 60:.0f} min, V,A,L,R, 60 s windows, prescreen): "
+    print(f"scan {Path(record).name} ({res.duration_s / 60:.0f} min, V,A,L,R, 10 s windows, prescreen): "
           f"{seconds:.1f} s = {res.duration_s / seconds:.1f}x real time; {res.n_questions} questions to the LLM, "
           f"{res.n_prescreened} screened out; episodes {[(r['target'], r['episodes']) for r in res.summary()]}")
     span = unscreened_minutes * 60
@@ -181,7 +181,7 @@ def scan_span(chat, record: str, span_s: float, prescreen: bool):
         rec = read_record(record, end_s=span_s, annotations=False)
         wfdb.wrsamp("span", fs=rec.fs, units=["mV"] * len(rec.leads), sig_name=list(rec.leads),
                     p_signal=np.nan_to_num(rec.signal.T), fmt=["16"] * len(rec.leads), write_dir=tmp)
-        return scan(chat, f"{tmp}/span", window_s=60.0, progress=False, prescreen=prescreen)
+        return scan(chat, f"{tmp}/span", progress=False, prescreen=prescreen)
 
 
 def bench_memory(folder: Path, n_windows: int, threads: int) -> None:

@@ -1,6 +1,7 @@
 """`scan`: find abnormal segments in recordings of minutes to days (Holter, home ECG).
 
-Sliding windows (default 60 s, the longest the model was trained on) are read one at a time from the file
+Sliding windows (default `DEFAULT_WINDOW_S`: the 10 s the embedded model was trained on) are read one at a time
+from the file
 (bounded memory), every (window, target) question is batched through the model, and the intervals found are
 merged in absolute time. Outputs: episodes table (CSV/JSON), per-target summary, a PNG/HTML overview.
 """
@@ -29,7 +30,7 @@ from anyecg.model.beats import SYMBOL_CLASS
 from anyecg.signal.intervals import merge_intervals
 from anyecg.signal.preprocess import iter_windows
 from anyecg.targets import DEFAULT_SCAN, Target, resolve_target
-from anyecg.timebase import format_clock
+from anyecg.timebase import DEFAULT_WINDOW_S, format_clock
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def _windows(path: str | Path, window_s: float, step_s: float, options: dict[str
             yield Prepared(x, None)
 
 
-def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SCAN, window_s: float = 60.0,
+def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SCAN, window_s: float = DEFAULT_WINDOW_S,
          overlap_s: float = 0.0, batch_size: int = 8, leads: Sequence[str] | None = None,
          lead_map: str | None = None, fs: float | None = None, progress: bool = True, prescreen: bool = True,
          on_window: Callable[[int, int], None] | None = None) -> ScanResult:

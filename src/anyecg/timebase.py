@@ -30,3 +30,6 @@ def format_clock(seconds: float) -> str:
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
     return f"{int(h):02d}:{int(m):02d}:{s:04.1f}"
+
+
+DEFAULT_WINDOW_S = 10.0  # `scan` windows: the embedded model was trained on 10 s windows (longer: mostly "No")

@@ -31,6 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--roots", default="", help="SOURCE=DIR,... roots of our JSONL's SOURCE:REL paths")
     p.add_argument("--out", type=Path, required=True, help="output dir (predictions cache, report, plots)")
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit for --model (paper: 256)")
     p.add_argument("--limit", type=int, help="only the first N samples per task")
     p.add_argument("--ablations", default="", help="lead masking: any of first,second,random")
     p.add_argument("--label-sets", default="ptbxl_super,ptbxl_sub,ptbxl_form,ptbxl_rhythm,cpsc2018,csn")
@@ -79,7 +80,7 @@ def _predictor(args: argparse.Namespace):
         return UNetPredictor(args.unet or WEIGHTS)
     if args.beat_classifier is not None:
         return BeatClassifierPredictor(args.beat_classifier or None)
-    return LocalModelPredictor(args.model)
+    return LocalModelPredictor(args.model, max_new_tokens=args.max_new_tokens)
 
 
 def _write_report(out: Path, title: str, sections: list[str], results: dict) -> Path:
