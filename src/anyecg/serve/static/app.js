@@ -336,7 +336,7 @@ async function startScan() {
   try {
     let job = await (await api("/v1/ecg/scan", {
       method: "POST", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({ecg: {file_id: entry.id}, window_s: Math.min(60, Math.max(10, entry.ecg.duration_s))}),
+      body: JSON.stringify({ecg: {file_id: entry.id}}),  // the server's default window
     })).json();
     state.scanJob = job.id;
     while (!["succeeded", "failed", "cancelled"].includes(job.status)) {
