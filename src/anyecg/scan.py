@@ -1,9 +1,8 @@
 """`scan`: find abnormal segments in recordings of minutes to days (Holter, home ECG).
 
 Sliding windows (default `DEFAULT_WINDOW_S`: the 10 s the embedded model was trained on) are read one at a time
-from the file
-(bounded memory), every (window, target) question is batched through the model, and the intervals found are
-merged in absolute time. Outputs: episodes table (CSV/JSON), per-target summary, a PNG/HTML overview.
+from the file (bounded memory), every (window, target) question is batched through the model, and the intervals
+found are merged in absolute time. Outputs: episodes table (CSV/JSON), per-target summary, a PNG/HTML overview.
 """
 
 from __future__ import annotations
