@@ -58,6 +58,9 @@ log = logging.getLogger("anyecg.beat_pretrain")
 JITTER = 3  # samples at WINDOW_FS on each side (±30 ms)
 MATCH_S = 0.15
 _NO_FIXED_SPLIT = SimpleNamespace(fixed_split={})
+# Diagnoses under which a record's beats are not all of one class.
+_MIXED_BEATS = re.compile(r"premature|ectopic|escape|bigeminy|trigeminy|ventricular tachy|atrial tachy|pacing|"
+                          r"incomplete|intraventricular|wolff")
 
 
 @dataclass
@@ -70,17 +73,21 @@ class BeatSet:
     record: np.ndarray
 
 
-def record_beats(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Un-normalised windows (with jitter margin), RR features and class labels of one annotated record's
-    detected beats."""
-    rec = read_record(path)
+def record_beats(path: Path, cls: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Un-normalised windows (with jitter margin), RR features and class labels of one record's detected beats:
+    the matched annotation's class, or `cls` for every beat of a record labelled only at record level."""
+    rec = read_record(path, annotations=cls is None)
     x = beat_leads(rec.signal, rec.leads)
     det = detect_beats(x[0], rec.fs)
-    ann = rec.beats
-    keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
-    ref, syms = np.asarray(ann.sample)[keep], [ann.symbol[i] for i in keep]
-    match = match_beats(det, ref, int(MATCH_S * rec.fs))
-    labels = np.array([class_of(syms[m]) if m >= 0 else BEAT_CLASSES.index("Q") for m in match], dtype=np.int64)
+    if cls is None:
+        ann = rec.beats
+        keep = [i for i, s in enumerate(ann.symbol) if s in BEAT_SYMBOLS]
+        ref, syms = np.asarray(ann.sample)[keep], [ann.symbol[i] for i in keep]
+        match = match_beats(det, ref, int(MATCH_S * rec.fs))
+        labels = np.array([class_of(syms[m]) if m >= 0 else BEAT_CLASSES.index("Q") for m in match],
+                          dtype=np.int64)
+    else:
+        labels = np.full(len(det), BEAT_CLASSES.index(cls), dtype=np.int64)
     margin = JITTER / WINDOW_FS
     win = beat_windows(bandpass(x, rec.fs), rec.fs, det, norm="none", pre_s=PRE_S + margin, post_s=POST_S + margin,
                        filtered=True)
@@ -94,25 +101,14 @@ def record_class(diagnoses: list[str]) -> str | None:
     names = [dx_label(code) for code in diagnoses]
     if not names or None in names:
         return None
-    text = " | ".join(names).lower()
-    if re.search(r"premature|ectopic|escape|bigeminy|trigeminy|ventricular tachy|atrial tachy|pacing|incomplete|^bundle|"
-                 r"\| bundle|intraventricular|wolff", text):
+    names = [n.lower() for n in names]
+    if any(_MIXED_BEATS.search(n) or n.startswith("bundle") for n in names):
         return None
-    left, right = "left bundle branch block" in text, "right bundle branch block" in text
+    left = any("left bundle branch block" in n for n in names)
+    right = any("right bundle branch block" in n for n in names)
     if left and right:
         return None
     return "L" if left else "R" if right else "N"
-
-
-def weak_beats(path: Path, cls: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Windows, RR features and labels of a record whose beats all have class `cls` (record-level label)."""
-    rec = read_record(path, annotations=False)
-    x = beat_leads(rec.signal, rec.leads)
-    det = detect_beats(x[0], rec.fs)
-    margin = JITTER / WINDOW_FS
-    win = beat_windows(bandpass(x, rec.fs), rec.fs, det, norm="none", pre_s=PRE_S + margin, post_s=POST_S + margin,
-                       filtered=True)
-    return win, rr_features(det, rec.fs), np.full(len(det), BEAT_CLASSES.index(cls), dtype=np.int64)
 
 
 def weak_records(root: Path) -> list[tuple[str, str]]:
@@ -143,7 +139,7 @@ def load_set(root: Path, records: tuple[str, ...], norm: str, cache: Path | None
             z = np.load(file)
             win, rr, lab = z["windows"], z["rr"], z["labels"]
         else:
-            win, rr, lab = weak_beats(root / name, weak[name]) if weak and name in weak else record_beats(root / name)
+            win, rr, lab = record_beats(root / name, (weak or {}).get(name))
             if file:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(file, windows=win, rr=rr, labels=lab)
