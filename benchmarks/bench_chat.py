@@ -1,7 +1,7 @@
 """The embedded model as a user meets it: start-up, one question, and scans of long recordings.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_chat.py [--parts cold,warm,ask,scan,memory]
-        [--scan-minutes 30] [--unscreened-minutes 5] [--memory-windows 20] [--threads 2]
+        [--scan-minutes 30] [--unscreened-minutes 5] [--memory-windows 20] [--threads 2] [--device cuda]
 
 1. cold start: `ECGChat.load()` in a fresh process with an empty `$ANYECG_CACHE` (the GGUF is dequantized and
    cached); warm start: the same with the cache in place. Both include `import anyecg`.
@@ -202,6 +202,7 @@ def main() -> None:
     p.add_argument("--unscreened-minutes", type=float, default=5.0)
     p.add_argument("--memory-windows", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="torch device of the ask and scan parts (cpu, cuda)")
     args = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parts = set(args.parts.split(","))
@@ -216,7 +217,8 @@ def main() -> None:
         if parts & {"ask", "scan"}:
             from anyecg import ECGChat
 
-            chat = ECGChat.load()
+            chat = ECGChat.load(device=args.device)
+            print(f"ask/scan device: {args.device}")
             if "ask" in parts:
                 bench_ask(chat, folder)
             if "scan" in parts:

@@ -66,6 +66,32 @@ def test_ask_report_locate(chat: ECGChat, records: dict[str, Path]) -> None:
         assert 0 <= f.start_s < f.end_s <= 60 and f.abs_start_s == pytest.approx(20 + f.start_s)
 
 
+def test_locate_per_clip_merges_clip_answers_in_window_time(chat: ECGChat, records: dict[str, Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 25 s window is asked as clips of 10, 10 and 5 s; their answers are shifted and merged (a finding that
+    crosses a clip boundary becomes one interval); the whole window is one question with per_clip=False."""
+    asked: list[tuple[float, float]] = []
+    canned = {0.0: "Duration: 1.0s-2.0s, 9.5s-10.0s", 10.0: "Duration: 0.0s-0.4s", 20.0: "No Premature ventricular "
+              "contraction Found"}
+
+    def fake(items, history=(), **sampling):
+        out = []
+        for prepared, _ in items:
+            x = prepared[0].input
+            asked.append((x.start_s, x.duration_s))
+            out.append(canned.get(round(x.start_s - 30.0, 1), "Duration: 3.0s-4.0s"))
+        return out
+
+    monkeypatch.setattr(chat, "ask_prepared", fake)
+    loc = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False)
+    assert [(round(a, 3), round(d, 3)) for a, d in asked] == [(30.0, 10.0), (40.0, 10.0), (50.0, 5.0)]
+    assert loc.text == "Duration: 1.0s-2.0s, 9.5s-10.4s" and loc.valid
+    assert [(f.abs_start_s, f.abs_end_s) for f in loc.findings] == [(31.0, 32.0), (39.5, 40.4)]
+    asked.clear()
+    whole = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False, per_clip=False)
+    assert asked == [(30.0, 25.0)] and whole.text == "Duration: 1.0s-2.0s, 9.5s-10.0s"
+
+
 def test_batched_answers_match_one_by_one(chat: ECGChat, records: dict[str, Path]) -> None:
     items = [([prepare(ECG(records["short"]))], "Rhythm?"), ([prepare(ECG(records["long"], 0, 37))], "Rate?"),
              ([prepare(records["twelve"]), prepare(ECG(records["short"], 1, 11))], "Compare them.")]
@@ -159,6 +185,7 @@ def test_cli_commands(tiny_ckpt: Path, records: dict[str, Path], tmp_path: Path,
     (["locate", "--what", "banana", "{short}"], "cannot locate"),
     (["chat", "{missing}", "Rhythm?"], "missing"),
     (["scan", "--window", "5", "{long}"], "--window"),
+    (["locate", "--device", "tpu", "{short}", "--what", "V"], "device"),
 ])
 def test_cli_errors_one_line_exit_2(tiny_ckpt: Path, records: dict[str, Path], capsys: pytest.CaptureFixture[str],
                                     argv: list[str], needle: str) -> None:

@@ -46,11 +46,27 @@ def test_held_out_patients_pvcs_located_and_denied(chat: ECGChat) -> None:
     pos, neg = [], []
     for s in samples:
         ref = s.ecgs[0]
-        text = chat.locate(ECG(ref.path, ref.start_s, ref.end_s), "V").text
+        text = chat.locate(ECG(ref.path, ref.start_s, ref.end_s), "V", prescreen=False).text  # the LLM itself
         truth = s.conversation[-1].content
         (neg if truth.startswith("No ") else pos).append(answer_iou(truth, text))
     assert len(pos) == 4 and len(neg) == 4
     assert np.mean(pos) > 0.3 and np.mean(neg) >= 0.5, (pos, neg)
+
+
+@needs_mitdb
+def test_locate_prescreen_answers_absent_beat_types_without_the_llm(chat: ECGChat) -> None:
+    """Record 100 has no L beats and record 233 many V beats (DS2): the head finds no L in 100, so `locate` answers
+    "No ... Found" without the LLM; asked anyway, the LLM answers itself; V in 233 always reaches the LLM."""
+    from anyecg.signal.intervals import describe, format_answer
+
+    no_l = ECG(MITDB / "100", 0, 10)
+    screened = chat.locate(no_l, "L")
+    assert screened.prescreened and screened.text == format_answer([], describe("L")) and not screened.findings
+    assert screened.to_dict()["prescreened"] is True
+    asked = chat.locate(no_l, "L", prescreen=False)
+    assert not asked.prescreened and asked.valid
+    pvcs = chat.locate(ECG(MITDB / "233", 0, 10), "V")
+    assert not pvcs.prescreened and pvcs.findings, pvcs.text
 
 
 @needs_mitdb

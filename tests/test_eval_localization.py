@@ -77,3 +77,42 @@ def test_runner_batches_and_resumes(tmp_path):
     out2 = run_predictions(pred2, _samples(7), cache, batch_size=4)
     assert pred2.calls == [2] and out2 == {f"id{i}": f"answer id{i}" for i in range(7)}
     assert len(load_cache(cache)) == 7
+
+
+def _checkpoint(folder: Path, token_mode: str) -> Path:
+    import yaml
+    from safetensors.torch import save_file
+
+    from anyecg.model.anyecg_chat import AnyECGChatModel
+    from anyecg.model.config import ModelConfig, encoder_preset
+
+    cfg = ModelConfig(llm="tiny", encoder=encoder_preset("tiny", token_mode=token_mode))
+    folder.mkdir()
+    save_file(AnyECGChatModel.from_config(cfg).trainable_state_dict(), str(folder / "model.safetensors"))
+    (folder / "config.yaml").write_text(yaml.safe_dump({"model": cfg.to_dict()}))
+    return folder
+
+
+def test_local_model_prescreen_and_per_clip(tmp_path, monkeypatch):
+    """A 25 s window of regular narrow beats, asked for L beats: per clip it is 3 questions (10, 10, 5 s); the
+    packaged beat head finds no L beat in any, so all three are answered without the LLM and joined."""
+    import numpy as np
+    import wfdb
+
+    from anyecg.errors import ModelError
+    from anyecg.eval.predictors import LocalModelPredictor
+
+    fs, t = 360, np.arange(30 * 360) / 360
+    qrs = sum(np.exp(-((t - b) ** 2) / (2 * 0.012**2)) for b in np.arange(0.3, 30, 0.8))
+    wfdb.wrsamp("beats", fs=fs, units=["mV", "mV"], sig_name=["MLII", "V1"], fmt=["16", "16"],
+                p_signal=np.stack([qrs, 0.6 * qrs], axis=1), write_dir=str(tmp_path))
+    sample = EvalSample("s", "localization", "synthetic", (EvalRef(tmp_path / "beats", 2.0, 27.0, ("II", "V1")),),
+                        ({"role": "user", "content": "<ecg>\nLocate the Left bundle branch block beat."},),
+                        "No Left bundle branch block beat Found", {"abnormal_type": "L", "duration_s": 25.0})
+    with pytest.raises(ModelError, match="beat-mode"):
+        LocalModelPredictor(_checkpoint(tmp_path / "patches", "all"), prescreen=True)
+    pred = LocalModelPredictor(_checkpoint(tmp_path / "beats_ckpt", "beats"), prescreen=True, per_clip=True)
+    assert pred.name == "model:beats_ckpt+prescreen+per-clip"
+    assert [round(p[0], 3) for p in pred._pieces(sample, [sample.ecgs[0].load(())])] == [0.0, 10.0, 20.0]
+    monkeypatch.setattr(pred.model, "generate", lambda *a, **k: pytest.fail("the LLM was asked"))
+    assert pred.predict([sample]) == ["No Left bundle branch block beat Found"]

@@ -18,6 +18,7 @@ from anyecg.signal.intervals import (
     episode_intervals,
     format_answer,
     interval_iou,
+    join_answers,
     merge_intervals,
     parse_answer,
 )
@@ -153,3 +154,10 @@ def test_official_iou_both_negative_needs_the_same_string() -> None:
     """The official code scores `No ... Found` pairs only by string equality (it cannot parse them)."""
     assert answer_iou("No Premature ventricular contraction Found", "No Premature ventricular contraction Found") == 1.0
     assert answer_iou("No Premature ventricular contraction Found", "No Atrial premature beat Found") == 0.0
+
+
+def test_join_answers_shifts_and_merges_piece_answers():
+    parts = [(0.0, "Duration: 1.0s-2.0s, 9.2s-10.0s"), (10.0, "Duration: 0.0s-0.6s"), (20.0, "No X Found")]
+    assert join_answers(parts, "X") == "Duration: 1.0s-2.0s, 9.2s-10.6s"
+    assert join_answers([(0.0, "No X Found"), (10.0, "No X Found")], "X") == "No X Found"
+    assert join_answers([(0.0, "No X Found"), (10.0, "somewhere")], "X") is None

@@ -11,7 +11,7 @@ from anyecg.errors import ModelError
 from anyecg.model import dryrun
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.config import ModelConfig, encoder_preset
-from anyecg.model.llm import load_llm, smollm2_gguf
+from anyecg.model.llm import load_llm, smollm2_gguf, torch_device
 from anyecg.model.tiny import synthetic_ecg
 from anyecg.model.tokens import ECG_END, ECG_PAD, ECG_START
 
@@ -25,6 +25,17 @@ def test_load_llm_errors(tmp_path):
         load_llm(str(tmp_path / "missing.gguf"))
     with pytest.raises(ModelError, match="unknown dtype"):
         load_llm("tiny", "int3")
+
+
+def test_torch_device_names_what_is_missing():
+    assert torch_device("cpu") == torch.device("cpu")
+    with pytest.raises(ModelError, match="unknown device 'gpu'"):
+        torch_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelError, match="not available on this machine"):
+            torch_device("cuda")
+    with pytest.raises(ModelError, match="cuda:99"):
+        torch_device("cuda:99")
 
 
 def test_load_hf_directory(tmp_path):

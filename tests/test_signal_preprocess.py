@@ -53,6 +53,14 @@ def test_long_window_clips_and_padding():
     assert x.signal.shape == (12, 2500)
 
 
+def test_clip_inputs_split_a_long_window_in_time_order():
+    x = preprocess(make_record(30.0), start_s=3.0, end_s=28.0)
+    pieces = x.clip_inputs()
+    assert [p.n_samples for p in pieces] == [1000, 1000, 500]
+    assert [p.start_s for p in pieces] == [3.0, 13.0, 23.0]
+    np.testing.assert_array_equal(np.concatenate([p.signal for p in pieces], axis=1), x.signal)
+
+
 def test_poly_close_to_fft():
     rec = make_record(20.0)
     fft, poly = preprocess(rec).signal, preprocess(rec, resample="poly").signal

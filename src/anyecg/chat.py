@@ -24,7 +24,8 @@ from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowErro
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
-from anyecg.signal.intervals import Interval, parse_answer
+from anyecg.model.llm import torch_device
+from anyecg.signal.intervals import Interval, format_answer, join_answers, parse_answer
 from anyecg.signal.preprocess import ECGInput, preprocess
 from anyecg.targets import Target, resolve_target
 from anyecg.timebase import format_clock
@@ -85,6 +86,7 @@ class Localization:
     text: str
     findings: list[Finding] = field(default_factory=list)
     valid: bool = True  # False when the text could not be parsed as an answer
+    prescreened: bool = False  # answered "none" by the beat screen, without the LLM (`ECGChat.locate_prepared`)
 
     @property
     def intervals(self) -> list[Interval]:
@@ -92,7 +94,8 @@ class Localization:
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target.key, "description": self.target.description, "text": self.text,
-                "valid": self.valid, "intervals": [f.to_dict() for f in self.findings]}
+                "valid": self.valid, "prescreened": self.prescreened,
+                "intervals": [f.to_dict() for f in self.findings]}
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ def _load_model(path: Path, device: str) -> AnyECGChatModel:
 
     model = load_model(path)
     model.merge_lora()  # inference only: decoding then costs what the bare LLM costs (bench_infer.py)
-    return model.to(device).eval()
+    return model.to(torch_device(device)).eval()
 
 
 class ECGChat:
@@ -236,21 +239,57 @@ class ECGChat:
         return [Answer(t, REPORT_QUESTION, 1) for t in texts]
 
     def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,
-               **sampling: Any) -> Localization:
-        """Where `what` (a WFDB symbol such as 'V', a name such as 'PVC', or a rhythm such as 'AFIB') occurs."""
+               prescreen: bool = True, per_clip: bool = True, **sampling: Any) -> Localization:
+        """Where `what` (a WFDB symbol such as 'V', a name such as 'PVC', or a rhythm such as 'AFIB') occurs.
+
+        per_clip: a window longer than one 10 s clip is asked clip by clip and the findings merged, as `scan`
+        does (the embedded model was trained on 10 s windows); False asks about the whole window at once.
+        """
         spec = _as_ecg(ecg)
         if start_s is not None or end_s is not None:
             spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs, spec.mask_leads)
-        return self.locate_prepared([prepare(spec)], [resolve_target(what)], **sampling)[0]
+        prepared, target = prepare(spec), resolve_target(what)
+        if not per_clip or prepared.input.n_clips == 1:
+            return self.locate_prepared([prepared], [target], prescreen=prescreen, **sampling)[0]
+        pieces = [Prepared(x, prepared.start_time) for x in prepared.input.clip_inputs()
+                  if x.duration_s >= MIN_SECONDS]
+        locs = self.locate_prepared(pieces, [target] * len(pieces), prescreen=prescreen, **sampling)
+        parts = [(p.input.start_s - prepared.input.start_s, loc.text) for p, loc in zip(pieces, locs, strict=True)]
+        text = join_answers(parts, target.description)
+        joined = self._localization(prepared, target, text if text is not None else " | ".join(t for _, t in parts))
+        joined.prescreened = all(loc.prescreened for loc in locs)
+        return joined
 
-    def locate_prepared(self, prepared: Sequence[Prepared], targets: Sequence[Target],
+    def locate_prepared(self, prepared: Sequence[Prepared], targets: Sequence[Target], *, prescreen: bool = True,
                         **sampling: Any) -> list[Localization]:
-        """Batched localization: one question per (ECG, target) pair, in that order."""
+        """Batched localization: one question per (ECG, target) pair, in that order.
+
+        prescreen: in beat mode, a beat-type question is answered "none" without the LLM when the beat encoder's
+        head finds no beat of that type (`anyecg.model.beats.screened_out`). It removes the LLM's false alarms:
+        docs/results/localization_embedded_ds2.md measures both ways.
+        """
         if len(prepared) != len(targets):
             raise AnyECGError(f"{len(prepared)} ECGs but {len(targets)} targets")
-        questions = [LOCATE_QUESTION.format(X=t.description) for t in targets]
-        texts = self.ask_prepared([([p], q) for p, q in zip(prepared, questions, strict=True)], **sampling)
-        return [self._localization(p, t, text) for p, t, text in zip(prepared, targets, texts, strict=True)]
+        from anyecg.model.beats import screened_out
+
+        present: dict[int, set[str] | None] = {}
+        skip = []
+        for p, t in zip(prepared, targets, strict=True):
+            if prescreen and t.kind == "beat" and id(p) not in present:
+                present[id(p)] = self.beat_classes(p)
+            classes = present.get(id(p)) if prescreen and t.kind == "beat" else None
+            skip.append(classes is not None and screened_out(t.key, classes))
+        ask = [i for i, s in enumerate(skip) if not s]
+        texts = [format_answer([], t.description) for t in targets]
+        if ask:
+            answers = self.ask_prepared([([prepared[i]], LOCATE_QUESTION.format(X=targets[i].description))
+                                         for i in ask], **sampling)
+            for i, text in zip(ask, answers, strict=True):
+                texts[i] = text
+        out = [self._localization(p, t, text) for p, t, text in zip(prepared, targets, texts, strict=True)]
+        for loc, s in zip(out, skip, strict=True):
+            loc.prescreened = s
+        return out
 
     def conversation(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> Conversation:
         """A multi-turn session about the same ECGs."""
@@ -261,12 +300,10 @@ class ECGChat:
         an ECG: a cheap screen before asking the LLM. None when the model does not read beats (patch modes)."""
         if self.model.cfg.encoder.token_mode != "beats":
             return None
-        from anyecg.model.beats import BEAT_CLASSES, input_beats
+        from anyecg.model.beats import present_classes
 
-        encoder = self.model.ecg_encoder
-        beats = input_beats(prepared.input, norm=encoder.cfg.norm, context=encoder.cfg.context)
         with self._lock:
-            return {BEAT_CLASSES[c] for c in encoder.predict(beats)}
+            return present_classes(self.model.ecg_encoder, prepared.input)
 
     # ---- helpers ------------------------------------------------------------------------------------------
     def _prepare_many(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> list[Prepared]:

@@ -18,7 +18,14 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fs", type=float, default=None, help="sampling rate for files without one (.npy, CSV)")
     p.add_argument("--leads", default=None, help="keep only these leads, e.g. 'II,V1'")
     p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _prescreen_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-prescreen", action="store_true",
+                   help="ask the LLM about every beat type (default: a beat type that the beat encoder's classifier "
+                        "does not find in the window is answered 'No ... Found' without the LLM)")
 
 
 def _window_args(p: argparse.ArgumentParser) -> None:
@@ -29,7 +36,7 @@ def _window_args(p: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace):
     from anyecg.chat import ECGChat
 
-    return ECGChat.load(args.model, max_new_tokens=args.max_new_tokens)
+    return ECGChat.load(args.model, device=args.device, max_new_tokens=args.max_new_tokens)
 
 
 def _ecgs(args: argparse.Namespace) -> list:
@@ -79,7 +86,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_locate(args: argparse.Namespace) -> int:
     chat = _load(args)
-    loc = chat.locate(_ecgs(args)[0], args.what)
+    loc = chat.locate(_ecgs(args)[0], args.what, prescreen=not args.no_prescreen, per_clip=not args.whole_window)
     lines = [loc.text] + [f"  {f.start_s:.1f}s-{f.end_s:.1f}s  ({f.clock_start} - {f.clock_end})"
                           for f in loc.findings]
     _print(args, {"file": args.files[0], **loc.to_dict()}, "\n".join(lines))
@@ -135,6 +142,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("locate", help="where does a beat type / rhythm occur (e.g. --what V)")
     p.add_argument("files", nargs=1, metavar="FILE")
     p.add_argument("--what", required=True, help="WFDB symbol (V, A, L, R, ...), a name (PVC) or a rhythm (AFIB)")
+    p.add_argument("--whole-window", action="store_true",
+                   help="ask about a window longer than 10 s at once (default: clip by clip, findings merged)")
+    _prescreen_arg(p)
     _model_args(p)
     _window_args(p)
     p.set_defaults(func=cmd_locate)
@@ -148,9 +158,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="questions per batched generation")
     p.add_argument("--out", default=None, help="folder for <file>.scan.{json,csv,png,html}")
     p.add_argument("--show", type=int, default=20, help="episodes listed on the terminal")
-    p.add_argument("--no-prescreen", action="store_true",
-                   help="ask the LLM about every beat type in every window (default: only about the types the "
-                        "beat encoder's classifier finds in the window)")
+    _prescreen_arg(p)
     _model_args(p)
     p.set_defaults(func=cmd_scan)
 

@@ -25,7 +25,7 @@ from anyecg.atomic import atomic_path, write_atomic
 from anyecg.chat import MIN_SECONDS, ECGChat, Prepared
 from anyecg.errors import AnyECGError
 from anyecg.io import read_info
-from anyecg.model.beats import SYMBOL_CLASS
+from anyecg.model.beats import screened_out
 from anyecg.signal.intervals import merge_intervals
 from anyecg.signal.preprocess import iter_windows
 from anyecg.targets import DEFAULT_SCAN, Target, resolve_target
@@ -190,7 +190,7 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
     pending: list[tuple[Prepared, Target]] = []
 
     def flush() -> None:
-        answers = chat.locate_prepared([p for p, _ in pending], [t for _, t in pending])
+        answers = chat.locate_prepared([p for p, _ in pending], [t for _, t in pending], prescreen=False)
         for loc in answers:
             result.invalid_answers += not loc.valid
             found[loc.target.key] += [(f.abs_start_s, f.abs_end_s) for f in loc.findings]
@@ -202,7 +202,7 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
         bar.update(1)
         present = chat.beat_classes(prepared) if prescreen else None
         for t in resolved:
-            if present is not None and t.kind == "beat" and SYMBOL_CLASS.get(t.key, "Q") not in present:
+            if present is not None and t.kind == "beat" and screened_out(t.key, present):
                 result.n_prescreened += 1
                 continue
             pending.append((prepared, t))

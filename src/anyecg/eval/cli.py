@@ -32,6 +32,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output dir (predictions cache, report, plots)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit for --model (paper: 256)")
+    p.add_argument("--device", default="cpu", help="torch device of --model: cpu, cuda, cuda:1, mps")
+    p.add_argument("--prescreen", action="store_true",
+                   help="--model: answer a beat type the beat head does not find 'No ... Found' without the LLM "
+                        "(what `anyecg locate` and `anyecg scan` do by default)")
+    p.add_argument("--per-clip", action="store_true",
+                   help="--model: ask about a localization window longer than 10 s clip by clip and merge the "
+                        "answers (what `anyecg locate` does by default)")
     p.add_argument("--limit", type=int, help="only the first N samples per task")
     p.add_argument("--ablations", default="", help="lead masking: any of first,second,random")
     p.add_argument("--label-sets", default="ptbxl_super,ptbxl_sub,ptbxl_form,ptbxl_rhythm,cpsc2018,csn")
@@ -80,7 +87,8 @@ def _predictor(args: argparse.Namespace):
         return UNetPredictor(args.unet or WEIGHTS)
     if args.beat_classifier is not None:
         return BeatClassifierPredictor(args.beat_classifier or None)
-    return LocalModelPredictor(args.model, max_new_tokens=args.max_new_tokens)
+    return LocalModelPredictor(args.model, max_new_tokens=args.max_new_tokens, device=args.device,
+                               prescreen=args.prescreen, per_clip=args.per_clip)
 
 
 def _write_report(out: Path, title: str, sections: list[str], results: dict) -> Path:

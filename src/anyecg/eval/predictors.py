@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from anyecg.errors import ECGFileError, ModelError
 from anyecg.eval.samples import EvalSample
-from anyecg.signal.intervals import describe, format_answer
+from anyecg.signal.intervals import describe, format_answer, join_answers
 
 ECG_PLACEHOLDER = "<ecg>"
 
@@ -159,28 +159,74 @@ class EndpointPredictor:
 class LocalModelPredictor:
     """The project's chat model (a stage checkpoint or an exported directory), one `generate` per batch.
 
-    Greedy decoding (`do_sample=False`), so that evaluation is repeatable; prompts left-padded.
+    Greedy decoding (`do_sample=False`), so that evaluation is repeatable; prompts left-padded. Two options do
+    for localization samples what `ECGChat.locate` does by default: `prescreen` answers a beat-type question
+    "No ... Found" without the LLM when the model's beat head finds no beat of that type (beat-mode models), and
+    `per_clip` asks about a window longer than 10 s clip by clip and merges the answers.
     """
 
-    def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256):
+    def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256, device: str = "cpu",
+                 prescreen: bool = False, per_clip: bool = False):
+        from anyecg.model.llm import torch_device
         from anyecg.train.export import load_model
 
         path = Path(checkpoint)
         model = load_model(path)
         model.merge_lora()  # inference only: decoding at bare-LLM speed
-        self.model = model.eval()
+        self.device = torch_device(device)
+        self.model = model.to(self.device).eval()
         self.processor = model.processor()
         self.max_new_tokens = max_new_tokens
-        self.name = f"model:{path.name}"
+        if prescreen and model.cfg.encoder.token_mode != "beats":
+            raise ModelError("--prescreen needs a beat-mode model (encoder.token_mode: beats)", path)
+        self.prescreen, self.per_clip = prescreen, per_clip
+        self.name = f"model:{path.name}" + "".join(f"+{o}" for o, on in (("prescreen", prescreen),
+                                                                       ("per-clip", per_clip)) if on)
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
         masks = mask_leads or [()] * len(samples)
-        ecgs = [[ref.load(mask) for ref in s.ecgs] for s, mask in zip(samples, masks, strict=True)]
-        batch = self.processor([list(s.prompt) for s in samples], ecgs, add_generation_prompt=True,
-                               padding_side="left")
-        new_ids = self.model.generate(batch, max_new_tokens=self.max_new_tokens)  # (B, <= max_new_tokens)
-        return [t.strip() for t in self.processor.tokenizer.batch_decode(new_ids, skip_special_tokens=True)]
+        # Each sample is one question, or one per 10 s clip (per_clip): (sample index, offset s, ECGs, answer).
+        parts: list[list[Any]] = []
+        for i, (s, mask) in enumerate(zip(samples, masks, strict=True)):
+            ecgs = [ref.load(mask) for ref in s.ecgs]
+            for offset, piece in self._pieces(s, ecgs):
+                parts.append([i, offset, piece, self._screened(s, piece)])
+        todo = [p for p in parts if p[3] is None]
+        if todo:
+            batch = self.processor([list(samples[p[0]].prompt) for p in todo], [p[2] for p in todo],
+                                   add_generation_prompt=True, padding_side="left")
+            batch = {k: v.to(self.device) if hasattr(v, "to") else v for k, v in batch.items()}
+            new_ids = self.model.generate(batch, max_new_tokens=self.max_new_tokens)  # (B, <= max_new_tokens)
+            for p, text in zip(todo, self.processor.tokenizer.batch_decode(new_ids, skip_special_tokens=True),
+                               strict=True):
+                p[3] = text.strip()
+        out = []
+        for i, s in enumerate(samples):
+            mine = [(p[1], p[3]) for p in parts if p[0] == i]
+            if len(mine) == 1:
+                out.append(mine[0][1])
+            else:  # clip answers merged; one that cannot be read makes the whole answer unreadable
+                out.append(join_answers(mine, describe(s.abnormal_type)) or " | ".join(t for _, t in mine))
+        return out
+
+    def _pieces(self, sample: EvalSample, ecgs: list) -> list[tuple[float, list]]:
+        """(offset in seconds, ECGs) per question: the sample itself, or its 10 s clips (per_clip)."""
+        if not self.per_clip or sample.task != "localization" or len(ecgs) != 1 or ecgs[0].n_clips == 1:
+            return [(0.0, ecgs)]
+        from anyecg.chat import MIN_SECONDS
+
+        return [(x.start_s - ecgs[0].start_s, [x]) for x in ecgs[0].clip_inputs() if x.duration_s >= MIN_SECONDS]
+
+    def _screened(self, sample: EvalSample, ecgs: list) -> str | None:
+        """The prescreen's answer for a single-ECG beat localization question, None when the LLM must answer."""
+        if not self.prescreen or sample.task != "localization" or len(ecgs) != 1:
+            return None
+        from anyecg.model.beats import present_classes, screened_out
+
+        if not screened_out(sample.abnormal_type, present_classes(self.model.ecg_encoder, ecgs[0])):
+            return None
+        return format_answer([], describe(sample.abnormal_type))
 
 
 # ---------------------------------------------------------------------------------------- beat classifier

@@ -197,6 +197,18 @@ def extract_beats(signal: np.ndarray, fs: float, leads: Sequence[str], *, norm: 
     return Beats(beats, fs, with_context(win) if context else win, rr_features(beats, fs))
 
 
+def present_classes(encoder: BeatEncoder, ecg: ECGInput) -> set[str]:
+    """Beat classes (BEAT_CLASSES letters) that the encoder's own head finds in a preprocessed ECG."""
+    beats = input_beats(ecg, norm=encoder.cfg.norm, context=encoder.cfg.context)
+    return {BEAT_CLASSES[c] for c in encoder.predict(beats)}
+
+
+def screened_out(symbol: str, present: set[str]) -> bool:
+    """The prescreen: a question about beats of type `symbol` (WFDB) is answered "none" without the LLM when
+    the head found no beat of its class. Symbols the head has no class for are never screened out."""
+    return symbol in SYMBOL_CLASS and SYMBOL_CLASS[symbol] not in present
+
+
 def input_beats(ecg: ECGInput, norm: str = "local", context: bool = False) -> Beats:
     """Beats of a preprocessed ECG (100 Hz, min-max scaled, present leads only): what the processor holds.
     Sample indices are at 100 Hz from the window start."""
@@ -261,7 +273,9 @@ class BeatEncoder(nn.Module):
         if not len(beats):
             return np.zeros(0, dtype=np.int64)
         self.eval()
-        return self.logits(torch.from_numpy(beats.windows), torch.from_numpy(beats.rr)).argmax(-1).numpy()
+        device = next(self.parameters()).device
+        logits = self.logits(torch.from_numpy(beats.windows).to(device), torch.from_numpy(beats.rr).to(device))
+        return logits.argmax(-1).cpu().numpy()
 
 
 def save_beat_encoder(model: BeatEncoder, path: str | Path, extra: dict | None = None) -> None:

@@ -101,6 +101,20 @@ def _load_dir(path: Path, dtype: torch.dtype) -> tuple[PreTrainedModel, PreTrain
     return model, tokenizer
 
 
+def torch_device(name: str) -> torch.device:
+    """`cpu`, `cuda`, `cuda:1`, `mps` as a torch.device; one that this machine lacks raises ModelError."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise ModelError(f"unknown device {name!r}: use cpu, cuda, cuda:N or mps") from err
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(device.type, False):
+        raise ModelError(f"device {name!r} is not available on this machine (torch {torch.__version__})")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ModelError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return device
+
+
 def load_llm(path_or_name: str, dtype: str | torch.dtype = "float32"
              ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """(model, tokenizer) for "smollm2", "tiny", a local HF model directory or a .gguf file. Never downloads."""

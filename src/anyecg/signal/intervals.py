@@ -170,6 +170,18 @@ def format_answer(intervals: Sequence[Interval], description: str) -> str:
     return "Duration: " + ", ".join(f"{a:.1f}s-{b:.1f}s" for a, b in _round(intervals))
 
 
+def join_answers(parts: Sequence[tuple[float, str]], description: str) -> str | None:
+    """Answers about consecutive pieces of a window, (piece start in window seconds, answer text), as one answer
+    about the whole window (intervals shifted and merged); None when a piece's answer cannot be parsed."""
+    found: list[Interval] = []
+    for offset, text in parts:
+        try:
+            found += [(offset + a, offset + b) for a, b in parse_answer(text)]
+        except AnswerFormatError:
+            return None
+    return format_answer(merge_intervals(found), description)
+
+
 def parse_answer(text: str) -> list[Interval]:
     """Intervals in an answer, sorted by start; [] for `No ... Found`. Raises `AnswerFormatError`.
 

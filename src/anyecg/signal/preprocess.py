@@ -54,6 +54,11 @@ class ECGInput:
         """The valid samples as one float32 [12, n_samples] array (100 Hz)."""
         return self.clips.transpose(1, 0, 2).reshape(N_LEADS, -1)[:, : self.n_samples]
 
+    def clip_inputs(self) -> list[ECGInput]:
+        """Each 10 s clip as an ECG of its own, in time order (scaling kept: it was done over the whole window)."""
+        return [ECGInput(self.clips[k:k + 1], self.lead_mask, min(CLIP_SAMPLES, self.n_samples - k * CLIP_SAMPLES),
+                         self.start_s + k * CLIP_SAMPLES / MODEL_FS, self.source) for k in range(self.n_clips)]
+
 
 @dataclass(frozen=True, eq=False)
 class ECGBatch:
