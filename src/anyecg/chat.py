@@ -272,13 +272,17 @@ class ECGChat:
             raise AnyECGError(f"{len(prepared)} ECGs but {len(targets)} targets")
         from anyecg.model.beats import screened_out
 
-        present: dict[int, set[str] | None] = {}
-        skip = []
-        for p, t in zip(prepared, targets, strict=True):
-            if prescreen and t.kind == "beat" and id(p) not in present:
+        present: dict[int, set[str] | None] = {}  # beat classes per ECG, found once
+
+        def screened(p: Prepared, t: Target) -> bool:
+            if not prescreen or t.kind != "beat":
+                return False
+            if id(p) not in present:
                 present[id(p)] = self.beat_classes(p)
-            classes = present.get(id(p)) if prescreen and t.kind == "beat" else None
-            skip.append(classes is not None and screened_out(t.key, classes))
+            classes = present[id(p)]
+            return classes is not None and screened_out(t.key, classes)
+
+        skip = [screened(p, t) for p, t in zip(prepared, targets, strict=True)]
         ask = [i for i, s in enumerate(skip) if not s]
         texts = [format_answer([], t.description) for t in targets]
         if ask:
