@@ -69,7 +69,8 @@ def test_ask_report_locate(chat: ECGChat, records: dict[str, Path]) -> None:
 def test_locate_per_clip_merges_clip_answers_in_window_time(chat: ECGChat, records: dict[str, Path],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A 25 s window is asked as clips of 10, 10 and 5 s; their answers are shifted and merged (a finding that
-    crosses a clip boundary becomes one interval); the whole window is one question with per_clip=False."""
+    crosses a clip boundary becomes one interval). A patch-mode model (this one) is asked the whole window by
+    default: its encoder reads long windows as clips itself."""
     asked: list[tuple[float, float]] = []
     canned = {0.0: "Duration: 1.0s-2.0s, 9.5s-10.0s", 10.0: "Duration: 0.0s-0.4s", 20.0: "No Premature ventricular "
               "contraction Found"}
@@ -83,12 +84,12 @@ def test_locate_per_clip_merges_clip_answers_in_window_time(chat: ECGChat, recor
         return out
 
     monkeypatch.setattr(chat, "ask_prepared", fake)
-    loc = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False)
+    loc = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False, per_clip=True)
     assert [(round(a, 3), round(d, 3)) for a, d in asked] == [(30.0, 10.0), (40.0, 10.0), (50.0, 5.0)]
     assert loc.text == "Duration: 1.0s-2.0s, 9.5s-10.4s" and loc.valid
     assert [(f.abs_start_s, f.abs_end_s) for f in loc.findings] == [(31.0, 32.0), (39.5, 40.4)]
     asked.clear()
-    whole = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False, per_clip=False)
+    whole = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False)  # patch model: whole window
     assert asked == [(30.0, 25.0)] and whole.text == "Duration: 1.0s-2.0s, 9.5s-10.0s"
 
 

@@ -239,16 +239,20 @@ class ECGChat:
         return [Answer(t, REPORT_QUESTION, 1) for t in texts]
 
     def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,
-               prescreen: bool = True, per_clip: bool = True, **sampling: Any) -> Localization:
+               prescreen: bool = True, per_clip: bool | None = None, **sampling: Any) -> Localization:
         """Where `what` (a WFDB symbol such as 'V', a name such as 'PVC', or a rhythm such as 'AFIB') occurs.
 
         per_clip: a window longer than one 10 s clip is asked clip by clip and the findings merged, as `scan`
-        does (the embedded model was trained on 10 s windows); False asks about the whole window at once.
+        does; False asks about the whole window at once. None (default): per clip for beat-mode models (the
+        embedded one was trained on 10 s windows), whole window for the paper's patch encoder, which reads long
+        windows as clips itself.
         """
         spec = _as_ecg(ecg)
         if start_s is not None or end_s is not None:
             spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs, spec.mask_leads)
         prepared, target = prepare(spec), resolve_target(what)
+        if per_clip is None:
+            per_clip = self.model.cfg.encoder.token_mode == "beats"
         if not per_clip or prepared.input.n_clips == 1:
             return self.locate_prepared([prepared], [target], prescreen=prescreen, **sampling)[0]
         pieces = [Prepared(x, prepared.start_time) for x in prepared.input.clip_inputs()

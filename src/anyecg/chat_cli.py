@@ -86,7 +86,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_locate(args: argparse.Namespace) -> int:
     chat = _load(args)
-    loc = chat.locate(_ecgs(args)[0], args.what, prescreen=not args.no_prescreen, per_clip=not args.whole_window)
+    loc = chat.locate(_ecgs(args)[0], args.what, prescreen=not args.no_prescreen,
+                      per_clip=False if args.whole_window else None)
     lines = [loc.text] + [f"  {f.start_s:.1f}s-{f.end_s:.1f}s  ({f.clock_start} - {f.clock_end})"
                           for f in loc.findings]
     _print(args, {"file": args.files[0], **loc.to_dict()}, "\n".join(lines))
@@ -143,7 +144,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs=1, metavar="FILE")
     p.add_argument("--what", required=True, help="WFDB symbol (V, A, L, R, ...), a name (PVC) or a rhythm (AFIB)")
     p.add_argument("--whole-window", action="store_true",
-                   help="ask about a window longer than 10 s at once (default: clip by clip, findings merged)")
+                   help="ask about a window longer than 10 s at once (default with a beat-mode model such as the "
+                        "embedded one: clip by clip, findings merged)")
     _prescreen_arg(p)
     _model_args(p)
     _window_args(p)
