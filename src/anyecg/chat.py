@@ -157,6 +157,7 @@ class ECGChat:
     @classmethod
     def load(cls, path: str | Path | None = None, *, device: str = "cpu", max_new_tokens: int = 256) -> ECGChat:
         """The embedded default (None) or any checkpoint directory written by `anyecg train`."""
+        torch_device(device)  # an unknown or missing device fails before the slow load
         path = Path(path).expanduser() if path is not None else EMBEDDED_DIR
         if not path.exists():
             raise ModelError("checkpoint not found" if path != EMBEDDED_DIR

@@ -171,9 +171,9 @@ class LocalModelPredictor:
         from anyecg.train.export import load_model
 
         path = Path(checkpoint)
+        self.device = torch_device(device)  # before the slow load
         model = load_model(path)
         model.merge_lora()  # inference only: decoding at bare-LLM speed
-        self.device = torch_device(device)
         self.model = model.to(self.device).eval()
         self.processor = model.processor()
         self.max_new_tokens = max_new_tokens

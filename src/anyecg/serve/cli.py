@@ -23,6 +23,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--queue", type=int, default=16, help="requests waiting for a slot before 429")
     p.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
     p.add_argument("--max-tokens", type=int, default=256, help="default and largest max_tokens")
+    p.add_argument("--device", default="cpu", help="torch device of the model: cpu, cuda, cuda:1, mps")
     p.set_defaults(func=cmd_serve)
 
 
@@ -43,7 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port must be 1-65535, got {args.port}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    chat = ECGChat.load(args.model, max_new_tokens=args.max_tokens)
+    chat = ECGChat.load(args.model, device=args.device, max_new_tokens=args.max_tokens)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.api_key:
         logging.getLogger("anyecg.serve").warning("serving on %s without --api-key: anyone who can reach this "
                                                   "address can use the model", args.host)
