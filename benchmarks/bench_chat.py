@@ -1,6 +1,6 @@
 """The embedded model as a user meets it: start-up, one question, and scans of long recordings.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_chat.py [--parts cold,warm,ask,scan,memory]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_chat.py [--parts cold,warm,ask,overhead,scan,memory]
         [--scan-minutes 30] [--unscreened-minutes 5] [--memory-windows 20] [--threads 2] [--device cuda]
 
 1. cold start: `ECGChat.load()` in a fresh process with an empty `$ANYECG_CACHE` (the GGUF is dequantized and
@@ -8,11 +8,13 @@
 2. a 10 s 12-lead question (CPSC2018 A0101 from ../shared/data when present, else a generated 12-lead record):
    time to first token (streaming) and full-answer time, end to end from the file; baseline: the same answer
    from an already prepared ECG (the model alone), so the ratio is what reading + preprocessing adds.
-3. scan of a 30-minute 2-lead record (MIT-BIH 208 when present, else the demo excerpt repeated), V,A,L,R in
+3. overhead: per 10 s window of MIT-BIH 208, the time of reading + preprocessing, the prescreen and the processor
+   of one question, against answering that question: what bounds a scan once the LLM is fast (e.g. on a GPU).
+4. scan of a 30-minute 2-lead record (MIT-BIH 208 when present, else the demo excerpt repeated), V,A,L,R in
    10 s windows (the scan default): time as a multiple of real time, with the beat prescreen (default) and without it on the first
    `--unscreened-minutes` (the LLM asked every question; the baseline), with the agreement of the two (episode
    overlap per target) on that span.
-4. memory: peak RSS (VmHWM) of a scan process over the first `--memory-windows` windows of a 30-minute and of a
+5. memory: peak RSS (VmHWM) of a scan process over the first `--memory-windows` windows of a 30-minute and of a
    24-hour record (MIT-BIH records concatenated): flat in duration means the scan holds one window at a time.
 """
 
@@ -117,6 +119,34 @@ def bench_ask(chat, folder: Path) -> None:
     print(f"  answer: {text.strip()[:160]!r}")
 
 
+def bench_overhead(chat, folder: Path, n_windows: int = 30) -> None:
+    """Where a scan's time goes per 10 s window: reading + preprocessing, the prescreen, the processor (beat
+    detection, hints, tokens) of one question, against the LLM answering that question (batch of 1)."""
+    from anyecg.chat import ECG, LOCATE_QUESTION, prepare
+
+    mitdb = SHARED / "mitdb" / "208"
+    record = str(mitdb) if mitdb.with_suffix(".hea").exists() else long_record(folder, n_windows * 10 / 3600, "tiled")
+    question = LOCATE_QUESTION.format(X="Premature ventricular contraction")
+    conv = chat._conversation(1, question, [])
+
+    def per_window(step) -> float:
+        t0 = time.perf_counter()
+        for k in range(n_windows):
+            step(k)
+        return (time.perf_counter() - t0) / n_windows
+
+    windows = [prepare(ECG(record, 10 * k, 10 * k + 10)) for k in range(n_windows)]
+    read = per_window(lambda k: prepare(ECG(record, 10 * k, 10 * k + 10)))
+    screen = per_window(lambda k: chat.beat_classes(windows[k]))
+    proc = per_window(lambda k: chat.processor([conv], [[windows[k].input]], add_generation_prompt=True,
+                                               padding_side="left"))
+    answer = per_window(lambda k: chat.ask_prepared([([windows[k]], question)]))  # includes the processor
+    print(f"per 10 s window of {Path(record).name} ({n_windows} windows): read + preprocess {read * 1e3:.0f} ms, "
+          f"prescreen {screen * 1e3:.0f} ms, processor per question {proc * 1e3:.0f} ms; one V question answered "
+          f"{answer * 1e3:.0f} ms → perception is {(read + screen + proc) / (read + screen + answer):.0%} of a "
+          f"window with one question")
+
+
 def long_record(folder: Path, hours: float, name: str) -> str:
     """A 2-lead 360 Hz WFDB record of `hours`: MIT-BIH records concatenated (the demo excerpt without them)."""
     import wfdb
@@ -197,7 +227,7 @@ def bench_memory(folder: Path, n_windows: int, threads: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--parts", default="cold,warm,ask,scan,memory")
+    p.add_argument("--parts", default="cold,warm,ask,overhead,scan,memory")
     p.add_argument("--scan-minutes", type=float, default=30.0)
     p.add_argument("--unscreened-minutes", type=float, default=5.0)
     p.add_argument("--memory-windows", type=int, default=20)
@@ -214,11 +244,13 @@ def main() -> None:
         bench_start(cold="cold" in parts)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if parts & {"ask", "scan"}:
+        if parts & {"ask", "scan", "overhead"}:
             from anyecg import ECGChat
 
             chat = ECGChat.load(device=args.device)
             print(f"ask/scan device: {args.device}")
+            if "overhead" in parts:
+                bench_overhead(chat, folder)
             if "ask" in parts:
                 bench_ask(chat, folder)
             if "scan" in parts:
