@@ -122,6 +122,17 @@ def prepare(spec: ECGSpec) -> Prepared:
     return Prepared(x, record.start_time)
 
 
+def clip_pieces(x: ECGInput) -> list[tuple[float, ECGInput]]:
+    """(start in window seconds, clip) of the 10 s clips of a window that are long enough to ask about."""
+    return [(c.start_s - x.start_s, c) for c in x.clip_inputs() if c.duration_s >= MIN_SECONDS]
+
+
+def join_clip_answers(parts: Sequence[tuple[float, str]], description: str) -> str:
+    """The clips' answers as one answer about the window; one that cannot be read leaves them joined by ' | '
+    (which cannot be read either, so the whole answer counts as invalid)."""
+    return join_answers(parts, description) or " | ".join(text for _, text in parts)
+
+
 def findings(intervals: Sequence[Interval], prepared: Prepared) -> list[Finding]:
     """Intervals in window seconds → also recording seconds and clock time (wall clock when known)."""
     out = []
@@ -136,13 +147,13 @@ def findings(intervals: Sequence[Interval], prepared: Prepared) -> list[Finding]
     return out
 
 
-def _load_model(path: Path, device: str) -> AnyECGChatModel:
+def _load_model(path: Path, device: torch.device) -> AnyECGChatModel:
     """A stage checkpoint written by `anyecg train` or a directory written by `anyecg export`."""
     from anyecg.train.export import load_model
 
     model = load_model(path)
     model.merge_lora()  # inference only: decoding then costs what the bare LLM costs (bench_infer.py)
-    return model.to(torch_device(device)).eval()
+    return model.to(device).eval()
 
 
 class ECGChat:
@@ -157,12 +168,12 @@ class ECGChat:
     @classmethod
     def load(cls, path: str | Path | None = None, *, device: str = "cpu", max_new_tokens: int = 256) -> ECGChat:
         """The embedded default (None) or any checkpoint directory written by `anyecg train`."""
-        torch_device(device)  # an unknown or missing device fails before the slow load
+        dev = torch_device(device)  # an unknown or missing device fails before the slow load
         path = Path(path).expanduser() if path is not None else EMBEDDED_DIR
         if not path.exists():
             raise ModelError("checkpoint not found" if path != EMBEDDED_DIR
                              else "the embedded weights are not installed with this package", path)
-        return cls(_load_model(path, device), max_new_tokens=max_new_tokens)
+        return cls(_load_model(path, dev), max_new_tokens=max_new_tokens)
 
     # ---- core ---------------------------------------------------------------------------------------------
     def _conversation(self, n_ecgs: int, question: str, history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
@@ -182,8 +193,6 @@ class ECGChat:
                   **sampling: Any) -> list[str]:
         batch = self.processor([conv for _, conv in items], [[p.input for p in ps] for ps, _ in items],
                                add_generation_prompt=True, padding_side="left")
-        device = next(self.model.parameters()).device
-        batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
         with self._lock:
             new = self.model.generate(batch, max_new_tokens=sampling.pop("max_new_tokens", self.max_new_tokens),
                                       streamer=streamer, **sampling)
@@ -256,12 +265,12 @@ class ECGChat:
             per_clip = self.model.cfg.encoder.token_mode == "beats"
         if not per_clip or prepared.input.n_clips == 1:
             return self.locate_prepared([prepared], [target], prescreen=prescreen, **sampling)[0]
-        pieces = [Prepared(x, prepared.start_time) for x in prepared.input.clip_inputs()
-                  if x.duration_s >= MIN_SECONDS]
-        locs = self.locate_prepared(pieces, [target] * len(pieces), prescreen=prescreen, **sampling)
-        parts = [(p.input.start_s - prepared.input.start_s, loc.text) for p, loc in zip(pieces, locs, strict=True)]
-        text = join_answers(parts, target.description)
-        joined = self._localization(prepared, target, text if text is not None else " | ".join(t for _, t in parts))
+        pieces = clip_pieces(prepared.input)
+        locs = self.locate_prepared([Prepared(x, prepared.start_time) for _, x in pieces], [target] * len(pieces),
+                                    prescreen=prescreen, **sampling)
+        text = join_clip_answers([(offset, loc.text) for (offset, _), loc in zip(pieces, locs, strict=True)],
+                                 target.description)
+        joined = self._localization(prepared, target, text)
         joined.prescreened = all(loc.prescreened for loc in locs)
         return joined
 

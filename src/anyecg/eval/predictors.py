@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from anyecg.errors import ECGFileError, ModelError
 from anyecg.eval.samples import EvalSample
-from anyecg.signal.intervals import describe, format_answer, join_answers
+from anyecg.signal.intervals import describe, format_answer
 
 ECG_PLACEHOLDER = "<ecg>"
 
@@ -185,6 +185,8 @@ class LocalModelPredictor:
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
+        from anyecg.chat import join_clip_answers
+
         masks = mask_leads or [()] * len(samples)
         # Each sample is one question, or one per 10 s clip (per_clip): (sample index, offset s, ECGs, answer).
         parts: list[list[Any]] = []
@@ -196,7 +198,6 @@ class LocalModelPredictor:
         if todo:
             batch = self.processor([list(samples[p[0]].prompt) for p in todo], [p[2] for p in todo],
                                    add_generation_prompt=True, padding_side="left")
-            batch = {k: v.to(self.device) if hasattr(v, "to") else v for k, v in batch.items()}
             new_ids = self.model.generate(batch, max_new_tokens=self.max_new_tokens)  # (B, <= max_new_tokens)
             for p, text in zip(todo, self.processor.tokenizer.batch_decode(new_ids, skip_special_tokens=True),
                                strict=True):
@@ -206,17 +207,17 @@ class LocalModelPredictor:
             mine = [(p[1], p[3]) for p in parts if p[0] == i]
             if len(mine) == 1:
                 out.append(mine[0][1])
-            else:  # clip answers merged; one that cannot be read makes the whole answer unreadable
-                out.append(join_answers(mine, describe(s.abnormal_type)) or " | ".join(t for _, t in mine))
+            else:
+                out.append(join_clip_answers(mine, describe(s.abnormal_type)))
         return out
 
     def _pieces(self, sample: EvalSample, ecgs: list) -> list[tuple[float, list]]:
         """(offset in seconds, ECGs) per question: the sample itself, or its 10 s clips (per_clip)."""
         if not self.per_clip or sample.task != "localization" or len(ecgs) != 1 or ecgs[0].n_clips == 1:
             return [(0.0, ecgs)]
-        from anyecg.chat import MIN_SECONDS
+        from anyecg.chat import clip_pieces
 
-        return [(x.start_s - ecgs[0].start_s, [x]) for x in ecgs[0].clip_inputs() if x.duration_s >= MIN_SECONDS]
+        return [(offset, [clip]) for offset, clip in clip_pieces(ecgs[0])]
 
     def _screened(self, sample: EvalSample, ecgs: list) -> str | None:
         """The prescreen's answer for a single-ECG beat localization question, None when the LLM must answer."""

@@ -137,10 +137,12 @@ class AnyECGChatModel(nn.Module):
 
         `streamer` (e.g. transformers.TextIteratorStreamer) receives tokens as they are produced (batch of 1).
         """
-        mask = batch["attention_mask"]
+        device = self.token_embeds.weight.device  # the batch may come from the CPU processor
+        mask = batch["attention_mask"].to(device)
         if mask.shape[0] > 1 and bool((mask[:, -1] == 0).any()):
             raise ModelError("batched generation needs left padding (processor padding_side='left')")
-        embeds = self.embed_inputs(batch["input_ids"], **{k: v for k, v in batch.items() if k in ECG_INPUT_KEYS})
+        embeds = self.embed_inputs(batch["input_ids"].to(device),
+                                   **{k: v for k, v in batch.items() if k in ECG_INPUT_KEYS})
         sampling = {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None,
                                                                                    "top_p": None, "top_k": None}
         pad_id = self.tokenizer.pad_token_id if self.tokenizer is not None else None
