@@ -27,17 +27,8 @@ import torch
 
 from anyecg.data.sources.mitdb import DS1, DS2
 from anyecg.io import ECGRecord, read_record
-from anyecg.model.beats import (
-    BEAT_CLASSES,
-    beat_leads,
-    class_of,
-    detect_beats,
-    extract_beats,
-    input_beats,
-    load_beat_encoder,
-    match_beats,
-    predicted_intervals,
-)
+from anyecg.model.beats import input_beats, load_beat_encoder, predicted_intervals
+from anyecg.signal.beats import BEAT_CLASSES, beat_leads, class_of, detect_beats, extract_beats, match_beats
 from anyecg.signal.intervals import BEAT_SYMBOLS, answer_iou, beat_intervals, describe, format_answer
 from anyecg.signal.preprocess import preprocess
 from anyecg.timebase import MODEL_FS

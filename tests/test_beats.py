@@ -9,25 +9,27 @@ import pytest
 import torch
 
 from anyecg.model.beats import (
-    BEAT_CLASSES,
     DEFAULT_WEIGHTS,
     BeatEncoder,
     BeatEncoderConfig,
-    Beats,
     batch_beats,
-    beat_leads,
     beat_prompt,
     beat_tokens,
+    input_beats,
+    load_beat_encoder,
+    predicted_intervals,
+    save_beat_encoder,
+)
+from anyecg.signal.beats import (
+    BEAT_CLASSES,
+    Beats,
+    beat_leads,
     beat_windows,
     class_of,
     detect_beats,
     extract_beats,
-    input_beats,
-    load_beat_encoder,
     match_beats,
-    predicted_intervals,
     rr_features,
-    save_beat_encoder,
     with_context,
 )
 from anyecg.signal.intervals import BEAT_SYMBOLS, beat_intervals

@@ -10,8 +10,9 @@ import torch
 
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
-from anyecg.model.beats import BEAT_CLASSES, BeatEncoder, Beats, beat_prompt, load_beat_encoder
+from anyecg.model.beats import BeatEncoder, beat_prompt, load_beat_encoder
 from anyecg.model.config import ModelConfig, encoder_preset
+from anyecg.signal.beats import BEAT_CLASSES, Beats
 from anyecg.signal.preprocess import preprocess
 
 

@@ -13,6 +13,7 @@ from anyecg.errors import AnyECGError
 COMMAND_MODULES = (
     "anyecg.io.cli",
     "anyecg.signal.cli",
+    "anyecg.findings.cli",
     "anyecg.chat_cli",
     "anyecg.data.cli",
     "anyecg.train.cli",

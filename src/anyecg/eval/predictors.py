@@ -243,7 +243,8 @@ class BeatClassifierPredictor:
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
-        from anyecg.model.beats import SYMBOL_CLASS, input_beats, predicted_intervals
+        from anyecg.model.beats import input_beats, predicted_intervals
+        from anyecg.signal.beats import SYMBOL_CLASS
         from anyecg.timebase import MODEL_FS
 
         masks = mask_leads or [()] * len(samples)

@@ -1,200 +1,48 @@
-"""Beat-synchronous ECG perception: QRS detection, one window + RR features per beat, `BeatEncoder`.
+"""Beat-synchronous ECG perception for the LLM: `BeatEncoder` (one embedding and class per beat), the prescreen,
+and the beat prompt.
 
 Instead of patch tokens, each detected beat becomes one ECG token and its time is written into the prompt as text
-(`beat_prompt`), so the LLM classifies beats and copies times instead of regressing positions.
-
-- `detect_beats`: `sleepecg.detect_heartbeats` (Pan-Tompkins variant in C) on the primary lead.
-- `beat_leads`: two leads in a fixed order: II (else the first lead), then V1 (else the next lead; zeros if none).
-- `beat_windows`: 0.5-40 Hz band-pass at the native rate, then −0.25 s … +0.45 s around each beat sampled at
-  100 Hz; per-beat median removed; with `norm="local"` each lead divided by the median peak amplitude of the
-  ±`NEIGHBOURS` beats around it (per-recording scale, robust to gain differences between patients).
-- `rr_features`: previous/next RR, local median RR, their ratios (the classic V/A cues).
-- Classes: N (N, e, j, n), V (V, E), S (A, a, J, S), L, R, F, Q (paced, unclassifiable, and detections that match
-  no annotated beat).
+(`beat_prompt`), so the LLM classifies beats and copies times instead of regressing positions. Detection, windows
+and RR features are signal processing and live in `anyecg.signal.beats`.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.signal import butter, sosfiltfilt
 from torch import Tensor, nn
 
 from anyecg.atomic import atomic_path
 from anyecg.leads import CANONICAL_LEADS
+from anyecg.signal.beats import (
+    BEAT_CLASSES,
+    CLASS_SYMBOL,
+    N_RR,
+    POST_S,
+    PRE_S,
+    SYMBOL_CLASS,
+    WINDOW_FS,
+    Beats,
+    extract_beats,
+)
 from anyecg.signal.intervals import Interval, beat_intervals
 from anyecg.signal.preprocess import ECGInput
 from anyecg.timebase import MODEL_FS
 
-BEAT_CLASSES = ("N", "V", "S", "L", "R", "F", "Q")
-SYMBOL_CLASS = {"N": "N", "e": "N", "j": "N", "n": "N", "V": "V", "E": "V", "A": "S", "a": "S", "J": "S",
-                "S": "S", "L": "L", "R": "R", "F": "F", "/": "Q", "f": "Q", "Q": "Q", "?": "Q", "B": "Q", "r": "Q"}
-# The WFDB symbol a predicted class stands for when the paper's interval rule runs on predicted beats. Q beats
-# are mostly false detections: written as noise ('~') so that they are not neighbours.
-CLASS_SYMBOL = {"N": "N", "V": "V", "S": "A", "L": "L", "R": "R", "F": "F", "Q": "~"}
-PRE_S, POST_S, WINDOW_FS = 0.25, 0.45, 100
-NEIGHBOURS = 8  # beats on each side for the local amplitude scale and median RR
-N_RR = 6
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "beat_encoder.safetensors"
 
 
-def class_of(symbol: str) -> int:
-    """Class index of a WFDB beat symbol (unknown symbols → Q)."""
-    return BEAT_CLASSES.index(SYMBOL_CLASS.get(symbol, "Q"))
-
-
-# ---- detection -------------------------------------------------------------------------------------------
-def beat_leads(signal: np.ndarray, leads: Sequence[str]) -> np.ndarray:
-    """float64 [2, n]: lead II (else the first lead) and V1 (else the next lead; zeros if there is one lead)."""
-    leads = list(leads)
-    first = leads.index("II") if "II" in leads else 0
-    rest = [i for i in range(len(leads)) if i != first]
-    second = leads.index("V1") if "V1" in leads and leads[first] != "V1" else (rest[0] if rest else None)
-    out = np.zeros((2, signal.shape[1]), dtype=np.float64)
-    out[0] = signal[first]
-    if second is not None:
-        out[1] = signal[second]
-    return np.nan_to_num(out)
-
-
-def detect_beats(lead: np.ndarray, fs: float) -> np.ndarray:
-    """Sample indices (int64, sorted) of the QRS complexes in one lead; empty for signals under 2 s or flat."""
-    x = np.nan_to_num(np.asarray(lead, dtype=np.float64))
-    if len(x) < 2 * fs or not np.ptp(x) > 0:
-        return np.zeros(0, dtype=np.int64)
-    import sleepecg  # lazy: only needed when detecting
-
-    return np.asarray(sleepecg.detect_heartbeats(x, fs), dtype=np.int64)
-
-
-def match_beats(detected: np.ndarray, reference: np.ndarray, tolerance: int) -> np.ndarray:
-    """For each detected beat, the index of the reference beat it matches (one-to-one, nearest within
-    `tolerance` samples, closest pairs first), else -1."""
-    detected, reference = np.asarray(detected), np.asarray(reference)
-    out = np.full(len(detected), -1, dtype=np.int64)
-    if not len(detected) or not len(reference):
-        return out
-    j = np.searchsorted(reference, detected)
-    pairs = []
-    for i, k in enumerate(j):
-        for r in (k - 1, k):
-            if 0 <= r < len(reference) and abs(int(reference[r]) - int(detected[i])) <= tolerance:
-                pairs.append((abs(int(reference[r]) - int(detected[i])), i, r))
-    used: set[int] = set()
-    for _, i, r in sorted(pairs):
-        if out[i] < 0 and r not in used:
-            out[i] = r
-            used.add(r)
-    return out
-
-
-# ---- per-beat inputs -------------------------------------------------------------------------------------
-def _local(values: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
-    """Median of values[i-k : i+k+1] for each i along axis 0 (edges use the neighbours that exist; NaNs ignored)."""
-    values = np.asarray(values, dtype=np.float64)
-    pad = np.full((k, *values.shape[1:]), np.nan)
-    padded = np.concatenate([pad, values, pad])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices → NaN
-        return np.nanmedian(windows, axis=-1)
-
-
-def bandpass(signal: np.ndarray, fs: float) -> np.ndarray:
-    """0.5-40 Hz zero-phase Butterworth (order 2) along the last axis; the high edge stays below Nyquist."""
-    high = min(40.0, 0.45 * fs)
-    sos = butter(2, [0.5, high], btype="bandpass", fs=fs, output="sos")
-    if signal.shape[-1] <= 3 * (2 * len(sos) + 1):
-        return signal - np.median(signal, axis=-1, keepdims=True)
-    return sosfiltfilt(sos, signal, axis=-1)
-
-
-def normalise_windows(win: np.ndarray, norm: str) -> np.ndarray:
-    """`norm="local"`: divide each lead of each beat window by the median peak amplitude of the ±`NEIGHBOURS`
-    beats around it; "none": unchanged (millivolts). Returns float32."""
-    if norm == "local" and len(win):
-        scale = _local(np.abs(win).max(axis=-1))  # [n, leads]
-        floor = 0.05 * np.nanmax(scale, axis=0, initial=1e-3) + 1e-6
-        win = win / np.maximum(scale, floor)[:, :, None]
-    elif norm not in ("local", "none"):
-        raise ValueError(f"norm must be 'local' or 'none', got {norm!r}")
-    return win.astype(np.float32)
-
-
-def with_context(win: np.ndarray) -> np.ndarray:
-    """Append, per lead, the window minus the median window of its ±`NEIGHBOURS` beats (how the beat differs from
-    the dominant beat around it: large for ectopic beats, small for a whole record of bundle-branch-block beats).
-    [n, leads, W] → [n, 2·leads, W]."""
-    if not len(win):
-        return np.concatenate([win, win], axis=1)
-    return np.concatenate([win, win - _local(win)], axis=1).astype(np.float32)
-
-
-def beat_windows(signal: np.ndarray, fs: float, beats: np.ndarray, *, norm: str = "local",
-                 pre_s: float = PRE_S, post_s: float = POST_S, out_fs: float = WINDOW_FS,
-                 filtered: bool = False) -> np.ndarray:
-    """float32 [n_beats, n_leads, round((pre_s + post_s) * out_fs)] windows around each beat: band-passed (unless
-    `filtered` says it already is), sampled at `out_fs`, per-beat median removed, then `normalise_windows`."""
-    x = signal if filtered else bandpass(np.asarray(signal, dtype=np.float64), fs)
-    n_out = round((pre_s + post_s) * out_fs)
-    offsets = (-pre_s + np.arange(n_out) / out_fs) * fs
-    where = np.asarray(beats, dtype=np.float64)[:, None] + offsets[None, :]
-    grid = np.arange(x.shape[-1])
-    win = np.stack([np.interp(where, grid, lead) for lead in x], axis=1).reshape(len(where), len(x), n_out)
-    win -= np.median(win, axis=-1, keepdims=True)
-    return normalise_windows(win, norm)
-
-
-def rr_features(beats: np.ndarray, fs: float) -> np.ndarray:
-    """float32 [n_beats, 6]: prev RR, next RR, local median RR (s), prev/local, next/local, next/prev.
-
-    A missing neighbour RR (first or last beat) takes the local median; a lone beat gets 1 s."""
-    t = np.asarray(beats, dtype=np.float64) / fs
-    n = len(t)
-    if n == 0:
-        return np.zeros((0, N_RR), dtype=np.float32)
-    rr = np.diff(t)
-    prev = np.concatenate([[np.nan], rr])
-    nxt = np.concatenate([rr, [np.nan]])
-    local = _local(prev) if n > 1 else np.array([1.0])
-    local = np.where(np.isfinite(local), local, 1.0)
-    prev = np.where(np.isfinite(prev), prev, local)
-    nxt = np.where(np.isfinite(nxt), nxt, local)
-    feats = np.stack([prev, nxt, local, prev / local, nxt / local, nxt / np.maximum(prev, 1e-3)], axis=1)
-    return np.clip(feats, 0.0, 10.0).astype(np.float32)
-
-
-@dataclass
-class Beats:
-    """Detected beats of one ECG: sample indices at `fs`, windows [n, 2, 70] and RR features [n, 6]."""
-
-    sample: np.ndarray
-    fs: float
-    windows: np.ndarray
-    rr: np.ndarray
-
-    @property
-    def times_s(self) -> np.ndarray:
-        return self.sample / self.fs
-
-    def __len__(self) -> int:
-        return len(self.sample)
-
-
-def extract_beats(signal: np.ndarray, fs: float, leads: Sequence[str], *, norm: str = "local",
-                  context: bool = False) -> Beats:
-    """Detect the beats of an ECG (signal [n_leads, n_samples] in mV) and build their encoder inputs
-    (`context`: add the `with_context` channels)."""
-    x = beat_leads(np.asarray(signal), leads)
-    beats = detect_beats(x[0], fs)
-    win = beat_windows(x, fs, beats, norm=norm)
-    return Beats(beats, fs, with_context(win) if context else win, rr_features(beats, fs))
+def input_beats(ecg: ECGInput, norm: str = "local", context: bool = False) -> Beats:
+    """Beats of a preprocessed ECG (100 Hz, min-max scaled, present leads only): what the processor holds.
+    Sample indices are at 100 Hz from the window start."""
+    present = np.flatnonzero(ecg.lead_mask)
+    return extract_beats(ecg.signal[present], MODEL_FS, [CANONICAL_LEADS[i] for i in present], norm=norm,
+                         context=context)
 
 
 def present_classes(encoder: BeatEncoder, ecg: ECGInput) -> set[str]:
@@ -207,14 +55,6 @@ def screened_out(symbol: str, present: set[str]) -> bool:
     """The prescreen: a question about beats of type `symbol` (WFDB) is answered "none" without the LLM when
     the head found no beat of its class. Symbols the head has no class for are never screened out."""
     return symbol in SYMBOL_CLASS and SYMBOL_CLASS[symbol] not in present
-
-
-def input_beats(ecg: ECGInput, norm: str = "local", context: bool = False) -> Beats:
-    """Beats of a preprocessed ECG (100 Hz, min-max scaled, present leads only): what the processor holds.
-    Sample indices are at 100 Hz from the window start."""
-    present = np.flatnonzero(ecg.lead_mask)
-    return extract_beats(ecg.signal[present], MODEL_FS, [CANONICAL_LEADS[i] for i in present], norm=norm,
-                         context=context)
 
 
 # ---- encoder ---------------------------------------------------------------------------------------------

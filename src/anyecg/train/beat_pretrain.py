@@ -34,13 +34,12 @@ from anyecg.data.sources.holter import list_records
 from anyecg.data.sources.mitdb import DS1, DS2
 from anyecg.errors import AnyECGError
 from anyecg.io import read_record
-from anyecg.model.beats import (
+from anyecg.model.beats import BeatEncoder, BeatEncoderConfig, save_beat_encoder
+from anyecg.signal.beats import (
     BEAT_CLASSES,
     POST_S,
     PRE_S,
     WINDOW_FS,
-    BeatEncoder,
-    BeatEncoderConfig,
     bandpass,
     beat_leads,
     beat_windows,
@@ -49,7 +48,6 @@ from anyecg.model.beats import (
     match_beats,
     normalise_windows,
     rr_features,
-    save_beat_encoder,
     with_context,
 )
 from anyecg.signal.intervals import BEAT_SYMBOLS
