@@ -15,7 +15,6 @@ from anyecg.io.record import BeatAnnotations, ECGRecord, Event
 from anyecg.leads import ANY, DROP, assign_leads, parse_lead_map
 from anyecg.timebase import to_samples
 
-
 MIN_FS, MAX_FS = 1.0, 1e6  # Hz: a rate outside this is a broken header, not an ECG
 
 

@@ -162,7 +162,7 @@ def _names(leads: np.ndarray, path: Path) -> list[str]:
 
 
 def _npz(path: Path, opts: ReadOptions):
-    shape, fs, names = _npz_header(path, opts)
+    _, fs, names = _npz_header(path, opts)
     try:
         with np.load(path, allow_pickle=False) as z:
             arr = _orient(z["signal"], path, opts)
