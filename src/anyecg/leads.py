@@ -110,6 +110,14 @@ def map_leads(
     return out
 
 
+def generic_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None) -> list[str]:
+    """The names `map_leads` places by the generic-name rule ("ECG", "ECG1", ...): their true positions are
+    unknown (the user's lead map, when it names them, makes them known)."""
+    lead_map = lead_map or {}
+    generic = [n for n in names if _norm(n) in GENERIC_NAMES and n not in lead_map]
+    return generic if len(generic) in _GENERIC_SLOTS else []
+
+
 def unknown_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None) -> list[str]:
     """The names `map_leads` would reject as fitting no slot (readers drop them with drop_unknown)."""
     lead_map = lead_map or {}

@@ -12,7 +12,7 @@ import numpy as np
 
 from anyecg.errors import ECGFileError, SignalError, WindowError
 from anyecg.io.record import BeatAnnotations, ECGRecord, Event
-from anyecg.leads import DROP, map_leads, parse_lead_map, unknown_leads
+from anyecg.leads import DROP, generic_leads, map_leads, parse_lead_map, unknown_leads
 from anyecg.timebase import to_samples
 
 
@@ -66,6 +66,7 @@ class Channels:
     leads: tuple[str, ...]
     raw: tuple[str, ...]
     dropped: tuple[str, ...]
+    guessed: tuple[str, ...] = ()  # canonical leads given to generic names ("ECG"): positions unknown
 
 
 def select_channels(raw_names: Sequence[str], opts: ReadOptions, path: Path) -> Channels:
@@ -78,8 +79,10 @@ def select_channels(raw_names: Sequence[str], opts: ReadOptions, path: Path) -> 
     keep = [i for i, slot in enumerate(slots) if slot is not None]
     if not keep:
         raise SignalError(f"no ECG lead left among channels {raw_names}", path)
+    generic = set(generic_leads(raw_names, lead_map))
     return Channels(tuple(keep), tuple(slots[i] for i in keep), tuple(raw_names[i] for i in keep),
-                    tuple(raw_names[i] for i, slot in enumerate(slots) if slot is None))
+                    tuple(raw_names[i] for i, slot in enumerate(slots) if slot is None),
+                    tuple(slots[i] for i in keep if raw_names[i] in generic))
 
 
 def check_fs(file_fs: float | None, opts: ReadOptions, path: Path) -> float:
@@ -134,6 +137,8 @@ def make_record(path: Path, fmt: str, signal: np.ndarray, fs: float, channels: C
     meta = {"raw_leads": list(channels.raw), **dict(metadata or {})}
     if channels.dropped:
         meta["dropped_leads"] = list(channels.dropped)
+    if channels.guessed:
+        meta["guessed_leads"] = list(channels.guessed)
     return ECGRecord(signal=np.ascontiguousarray(signal, dtype=np.float32), fs=fs, leads=channels.leads,
                      source=path, format=fmt, start_time=start_time, offset=offset, beats=beats,
                      events=tuple(events), diagnoses=tuple(diagnoses), metadata=meta)
