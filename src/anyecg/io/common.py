@@ -81,6 +81,7 @@ class Channels:
     raw: tuple[str, ...]
     dropped: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    guessed: tuple[str, ...] = ()  # leads placed only by a generic name ("ECG")
 
 
 def select_channels(raw_names: Sequence[str], opts: ReadOptions, path: Path) -> Channels:
