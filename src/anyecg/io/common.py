@@ -65,7 +65,6 @@ class RecordInfo:
     start_time: dt.datetime | None = None
     dropped_leads: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    guessed: tuple[str, ...] = ()  # canonical leads given to generic names ("ECG"): positions unknown
 
     @property
     def duration_s(self) -> float:
@@ -81,7 +80,7 @@ class Channels:
     raw: tuple[str, ...]
     dropped: tuple[str, ...]
     notes: tuple[str, ...] = ()
-    guessed: tuple[str, ...] = ()  # leads placed only by a generic name ("ECG")
+    guessed: tuple[str, ...] = ()  # canonical leads given to generic names ("ECG"): positions unknown
 
 
 def select_channels(raw_names: Sequence[str], opts: ReadOptions, path: Path) -> Channels:
