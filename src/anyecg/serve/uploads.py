@@ -24,6 +24,7 @@ from anyecg.serve.errors import APIError, unreadable
 # of `anyecg.io.formats` (or one of its aliases).
 ARCHIVE_HINTS = ("wfdb-zip", "zip")
 FORMAT_HINTS = (*ARCHIVE_HINTS, *sorted(BY_NAME))
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_MEMBERS = 64
 _CHUNK = 1 << 20
@@ -49,8 +50,12 @@ def decode_base64(data: str, what: str) -> bytes:
         raise APIError(400, f"{what}: empty data", "invalid_base64")
     if data.startswith("data:") and "," in data:
         data = data.split(",", 1)[1]
+    data = "".join(data.split())
+    if len(data) % 4 or not _BASE64.match(data):
+        raise APIError(400, f"{what}: data is not valid base64 (length {len(data)} is not a multiple of 4, or a "
+                       "character or '=' padding is out of place)", "invalid_base64")
     try:
-        return binascii.a2b_base64("".join(data.split()), strict_mode=True)
+        return binascii.a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError) as err:
         raise APIError(400, f"{what}: data is not valid base64 ({err})", "invalid_base64") from err
 
