@@ -310,6 +310,19 @@ def ludb_diagnoses(comments: list[str]) -> list[str]:
     return [part.strip() for c in comments[start + 1:] for part in c.split("#") if part.strip()]
 
 
+# A regional statement implies its general one (labels are completed with these before training and scoring).
+PARENTS: dict[str, str] = {
+    **{f"{r} myocardial infarction": "Myocardial infarction" for r in ("Anterior", "Inferior", "Lateral", "Posterior")},
+    "Old myocardial infarction": "Myocardial infarction",
+    **{f"{r} ischemia": "Myocardial ischemia" for r in ("Anterior", "Inferior", "Lateral", "Posterior")},
+}
+
+
+def with_parents(names: set[str] | frozenset[str]) -> frozenset[str]:
+    """The names plus the general statements they imply."""
+    return frozenset(names) | {PARENTS[n] for n in names if n in PARENTS}
+
+
 def snomed_name(code: str) -> str | None:
     entry = SNOMED.get(code.strip())
     return entry[0] if entry else None
