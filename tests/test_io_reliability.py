@@ -286,3 +286,15 @@ def test_header_sample_counts_bounded(tmp_path):
     (tmp_path / "b.csv").write_text("II,V1\n" + "1,2\n" * 100)
     with pytest.raises(RecordTooLargeError):
         read_record(tmp_path / "b.csv", fs=100, max_values=150)
+
+
+def test_compressed_mat_inflation_bounded(tmp_path):
+    """A CPSC .mat is refused while its compressed variable is inflated in a stream, before scipy loads it."""
+    import scipy.io
+
+    scipy.io.savemat(tmp_path / "z.mat", {"ECG": {"data": np.zeros((12, 200_000)), "sex": "Male", "age": 50}},
+                     do_compression=True)
+    assert (tmp_path / "z.mat").stat().st_size < 1 << 20
+    with pytest.raises(RecordTooLargeError, match="inflates"):
+        read_record(tmp_path / "z.mat", max_values=100_000)
+    assert read_record(tmp_path / "z.mat").signal.shape == (12, 200_000)
