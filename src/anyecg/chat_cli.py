@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from anyecg.errors import AnyECGError
+from anyecg.errors import AnyECGError, LeadError
+from anyecg.leads import ANY, DROP, canonical_lead
 from anyecg.timebase import DEFAULT_WINDOW_S
 
 
@@ -16,7 +17,10 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="checkpoint directory (default: the embedded model)")
     p.add_argument("--lead-map", default=None, help="rename or drop channels, e.g. 'ECG1=II,Resp=-'")
     p.add_argument("--fs", type=float, default=None, help="sampling rate for files without one (.npy, CSV)")
-    p.add_argument("--leads", default=None, help="keep only these leads, e.g. 'II,V1'")
+    p.add_argument("--leads", default=None, help="keep only these leads, e.g. 'II,V1' (other channels, ECG or "
+                                                 "not, are dropped)")
+    p.add_argument("--drop-unknown", "--ecg-only", action="store_true", dest="drop_unknown",
+                   help="drop channels that fit no ECG lead (ART, Resp, Pleth, ...) instead of stopping")
     p.add_argument("--max-new-tokens", type=int, default=256)
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -34,17 +38,47 @@ def _window_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
+    """The model, once the arguments have been checked (errors in them should not wait for a ~10 s load)."""
     from anyecg.chat import ECGChat
 
+    _check_inputs(args)
     return ECGChat.load(args.model, device=args.device, max_new_tokens=args.max_new_tokens)
+
+
+def _lead_map(args: argparse.Namespace) -> str | None:
+    """--lead-map, plus `*=-` (drop what fits no lead) with --drop-unknown or --leads."""
+    if not (args.drop_unknown or args.leads):
+        return args.lead_map
+    return ",".join(x for x in (args.lead_map, f"{ANY}={DROP}") if x)
+
+
+def _leads(args: argparse.Namespace) -> tuple[str, ...] | None:
+    return tuple(x.strip() for x in args.leads.split(",") if x.strip()) if args.leads else None
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Files, channels, window, leads and targets, checked as the model would (raises AnyECGError)."""
+    from anyecg.io import read_info, read_record
+    from anyecg.targets import resolve_target
+
+    if getattr(args, "what", None):
+        for target in args.what.split(","):
+            resolve_target(target)
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    for f in args.files:
+        info = read_info(f, lead_map=_lead_map(args), fs=args.fs)
+        if start is not None or end is not None:
+            read_record(f, lead_map=_lead_map(args), fs=args.fs, start_s=start, end_s=end, annotations=False)
+        missing = [lead for lead in _leads(args) or () if canonical_lead(lead) not in info.leads]
+        if missing:
+            raise LeadError(f"--leads {', '.join(missing)}: not in this record (it has {', '.join(info.leads)})", f)
 
 
 def _ecgs(args: argparse.Namespace) -> list:
     from anyecg.chat import ECG
 
-    leads = tuple(x.strip() for x in args.leads.split(",")) if args.leads else None
     start, end = getattr(args, "start", None), getattr(args, "end", None)
-    return [ECG(Path(f), start, end, leads, args.lead_map, args.fs) for f in args.files]
+    return [ECG(Path(f), start, end, _leads(args), _lead_map(args), args.fs) for f in args.files]
 
 
 def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
@@ -97,10 +131,13 @@ def cmd_locate(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     from anyecg.scan import scan
 
+    if not 10.0 <= args.window <= 600.0 or not 0.0 <= args.overlap < args.window:
+        raise AnyECGError(f"--window must be 10-600 s and --overlap ≥ 0 and shorter than it (got {args.window:g} "
+                          f"and {args.overlap:g})")
     chat = _load(args)
-    leads = tuple(x.strip() for x in args.leads.split(",")) if args.leads else None
+    leads = _leads(args)
     result = scan(chat, args.files[0], targets=[t.strip() for t in args.what.split(",")], window_s=args.window,
-                  overlap_s=args.overlap, batch_size=args.batch_size, leads=leads, lead_map=args.lead_map,
+                  overlap_s=args.overlap, batch_size=args.batch_size, leads=leads, lead_map=_lead_map(args),
                   fs=args.fs, progress=not args.json and sys.stderr.isatty(), prescreen=not args.no_prescreen)
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -129,16 +166,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="ask about one or several ECGs (interactive without a question)")
-    p.add_argument("files", nargs="+", metavar="FILE", help="ECG file(s), then optionally the question in quotes")
+    p.add_argument("files", nargs="+", metavar="FILE", help="ECG file(s), then optionally the question in quotes "
+                                                            "(options may come between them)")
     _model_args(p)
     _window_args(p)
-    p.set_defaults(func=cmd_chat)
+    p.set_defaults(func=cmd_chat, trailing_args=True)
 
     p = sub.add_parser("report", help="write the report for each ECG")
     p.add_argument("files", nargs="+", metavar="FILE")
     _model_args(p)
     _window_args(p)
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=cmd_report, trailing_args=True)
 
     p = sub.add_parser("locate", help="where does a beat type / rhythm occur (e.g. --what V)")
     p.add_argument("files", nargs=1, metavar="FILE")
