@@ -128,39 +128,64 @@ def cmd_locate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scan_span(args: argparse.Namespace) -> None:
+    """--start/--end given as seconds or clock times → seconds from the recording start (in place)."""
+    from anyecg.io import read_info
+    from anyecg.timebase import parse_time
+
+    if args.start is None and args.end is None:
+        return
+    start_time = read_info(args.files[0], lead_map=_lead_map(args), fs=args.fs).start_time
+    for name in ("start", "end"):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                setattr(args, name, parse_time(value, start_time))
+            except ValueError as err:
+                raise AnyECGError(f"--{name}: {err}") from None
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     from anyecg.scan import scan
 
     if not 10.0 <= args.window <= 600.0 or not 0.0 <= args.overlap < args.window:
         raise AnyECGError(f"--window must be 10-600 s and --overlap ≥ 0 and shorter than it (got {args.window:g} "
                           f"and {args.overlap:g})")
-    chat = _load(args)
-    leads = _leads(args)
-    result = scan(chat, args.files[0], targets=[t.strip() for t in args.what.split(",")], window_s=args.window,
-                  overlap_s=args.overlap, batch_size=args.batch_size, leads=leads, lead_map=_lead_map(args),
-                  fs=args.fs, progress=not args.json and sys.stderr.isatty(), prescreen=not args.no_prescreen)
+    _scan_span(args)
+    if args.engine == "findings":
+        _check_inputs(args)
+        chat = None
+    else:
+        chat = _load(args)
+    result = scan(chat, args.files[0], targets=[t.strip() for t in args.what.split(",")], engine=args.engine,
+                  start_s=args.start, end_s=args.end, window_s=args.window, overlap_s=args.overlap,
+                  batch_size=args.batch_size, leads=_leads(args), lead_map=_lead_map(args), fs=args.fs,
+                  progress=not args.json and sys.stderr.isatty(), prescreen=not args.no_prescreen)
     out = Path(args.out) if args.out else None
     if out is not None:
-        stem = Path(args.files[0]).name
-        result.write_json(out / f"{stem}.scan.json")
-        result.write_csv(out / f"{stem}.scan.csv")
-        result.write_png(out / f"{stem}.scan.png")
-        result.write_html(out / f"{stem}.scan.html")
+        result.write_all(out, args.files[0], {"lead_map": _lead_map(args), "fs": args.fs})
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
     d = result.to_dict()
-    print(f"{args.files[0]}: {d['duration_s']:.0f} s of ECG, {d['windows']} windows, {d['questions']} questions "
-          f"to the LLM ({d['prescreened']} screened out), {d['elapsed_s']} s ({d['speed_x_realtime']}x real time)")
+    print(f"{args.files[0]}: {d['duration_s']:.0f} s of ECG from {result.clock(result.start_s)}, {d['n_beats']} "
+          f"beats, engine {d['engine']}: {d['questions']} questions to the LLM ({d['prescreened']} answered from "
+          f"the findings), {d['elapsed_s']} s ({d['speed_x_realtime']}x real time)")
+    for note in d["notes"]:
+        print(f"  note: {note}")
     for row in d["summary"]:
-        print(f"  {row['target']:6} {row['description'][:40]:40} episodes {row['episodes']:4}  burden "
+        print(f"  {row['target']:11} {row['description'][:40]:40} episodes {row['episodes']:5}  burden "
               f"{row['burden_pct']:6.2f}%  longest {row['longest_s']:.1f} s {row['longest_at']}")
-    for e in d["episodes"][: args.show]:
-        print(f"  {e['start']} - {e['end']}  {e['target']}")
-    if len(d["episodes"]) > args.show:
-        print(f"  ... {len(d['episodes']) - args.show} more (see --out or --json)")
+    for row in d["summary"]:  # episodes grouped by target, in time order within each
+        eps = [e for e in d["episodes"] if e["target"] == row["target"]]
+        if eps:
+            print(f"  {row['target']} {row['description']}:")
+        for e in eps[: args.show]:
+            print(f"    {e['start']} - {e['end']}")
+        if len(eps) > args.show:
+            print(f"    ... {len(eps) - args.show} more (see --out or --json)")
     if out is not None:
-        print(f"wrote {out}/{Path(args.files[0]).name}.scan.{{json,csv,png,html}}")
+        print(f"wrote {out}/{Path(args.files[0]).name}.scan.{{json,csv,png,html}} and {out}/holter.{{json,html}}")
     return 0
 
 
@@ -196,8 +221,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help=f"window length in seconds (10-600, default {DEFAULT_WINDOW_S:g})")
     p.add_argument("--overlap", type=float, default=0.0, help="overlap of consecutive windows in seconds")
     p.add_argument("--batch-size", type=int, default=8, help="questions per batched generation")
-    p.add_argument("--out", default=None, help="folder for <file>.scan.{json,csv,png,html}")
-    p.add_argument("--show", type=int, default=20, help="episodes listed on the terminal")
+    p.add_argument("--engine", choices=("llm", "findings"), default="llm",
+                   help="llm (default): the model localizes beat types where the machine read finds them; "
+                        "findings: the machine read alone, no model (triage, thousands x real time)")
+    p.add_argument("--start", default=None, help="scan from here: seconds or a clock time hh:mm[:ss]")
+    p.add_argument("--end", default=None, help="scan up to here: seconds or a clock time hh:mm[:ss]")
+    p.add_argument("--out", default=None,
+                   help="folder for <file>.scan.{json,csv,png,html} and the Holter report holter.{json,html}")
+    p.add_argument("--show", type=int, default=20, help="episodes listed per type on the terminal")
     _prescreen_arg(p)
     _model_args(p)
     p.set_defaults(func=cmd_scan)
