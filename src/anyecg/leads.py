@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from anyecg.errors import LeadError
 
@@ -82,6 +82,7 @@ class LeadAssignment:
 
     slots: list[str | None]
     notes: list[str]
+    guessed: list[str] = field(default_factory=list)  # slots given to generic names ("ECG"): positions unknown
 
 
 def assign_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None,
@@ -99,6 +100,7 @@ def assign_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None
     generic_slots = _GENERIC_SLOTS.get(len(generic), ())
     slots: list[str | None] = []
     notes: list[str] = []
+    guessed: list[str] = []
     n_generic = 0
     unknown: list[str] = []
     frank: list[str] = []
@@ -110,6 +112,7 @@ def assign_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None
             n_generic += 1
             notes.append(f"channel {name!r} assumed to be lead {slot} (its name does not say which lead)")
             slots.append(slot)
+            guessed.append(slot)
         elif (slot := canonical_lead(name)) is not None:
             slots.append(slot)
         else:
@@ -132,7 +135,7 @@ def assign_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None
             slots[i] = None
         else:
             seen[slot] = name
-    return LeadAssignment(slots, notes)
+    return LeadAssignment(slots, notes, guessed)
 
 
 def _unknown_message(unknown: list[str], names: Sequence[str]) -> str:

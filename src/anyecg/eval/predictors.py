@@ -165,14 +165,10 @@ class LocalModelPredictor:
 
     def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256, device: str = "cpu",
                  prescreen: bool = False, per_clip: bool = False):
-        from anyecg.model.llm import torch_device
-        from anyecg.train.export import load_model
+        from anyecg.model.loading import load_model
 
         path = Path(checkpoint)
-        self.device = torch_device(device)  # before the slow load
-        model = load_model(path)
-        model.merge_lora()  # inference only: decoding at bare-LLM speed
-        self.model = model.to(self.device).eval()
+        self.model = model = load_model(path, device)
         self.processor = model.processor()
         self.max_new_tokens = max_new_tokens
         if prescreen and model.cfg.encoder.token_mode != "beats":

@@ -80,6 +80,7 @@ class Channels:
     raw: tuple[str, ...]
     dropped: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    guessed: tuple[str, ...] = ()  # canonical leads given to generic names ("ECG"): positions unknown
 
 
 def select_channels(raw_names: Sequence[str], opts: ReadOptions, path: Path) -> Channels:
@@ -94,7 +95,8 @@ def select_channels(raw_names: Sequence[str], opts: ReadOptions, path: Path) -> 
     if not keep:
         raise SignalError(f"no ECG lead left among channels {raw_names}", path)
     return Channels(tuple(keep), tuple(slots[i] for i in keep), tuple(raw_names[i] for i in keep),
-                    tuple(raw_names[i] for i, slot in enumerate(slots) if slot is None), tuple(assigned.notes))
+                    tuple(raw_names[i] for i, slot in enumerate(slots) if slot is None), tuple(assigned.notes),
+                    tuple(s for s in assigned.guessed if s in slots))
 
 
 def check_fs(file_fs: float | None, opts: ReadOptions, path: Path) -> float:
@@ -162,6 +164,8 @@ def make_record(path: Path, fmt: str, signal: np.ndarray, fs: float, channels: C
         notes.append(f"{n_inf} infinite sample value(s) read as NaN (invalid)")
     if notes:
         meta["notes"] = notes
+    if channels.guessed:
+        meta["guessed_leads"] = list(channels.guessed)
     return ECGRecord(signal=signal, fs=fs, leads=channels.leads,
                      source=path, format=fmt, start_time=start_time, offset=offset, beats=beats,
                      events=tuple(events), diagnoses=tuple(diagnoses), metadata=meta)
