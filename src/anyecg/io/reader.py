@@ -6,6 +6,8 @@ import importlib
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
+
 from anyecg.errors import ECGFileError, RecordTooLargeError, UnsupportedFormatError
 from anyecg.io.common import ReadOptions, RecordInfo
 from anyecg.io.formats import BY_NAME, SUMMARY, WFDB_COMPANIONS, FileFormat, sniff
@@ -58,7 +60,8 @@ def read_record(path: str | Path, *, lead_map: str | Mapping[str, str] | None = 
     path = Path(path)
     opts = ReadOptions.make(path, lead_map, fs, start_s, end_s, drop_unknown, annotations, max_values)
     try:
-        return _reader(path).read(path, opts)
+        with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 become inf, then NaN (noted)
+            return _reader(path).read(path, opts)
     except MemoryError as err:  # a header that asks for more than the machine has (allocation fails at once)
         raise RecordTooLargeError("decoding this file needs more memory than is available", path) from err
 
