@@ -25,11 +25,10 @@ from anyecg.atomic import atomic_path, write_atomic
 from anyecg.chat import MIN_SECONDS, ECGChat, Prepared
 from anyecg.errors import AnyECGError
 from anyecg.io import read_info
-from anyecg.model.beats import screened_out
 from anyecg.signal.intervals import merge_intervals
 from anyecg.signal.preprocess import iter_windows
 from anyecg.targets import DEFAULT_SCAN, Target, resolve_target
-from anyecg.timebase import DEFAULT_WINDOW_S, format_clock
+from anyecg.timebase import DEFAULT_WINDOW_S, clock, format_clock
 
 
 @dataclass(frozen=True)
@@ -61,9 +60,7 @@ class ScanResult:
 
     def clock(self, seconds: float) -> str:
         """Wall-clock time when the file has a start time, else elapsed hh:mm:ss.s."""
-        if self.start_time is None:
-            return format_clock(seconds)
-        return (self.start_time + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+        return clock(seconds, self.start_time, with_date=True)
 
     def summary(self) -> list[dict[str, Any]]:
         """Per target: episode count, total time, burden (% of the recording), longest episode."""
@@ -167,8 +164,8 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
          on_window: Callable[[int, int], None] | None = None) -> ScanResult:
     """Localize every target in consecutive windows of a long recording; merge the findings in absolute time.
 
-    prescreen: in beat mode, a beat-type question goes to the LLM only when the beat encoder's classifier head
-    finds a beat of that type in the window (`ECGChat.beat_classes`); the others count as answered "none"
+    prescreen: a question the beat screen answers (`ECGChat.screened`: in beat mode, the beat encoder's head finds
+    no beat of the asked type in the window) is not sent to the LLM and counts as answered "none"
     (`n_prescreened`). Most windows of a long recording are normal, so this skips most of the LLM's work;
     benchmarks/bench_chat.py measures the speed-up and the agreement with the unscreened scan.
     on_window(done, total) is called after each window's questions are queued (an exception it raises, e.g.
@@ -190,6 +187,7 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
     pending: list[tuple[Prepared, Target]] = []
 
     def flush() -> None:
+        # screened while queueing (below), so that each generation holds `batch_size` questions for the LLM
         answers = chat.locate_prepared([p for p, _ in pending], [t for _, t in pending], prescreen=False)
         for loc in answers:
             result.invalid_answers += not loc.valid
@@ -200,9 +198,8 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
     for prepared in _windows(path, window_s, step_s, options):
         result.n_windows += 1
         bar.update(1)
-        present = chat.beat_classes(prepared) if prescreen else None
         for t in resolved:
-            if present is not None and t.kind == "beat" and screened_out(t.key, present):
+            if prescreen and chat.screened(prepared, t):
                 result.n_prescreened += 1
                 continue
             pending.append((prepared, t))
