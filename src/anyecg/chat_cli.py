@@ -10,6 +10,7 @@ from typing import Any
 
 from anyecg.errors import AnyECGError, LeadError
 from anyecg.leads import ANY, DROP, canonical_lead
+from anyecg.targets import DEFAULT_SCAN
 from anyecg.timebase import DEFAULT_WINDOW_S
 
 
@@ -216,7 +217,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("scan", help="find abnormal segments in a long recording (minutes to days)")
     p.add_argument("files", nargs=1, metavar="FILE")
-    p.add_argument("--what", default="V,A,L,R", help="comma-separated targets (default: V,A,L,R)")
+    p.add_argument("--what", default=",".join(DEFAULT_SCAN), help=f"comma-separated targets (default: {','.join(DEFAULT_SCAN)})")
     p.add_argument("--window", type=float, default=DEFAULT_WINDOW_S,
                    help=f"window length in seconds (10-600, default {DEFAULT_WINDOW_S:g})")
     p.add_argument("--overlap", type=float, default=0.0, help="overlap of consecutive windows in seconds")

@@ -43,7 +43,7 @@ from anyecg.signal.beats import CLASS_SYMBOL
 from anyecg.signal.intervals import beat_intervals, merge_intervals
 from anyecg.signal.preprocess import iter_windows
 from anyecg.targets import DEFAULT_SCAN, Target, resolve_target
-from anyecg.timebase import DEFAULT_WINDOW_S, format_clock, to_samples
+from anyecg.timebase import DEFAULT_WINDOW_S, clock, format_clock, to_samples
 
 ENGINES = ("llm", "findings")
 # Findings episode kinds listed by scan (plain sinus rhythm is the background, not an episode worth listing).
@@ -83,9 +83,7 @@ class ScanResult:
 
     def clock(self, seconds: float) -> str:
         """Wall-clock time when the file has a start time, else elapsed hh:mm:ss.s."""
-        if self.start_time is None:
-            return format_clock(seconds)
-        return (self.start_time + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+        return clock(seconds, self.start_time, with_date=True)
 
     @property
     def rows(self) -> list[tuple[str, str]]:
@@ -296,6 +294,7 @@ def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: S
     pending: list[tuple[Prepared, Target]] = []
 
     def flush() -> None:
+        # screened while queueing (below), so that each generation holds `batch_size` questions for the LLM
         answers = chat.locate_prepared([p for p, _ in pending], [t for _, t in pending], prescreen=False)
         for loc in answers:
             result.invalid_answers += not loc.valid

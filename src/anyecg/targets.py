@@ -19,8 +19,10 @@ ALIASES: dict[str, str] = {
     "trigeminy": "(T",
 }
 
-# Scanned by default: the paper's beat types (MIT-BIH Arrhythmia A, V, L, R).
-DEFAULT_SCAN = ("V", "A", "L", "R")
+# The paper's beat types (MIT-BIH Arrhythmia); this order fixes the evaluation windows and the U-Net's classes.
+PAPER_BEAT_TYPES = ("A", "V", "L", "R")
+# Scanned and located by default: the paper's beat types, PVCs first.
+DEFAULT_SCAN = ("V", *(t for t in PAPER_BEAT_TYPES if t != "V"))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Seconds <-> samples. The one place where time is converted."""
+"""Seconds <-> samples, clips and clocks. The one place where time is converted and written."""
 
 from __future__ import annotations
 
@@ -36,6 +36,15 @@ def format_clock(seconds: float) -> str:
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
     return f"{int(h):02d}:{int(m):02d}:{s:04.1f}"
+
+
+def clock(seconds: float, start_time: dt.datetime | None = None, *, with_date: bool = False) -> str:
+    """A time `seconds` after the recording start: wall clock when the start time is known (hh:mm:ss.s, or
+    `YYYY-MM-DD hh:mm:ss` with the date), else elapsed time (`format_clock`)."""
+    if start_time is None:
+        return format_clock(seconds)
+    t = start_time + dt.timedelta(seconds=seconds)
+    return t.strftime("%Y-%m-%d %H:%M:%S") if with_date else t.strftime("%H:%M:%S.%f")[:-5]
 
 
 DEFAULT_WINDOW_S = 10.0  # `scan` windows: the embedded model was trained on 10 s windows (longer: mostly "No")
