@@ -261,6 +261,12 @@ class ECGChat:
         if start_s is not None or end_s is not None:
             spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs, spec.mask_leads)
         prepared, target = prepare(spec), resolve_target(what)
+        if target.kind == "rhythm":  # rhythm episodes come from the findings, not the LLM
+            from anyecg.findings.locate import locate_episodes
+
+            found = locate_episodes(spec.source, target.key, start_s=spec.start_s, end_s=spec.end_s,
+                                    lead_map=spec.lead_map, fs=spec.fs)
+            return self._localization(prepared, target, format_answer(found, target.description))
         if per_clip is None:
             per_clip = self.model.cfg.encoder.token_mode == "beats"
         if not per_clip or prepared.input.n_clips == 1:

@@ -197,11 +197,18 @@ def scan(chat: ECGChat, path: str | Path, *, targets: Sequence[str] = DEFAULT_SC
         result.n_questions += len(pending)
         pending.clear()
 
+    rhythm = [t.key for t in resolved if t.kind == "rhythm"]
+    if rhythm:  # rhythm episodes come from one streamed findings read, not from the LLM per window
+        from anyecg.findings.locate import scan_episodes
+
+        found.update(scan_episodes(path, rhythm, lead_map=lead_map, fs=fs))
     for prepared in _windows(path, window_s, step_s, options):
         result.n_windows += 1
         bar.update(1)
         present = chat.beat_classes(prepared) if prescreen else None
         for t in resolved:
+            if t.kind == "rhythm":
+                continue
             if present is not None and t.kind == "beat" and screened_out(t.key, present):
                 result.n_prescreened += 1
                 continue

@@ -16,8 +16,11 @@ ALIASES: dict[str, str] = {
     "svpb": "S", "sves": "S", "supraventricular ectopic": "S",
     "fusion": "F", "af": "(AFIB", "afib": "(AFIB", "atrial fibrillation": "(AFIB", "aflutter": "(AFL",
     "afl": "(AFL", "vt": "(VT", "ventricular tachycardia": "(VT", "svt": "(SVTA", "bigeminy": "(B",
-    "trigeminy": "(T",
+    "trigeminy": "(T", "pause": "(PAUSE", "pauses": "(PAUSE", "sinus bradycardia": "(SBR", "sinus rhythm": "(N",
 }
+
+# Rhythm targets the findings read but no WFDB rhythm label names (answered from `anyecg.findings.locate`).
+FINDINGS_RHYTHMS = {"(PAUSE": "Pause"}
 
 # Scanned by default: the paper's beat types (MIT-BIH Arrhythmia A, V, L, R).
 DEFAULT_SCAN = ("V", "A", "L", "R")
@@ -37,8 +40,8 @@ def resolve_target(what: str) -> Target:
     if key in BEAT_SYMBOLS:
         return Target(key, describe(key), "beat")
     rhythm = key if key.startswith("(") else f"({key}"
-    if rhythm.upper() in RHYTHM_DESCRIPTIONS:
-        return Target(rhythm.upper(), RHYTHM_DESCRIPTIONS[rhythm.upper()], "rhythm")
+    if rhythm.upper() in RHYTHM_DESCRIPTIONS | FINDINGS_RHYTHMS:
+        return Target(rhythm.upper(), (RHYTHM_DESCRIPTIONS | FINDINGS_RHYTHMS)[rhythm.upper()], "rhythm")
     for symbol in BEAT_SYMBOLS:
         if describe(symbol).lower() == raw.lower():
             return Target(symbol, describe(symbol), "beat")
