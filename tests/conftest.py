@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ settings.load_profile("anyecg")
 # Tests run small models: one torch thread is faster than two fighting over a busy 2-core machine.
 torch.set_num_threads(1)
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ANYECG_SHARED_DATA points elsewhere (e.g. from a git worktree that is not beside shared/).
+SHARED_DATA = Path(os.environ.get("ANYECG_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -149,7 +149,7 @@ def test_trainable_state_dict_round_trip_gives_identical_logits(tmp_path):
     bad = dict(sd)
     bad.pop("connector.0.weight")
     bad["extra.weight"] = torch.zeros(1)
-    with pytest.raises(ModelError, match=r"1 missing keys.*1 unexpected keys"):
+    with pytest.raises(ModelError, match=r"1 missing \(connector.0.weight\); 1 unexpected \(extra.weight\)"):
         b.load_trainable_state_dict(bad)
 
 

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from anyecg.errors import AnyECGError
+from anyecg.model.loading import load_checkpoint_model, load_exported
 from anyecg.train.checkpoint import latest_checkpoint
 from anyecg.train.config import TrainConfig, _build
-from anyecg.train.export import export_checkpoint, load_checkpoint_model, load_exported
+from anyecg.train.export import export_checkpoint
 from anyecg.train.recipe import Recipe
 from anyecg.train.synthetic import write_synthetic_dataset
 

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.llm import torch_device
+from anyecg.model.loading import load_model
 from anyecg.signal.intervals import Interval, format_answer, join_answers, parse_answer
 from anyecg.signal.preprocess import ECGInput, preprocess
 from anyecg.targets import Target, resolve_target
@@ -147,15 +146,6 @@ def findings(intervals: Sequence[Interval], prepared: Prepared) -> list[Finding]
     return out
 
 
-def _load_model(path: Path, device: torch.device) -> AnyECGChatModel:
-    """A stage checkpoint written by `anyecg train` or a directory written by `anyecg export`."""
-    from anyecg.train.export import load_model
-
-    model = load_model(path)
-    model.merge_lora()  # inference only: decoding then costs what the bare LLM costs (bench_infer.py)
-    return model.to(device).eval()
-
-
 class ECGChat:
     """A loaded model plus the question/answer conventions. Thread-safe (one generation at a time)."""
 
@@ -173,7 +163,7 @@ class ECGChat:
         if not path.exists():
             raise ModelError("checkpoint not found" if path != EMBEDDED_DIR
                              else "the embedded weights are not installed with this package", path)
-        return cls(_load_model(path, dev), max_new_tokens=max_new_tokens)
+        return cls(load_model(path, dev), max_new_tokens=max_new_tokens)
 
     # ---- core ---------------------------------------------------------------------------------------------
     def _conversation(self, n_ecgs: int, question: str, history: Sequence[dict[str, str]]) -> list[dict[str, str]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from anyecg.errors import WindowError
+
 MODEL_FS = 100  # Hz: what the model sees (paper)
 CLIP_SECONDS = 10  # one encoder clip
 CLIP_SAMPLES = MODEL_FS * CLIP_SECONDS  # 1000
@@ -12,8 +14,11 @@ PATCHES_PER_LEAD = CLIP_SAMPLES // PATCH_SAMPLES  # 5
 
 
 def to_samples(seconds: float, fs: float) -> int:
-    """Sample index of a time in seconds (nearest sample)."""
-    return round(seconds * fs)
+    """Sample index of a time in seconds (nearest sample); WindowError when it is not a finite number."""
+    index = seconds * fs
+    if not math.isfinite(index):
+        raise WindowError(f"{seconds:g} s at {fs:g} Hz is no sample index")
+    return round(index)
 
 
 def to_seconds(samples: int | float, fs: float) -> float:

@@ -10,14 +10,25 @@ from pathlib import Path
 
 from anyecg.errors import ConfigError
 
-TASKS = ("localization", "report", "ecgqa", "multiecg", "all")
+TASKS = ("localization", "report", "ecgqa", "multiecg", "all", "findings")
+
+
+def _statements_part(shared: Path, command: str) -> tuple[dict, str]:
+    from anyecg.eval import statements
+
+    result = statements.evaluate(shared)
+    return result, statements.markdown(result, command)
+
+
+# `anyecg eval findings --part NAME`: each part writes docs/results/findings_NAME.md (the command at the top)
+FINDINGS_PARTS = {"statements": _statements_part}
 log = logging.getLogger(__name__)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a model with the paper's protocols (tables beside the paper's)")
     p.add_argument("task", choices=TASKS)
-    who = p.add_mutually_exclusive_group(required=True)
+    who = p.add_mutually_exclusive_group()  # required for every task but findings (checked in run_eval)
     who.add_argument("--model", metavar="CHECKPOINT", help="a checkpoint of the project's chat model")
     who.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (http://host:port/v1)")
     who.add_argument("--unet", metavar="WEIGHTS", nargs="?", const="", help="the U-Net baseline (localization)")
@@ -25,11 +36,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                      help="perception alone: BeatEncoder head + the paper's rule, no LLM (localization)")
     p.add_argument("--endpoint-model", default="anyecg", help="model name sent to --endpoint")
     p.add_argument("--concurrency", type=int, default=8, help="requests in flight to --endpoint")
-    p.add_argument("--data", action="append", required=True, type=Path,
-                   help="our JSONL (.jsonl) or an official test list (.json); repeatable")
+    p.add_argument("--data", action="append", type=Path,
+                   help="our JSONL (.jsonl) or an official test list (.json); repeatable (all tasks but findings)")
     p.add_argument("--data-root", type=Path, help="directory of the official lists' ecg_path (e.g. mitdb/)")
     p.add_argument("--roots", default="", help="SOURCE=DIR,... roots of our JSONL's SOURCE:REL paths")
-    p.add_argument("--out", type=Path, required=True, help="output dir (predictions cache, report, plots)")
+    p.add_argument("--out", type=Path, help="output dir (predictions cache, report, plots); findings: "
+                                           "the results folder (default docs/results)")
+    p.add_argument("--part", action="append", choices=sorted(FINDINGS_PARTS),
+                   help="findings: the part(s) to check (default all)")
+    p.add_argument("--shared-data", type=Path, default=Path("../shared/data"),
+                   help="findings: the shared real-data folder")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit for --model (paper: 256)")
     p.add_argument("--device", default="cpu", help="torch device of --model: cpu, cuda, cuda:1, mps")
@@ -101,11 +117,30 @@ def _write_report(out: Path, title: str, sections: list[str], results: dict) -> 
     return md
 
 
+def run_findings(args: argparse.Namespace) -> int:
+    from anyecg.atomic import write_atomic
+    from anyecg.eval.render import write_json
+
+    out = args.out or Path("docs/results")
+    for part in args.part or sorted(FINDINGS_PARTS):
+        result, md = FINDINGS_PARTS[part](args.shared_data, _command())
+        write_atomic(out / f"findings_{part}.md", md + "\n")
+        write_json(out / f"findings_{part}.json", {"command": _command(), **result})
+        print(f"report: {out / f'findings_{part}.md'}")
+    return 0
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from anyecg.eval import harness
     from anyecg.eval.samples import load_samples
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.task == "findings":
+        return run_findings(args)
+    if not (args.model or args.endpoint or args.unet is not None or args.beat_classifier is not None):
+        raise ConfigError("eval needs one of --model, --endpoint, --unet, --beat-classifier")
+    if not args.data or args.out is None:
+        raise ConfigError(f"eval {args.task} needs --data and --out")
     roots = dict(kv.split("=", 1) for kv in _split(args.roots))
     samples = [s for path in args.data for s in load_samples(path, data_root=args.data_root, roots=roots)]
     tasks = ("localization", "report", "ecgqa", "multiecg") if args.task == "all" else (args.task,)

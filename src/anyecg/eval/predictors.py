@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from anyecg.errors import ECGFileError, ModelError
 from anyecg.eval.samples import EvalSample
+from anyecg.io.formats import format_of_suffix
 from anyecg.signal.intervals import describe, format_answer
 
 ECG_PLACEHOLDER = "<ecg>"
@@ -67,10 +68,6 @@ class TrivialPredictor:
 
 
 # ---------------------------------------------------------------------------------------- endpoint
-_FORMATS = {".edf": "edf", ".npy": "npy", ".npz": "npz", ".csv": "csv", ".tsv": "tsv", ".xml": "xml",
-            ".mat": "mat"}
-
-
 @lru_cache(maxsize=16)
 def encode_ecg_file(path: str) -> tuple[str, str, str]:
     """(base64 data, format, name) of an ECG file; a WFDB record (`.hea` or no extension) becomes a zip."""
@@ -88,7 +85,8 @@ def encode_ecg_file(path: str) -> tuple[str, str, str]:
         return base64.b64encode(buf.getvalue()).decode(), "wfdb-zip", p.stem
     if not p.is_file():
         raise ECGFileError("ECG file not found", p)
-    fmt = _FORMATS.get(p.suffix.lower(), p.suffix.lower().lstrip("."))
+    known = format_of_suffix(p)
+    fmt = known.name if known else p.suffix.lower().lstrip(".")
     return base64.b64encode(p.read_bytes()).decode(), fmt, p.stem
 
 
@@ -167,14 +165,10 @@ class LocalModelPredictor:
 
     def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256, device: str = "cpu",
                  prescreen: bool = False, per_clip: bool = False):
-        from anyecg.model.llm import torch_device
-        from anyecg.train.export import load_model
+        from anyecg.model.loading import load_model
 
         path = Path(checkpoint)
-        self.device = torch_device(device)  # before the slow load
-        model = load_model(path)
-        model.merge_lora()  # inference only: decoding at bare-LLM speed
-        self.model = model.to(self.device).eval()
+        self.model = model = load_model(path, device)
         self.processor = model.processor()
         self.max_new_tokens = max_new_tokens
         if prescreen and model.cfg.encoder.token_mode != "beats":

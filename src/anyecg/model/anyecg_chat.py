@@ -25,6 +25,7 @@ from anyecg.model.connector import build_connector
 from anyecg.model.encoder import build_ecg_encoder
 from anyecg.model.llm import load_llm
 from anyecg.model.processor import ECGChatProcessor
+from anyecg.model.state import check_keys
 from anyecg.model.tokens import ECGTokens, add_ecg_tokens
 
 TRAINABLE_PREFIXES = ("ecg_encoder.", "connector.", "token_embeds.")
@@ -165,20 +166,13 @@ class AnyECGChatModel(nn.Module):
         """Encoder, connector, ECG token rows and LoRA weights (whether or not trainable in this stage)."""
         return {n: p.detach().cpu().contiguous() for n, p in self.named_parameters() if is_trainable_name(n)}
 
-    def load_trainable_state_dict(self, state: Mapping[str, Tensor]) -> None:
-        """Load weights saved by `trainable_state_dict`; missing, unexpected or mis-shaped keys raise."""
+    def load_trainable_state_dict(self, state: Mapping[str, Tensor], source: Any = None) -> None:
+        """Load weights saved by `trainable_state_dict`; missing, unexpected or mis-shaped keys raise
+        (`anyecg.model.state.check_keys`, naming them and `source`)."""
         if self.lora_merged:
             raise ModelError("load_trainable_state_dict after merge_lora(): load the weights first, then merge")
         params = {n: p for n, p in self.named_parameters() if is_trainable_name(n)}
-        missing = sorted(set(params) - set(state))
-        unexpected = sorted(set(state) - set(params))
-        if missing or unexpected:
-            raise ModelError(f"checkpoint does not match the model: {len(missing)} missing keys "
-                             f"{missing[:3]}, {len(unexpected)} unexpected keys {unexpected[:3]}")
-        bad = [n for n, p in params.items() if tuple(state[n].shape) != tuple(p.shape)]
-        if bad:
-            raise ModelError(f"checkpoint shapes differ from the model for {bad[:3]}: "
-                             f"{[tuple(state[n].shape) for n in bad[:3]]} vs {[tuple(params[n].shape) for n in bad[:3]]}")
+        check_keys(params, state, source)
         with torch.no_grad():
             for n, p in params.items():
                 p.copy_(state[n].to(device=p.device, dtype=p.dtype))

@@ -21,7 +21,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from anyecg.chat import ECGChat, Prepared, findings, prepare
 from anyecg.errors import AnswerFormatError, AnyECGError
-from anyecg.serve.errors import APIError, from_anyecg
+from anyecg.serve.errors import APIError, from_anyecg, unreadable
 from anyecg.serve.schemas import ChatRequest, ECGFile, ECGPart, TextPart
 from anyecg.serve.settings import ServeSettings
 from anyecg.serve.store import FileStore, resolve_ecg
@@ -100,6 +100,9 @@ class Completions:
                 out.append(prepare(resolve_ecg(spec, self.store, folder, f"ecg {k + 1}")))
             except AnyECGError as err:
                 api = from_anyecg(err)
+                raise APIError(api.status, f"ecg {k + 1}: {api.message}", api.code) from err
+            except (ArithmeticError, ValueError, TypeError, IndexError, KeyError, OSError) as err:
+                api = unreadable(err)
                 raise APIError(api.status, f"ecg {k + 1}: {api.message}", api.code) from err
         return out
 

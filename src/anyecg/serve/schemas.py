@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from anyecg.serve.uploads import FORMAT_HINTS
 from anyecg.timebase import DEFAULT_WINDOW_S
 
 
@@ -26,7 +27,7 @@ class ECGFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     data: str | None = Field(None, description="base64 of the file (or of a zip)")
-    format: str | None = Field(None, description="wfdb-zip, wfdb, zip, edf, bdf, npy, npz, csv, tsv, xml, mat")
+    format: str | None = Field(None, description=", ".join(FORMAT_HINTS))
     name: str | None = Field(None, max_length=200, description="record name (for messages and suffixes)")
     files: list[NamedFile] | None = Field(None, max_length=16, description="several named files (WFDB)")
     file_id: str | None = Field(None, max_length=64, description="an id from POST /v1/files")

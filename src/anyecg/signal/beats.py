@@ -59,6 +59,43 @@ def detect_beats(lead: np.ndarray, fs: float) -> np.ndarray:
     return np.asarray(sleepecg.detect_heartbeats(x, fs), dtype=np.int64)
 
 
+FUSE_TOLERANCE_S = 0.08  # detections in different leads this close are one beat
+
+
+def usable_leads(signal: np.ndarray) -> list[int]:
+    """Rows that carry a signal: fewer than half NaN and not flat."""
+    out = []
+    for i, lead in enumerate(np.asarray(signal)):
+        finite = lead[np.isfinite(lead)]
+        if finite.size > len(lead) / 2 and np.ptp(finite) > 1e-4:
+            out.append(i)
+    return out
+
+
+def detect_beats_multilead(signal: np.ndarray, fs: float) -> np.ndarray:
+    """QRS complexes voted across leads (for 12-lead records): `detect_beats` on every usable lead, detections
+    within `FUSE_TOLERANCE_S` grouped, a group kept when at least half of the usable leads saw it; its sample is
+    the median of theirs. One or two usable leads: the first one's detections."""
+    rows = usable_leads(signal)
+    if not rows:
+        return np.zeros(0, dtype=np.int64)
+    if len(rows) < 3:
+        return detect_beats(signal[rows[0]], fs)
+    found = [detect_beats(signal[i], fs) for i in rows]
+    samples = np.concatenate(found)
+    if not len(samples):
+        return samples.astype(np.int64)
+    order = np.argsort(samples, kind="stable")
+    samples = samples[order]
+    groups = np.concatenate([[0], np.cumsum(np.diff(samples) > FUSE_TOLERANCE_S * fs)])
+    out = []
+    for g in range(groups[-1] + 1):
+        members = samples[groups == g]
+        if len(members) >= len(rows) / 2:
+            out.append(int(np.median(members)))
+    return np.asarray(out, dtype=np.int64)
+
+
 def match_beats(detected: np.ndarray, reference: np.ndarray, tolerance: int) -> np.ndarray:
     """For each detected beat, the index of the reference beat it matches (one-to-one, nearest within
     `tolerance` samples, closest pairs first), else -1."""

@@ -29,6 +29,7 @@ import numpy as np
 
 from anyecg.errors import AnswerFormatError
 from anyecg.io.record import Event
+from anyecg.vocabulary import MITBIH_RHYTHMS
 
 Interval = tuple[float, float]
 
@@ -45,26 +46,8 @@ _PHYSIONET_BEAT_DESCRIPTIONS = {
     "?": "Beat not classified during learning",
 }
 
-# Rhythm labels (WFDB aux notes on '+' annotations): PhysioNet rhythm table plus common extras.
-RHYTHM_DESCRIPTIONS: dict[str, str] = {
-    "(AB": "Atrial bigeminy",
-    "(AFIB": "Atrial fibrillation",
-    "(AFL": "Atrial flutter",
-    "(B": "Ventricular bigeminy",
-    "(BI": "First degree heart block",
-    "(BII": "Second degree heart block",
-    "(BIII": "Third degree heart block",
-    "(IVR": "Idioventricular rhythm",
-    "(N": "Normal sinus rhythm",
-    "(NOD": "Nodal (A-V junctional) rhythm",
-    "(P": "Paced rhythm",
-    "(PREX": "Pre-excitation (WPW)",
-    "(SBR": "Sinus bradycardia",
-    "(SVTA": "Supraventricular tachyarrhythmia",
-    "(T": "Ventricular trigeminy",
-    "(VFL": "Ventricular flutter",
-    "(VT": "Ventricular tachycardia",
-}
+# Rhythm labels (WFDB aux notes on '+' annotations) → names, from the project's one vocabulary.
+RHYTHM_DESCRIPTIONS: dict[str, str] = MITBIH_RHYTHMS
 
 # ST / T episodes (European ST-T, MIT-BIH ST, Long-Term ST aux notes such as '(ST0+', '(st1-', '(T0-').
 _EPISODE_RE = re.compile(r"^\(?(ST|T)(\d+)([+-])\)?$", re.IGNORECASE)

@@ -1,0 +1,299 @@
+"""P, QRS and T onsets, peaks and offsets: on the median beat of all leads together, as carts measure.
+
+How (thresholds in `Params`, tuned on LUDB records 1-120 only; see docs/findings.md):
+1. Each beat's alignment point: the peak of the spatial velocity (root sum of squared slopes over the usable
+   leads, after a 0.5-40 Hz band-pass) within ±60 ms of its detection.
+2. The median beat (template) of the dominant beats (correlation ≥ `dominant_corr` with a first median), from at
+   most `MAX_SEGMENTS` pieces of `SEGMENT_S` spread over the ECG (bounded memory for long records).
+3. QRS onset / offset: where the spatial velocity, walking out from R, stays below `qrs_on` / `qrs_off` times its
+   QRS peak for `gap_s`. Global: all leads together (the earliest onset and latest offset any lead shows);
+   per lead: the same on that lead alone.
+4. Isoelectric level of each lead: the mean of the 10 ms before the QRS onset (PR segment).
+5. T: the peak of the spatial magnitude (root sum of squares of the baseline-corrected leads) after the QRS; its
+   end where the steepest downslope's tangent meets the floor of the magnitude (tangent method), plus
+   `t_off_shift_s`.
+6. P: the peak of the spatial magnitude before the QRS (after the previous T); onset / offset where it falls under
+   `p_level` of its height. Present when the beats' P segments correlate with the median beat's
+   (median r ≥ `p_corr`) and the P peak is ≥ `p_min_rel` of the QRS magnitude (no P in AF or most paced beats).
+7. Per beat: the template's offsets from R placed at each beat's alignment point (P not given for beats that
+   are not dominant, e.g. ectopic beats).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from anyecg.findings.types import Waves
+from anyecg.signal.beats import usable_leads
+
+SEGMENT_S = 10.0
+MAX_SEGMENTS = 30  # at most 300 s of signal go into the median beat
+PAD_S = 1.0  # filter padding on each side of a segment
+FIDUCIALS = ("p_on", "p_peak", "p_off", "qrs_on", "r_peak", "qrs_off", "t_peak", "t_off")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Thresholds of the delineator (defaults tuned on LUDB 1-120)."""
+
+    qrs_on: float = 0.06
+    qrs_off: float = 0.06
+    gap_s: float = 0.008
+    t_off_shift_s: float = 0.0
+    p_level: float = 0.3
+    p_corr: float = 0.4
+    p_min_rel: float = 0.02
+    dominant_corr: float = 0.9
+
+
+PARAMS = Params()
+
+
+@dataclass(frozen=True)
+class Template:
+    """The median beat: signal [leads, W] in mV (band-passed, each lead's PR level at 0), R at sample `r`."""
+
+    signal: np.ndarray
+    fs: float
+    r: int
+    leads: tuple[str, ...]
+    n_beats: int
+
+
+@dataclass(frozen=True)
+class Delineation:
+    """Global waves per beat, the median beat with its fiducials (template samples, None when not found) and the
+    per-lead QRS onset / offset and T peak / offset on the median beat."""
+
+    waves: Waves
+    template: Template | None = None
+    fiducials: dict[str, int | None] = field(default_factory=dict)
+    lead_fiducials: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    dominant: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    notes: tuple[str, ...] = ()
+
+    def interval_ms(self, start: str, end: str) -> float | None:
+        a, b = self.fiducials.get(start), self.fiducials.get(end)
+        if a is None or b is None or self.template is None:
+            return None
+        return 1000.0 * (b - a) / self.template.fs
+
+
+def _bandpass(x: np.ndarray, fs: float) -> np.ndarray:
+    sos = butter(2, [0.5, min(40.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+    if x.shape[-1] <= 3 * (2 * len(sos) + 1):
+        return x - np.median(x, axis=-1, keepdims=True)
+    return sosfiltfilt(sos, x, axis=-1)
+
+
+def _smooth(x: np.ndarray, n: int) -> np.ndarray:
+    if n <= 1:
+        return x
+    kernel = np.ones(n) / n
+    return np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), -1, x)
+
+
+def _velocity(x: np.ndarray, fs: float) -> np.ndarray:
+    """Spatial velocity (mV/s) of [leads, W]: root sum of squared slopes, smoothed over ~8 ms."""
+    d = np.gradient(x, axis=-1) * fs
+    return _smooth(np.sqrt((d ** 2).sum(axis=0)), max(1, round(0.008 * fs)))
+
+
+def _windows(x: np.ndarray, fs: float, beats: np.ndarray, pre: int, post: int) -> tuple[np.ndarray, np.ndarray]:
+    """Band-passed windows [n, leads, pre+post] around the beats (sample indices) whose window fits, filtering
+    segment by segment, and which beats those are (indices into `beats`)."""
+    n = x.shape[1]
+    seg, pad = round(SEGMENT_S * fs), round(PAD_S * fs)
+    starts = np.arange(0, n, seg)
+    if len(starts) > MAX_SEGMENTS:
+        starts = starts[np.linspace(0, len(starts) - 1, MAX_SEGMENTS).round().astype(int)]
+    wins, idx = [], []
+    for a in starts:
+        b = min(a + seg, n)
+        lo, hi = max(0, a - pad), min(n, b + pad)
+        sel = np.flatnonzero((beats >= a) & (beats < b) & (beats - pre >= lo) & (beats + post <= hi))
+        if not len(sel):
+            continue
+        f = _bandpass(x[:, lo:hi], fs)
+        for i in sel:
+            wins.append(f[:, beats[i] - pre - lo: beats[i] + post - lo])
+            idx.append(i)
+    if not wins:
+        return np.zeros((0, x.shape[0], pre + post)), np.zeros(0, dtype=np.int64)
+    return np.stack(wins), np.asarray(idx, dtype=np.int64)
+
+
+def _align(win: np.ndarray, fs: float, pre: int) -> np.ndarray:
+    """Per window, the shift (samples) from the detection to the spatial velocity peak within ±60 ms."""
+    k = max(1, round(0.06 * fs))
+    shifts = np.zeros(len(win), dtype=np.int64)
+    for j, w in enumerate(win):
+        v = _velocity(w[:, pre - k: pre + k + 1], fs)
+        shifts[j] = int(np.argmax(v)) - k
+    return shifts
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson r of each row of a [n, m] with b [m]."""
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean()
+    den = np.sqrt((a ** 2).sum(axis=1) * (b ** 2).sum()) + 1e-12
+    return (a @ b) / den
+
+
+def _walk(v: np.ndarray, start: int, thr: float, step: int, gap: int) -> int:
+    """From `start`, walk by `step` until v stays below thr for `gap` samples; the first such sample (or the edge)."""
+    i, run = start, 0
+    while 0 <= i < len(v):
+        run = run + 1 if v[i] < thr else 0
+        if run >= gap:
+            return i - step * (gap - 1)
+        i += step
+    return int(np.clip(i - step, 0, len(v) - 1))
+
+
+def _qrs_bounds(x: np.ndarray, fs: float, r: int, p: Params) -> tuple[int, int]:
+    v = _velocity(x, fs)
+    k = max(1, round(0.06 * fs))
+    lo = max(0, r - k)
+    peak = float(v[lo: r + k + 1].max())
+    gap = max(1, round(p.gap_s * fs))
+    first = lo + int(np.argmax(v[lo: r + k + 1] > 0.5 * peak))
+    last = r + k - int(np.argmax(v[lo: r + k + 1][::-1] > 0.5 * peak))
+    on = _walk(v, first, p.qrs_on * peak, -1, gap)
+    off = _walk(v, min(last, len(v) - 1), p.qrs_off * peak, +1, gap)
+    return on, off
+
+
+def _magnitude(x: np.ndarray, fs: float, smooth_s: float) -> np.ndarray:
+    return _smooth(np.sqrt((x ** 2).sum(axis=0)), max(1, round(smooth_s * fs)))
+
+
+def _t_wave(xb: np.ndarray, fs: float, qrs_off: int, end: int, p: Params) -> tuple[int | None, int | None]:
+    """T peak and end (template samples) in [qrs_off + 60 ms, end)."""
+    a = qrs_off + round(0.06 * fs)
+    if end - a < round(0.08 * fs):
+        return None, None
+    m = _magnitude(xb, fs, 0.02)
+    seg = m[a:end]
+    peak = a + int(np.argmax(seg))
+    tail = m[peak:end]
+    if len(tail) < 3:
+        return peak, None
+    floor_i = peak + int(np.argmin(tail))
+    floor = float(m[floor_i])
+    slope = np.gradient(m[peak: floor_i + 1]) if floor_i - peak >= 2 else None
+    if slope is None:
+        return peak, None
+    j = peak + int(np.argmin(slope))
+    s = float(slope[j - peak])
+    if s >= 0:
+        return peak, None
+    t_end = j + (floor - m[j]) / s  # where the tangent at j reaches the floor
+    t_end += p.t_off_shift_s * fs
+    return peak, int(np.clip(round(t_end), peak + 1, end - 1))
+
+
+def _p_wave(xb: np.ndarray, fs: float, start: int, qrs_on: int, p: Params) -> tuple[int, int, int] | None:
+    """P onset, peak and offset (template samples) in [start, qrs_on - 10 ms), or None."""
+    end = qrs_on - round(0.01 * fs)
+    if end - start < round(0.06 * fs):
+        return None
+    m = _magnitude(xb, fs, 0.02)
+    seg = m[start:end]
+    peak = start + int(np.argmax(seg))
+    height = float(m[peak])
+    level = p.p_level * height
+    on = peak
+    while on > start and m[on] > level:
+        on -= 1
+    off = peak
+    while off < end and m[off] > level:
+        off += 1
+    if on == start or off - on < round(0.03 * fs):
+        return None
+    return on, peak, off
+
+
+def delineate(signal: np.ndarray, fs: float, beats: np.ndarray, leads: tuple[str, ...] | list[str],
+              params: Params = PARAMS) -> Delineation:
+    """Delineate the beats (sample indices) of an ECG signal [leads, samples] in mV. Never raises on a poor
+    signal: what cannot be found is -1 / None and `notes` says why."""
+    beats = np.asarray(beats, dtype=np.int64)
+    empty = Waves(*(np.full(len(beats), -1, dtype=np.int64) for _ in range(8)))
+    rows = usable_leads(signal)
+    if not rows or len(beats) == 0:
+        return Delineation(replace(empty, r_peak=beats.copy()), notes=() if len(beats) == 0 else ("no usable lead",))
+    x = np.nan_to_num(np.asarray(signal, dtype=np.float64)[rows])
+    names = tuple(leads[i] for i in rows)
+    rr = np.diff(beats) / fs
+    rr_med = float(np.median(rr)) if len(rr) else 1.0
+    pre, post = round(min(0.40, 0.55 * rr_med) * fs), round(min(0.80, 0.95 * rr_med) * fs)
+    k = round(0.06 * fs)
+    win, idx = _windows(x, fs, beats, pre + k, post + k)
+    if len(win) == 0:
+        return Delineation(replace(empty, r_peak=beats.copy()), notes=("no whole beat to delineate",))
+    shift = _align(win, fs, pre + k)
+    win = np.stack([w[:, k + s: k + s + pre + post] for w, s in zip(win, shift, strict=True)])
+    first = np.median(win, axis=0)
+    qrs = slice(max(0, pre - round(0.1 * fs)), pre + round(0.1 * fs))
+    r_qrs = _corr(win[:, :, qrs].reshape(len(win), -1), first[:, qrs].ravel())
+    dom = r_qrs >= params.dominant_corr
+    if dom.sum() < max(1, len(win) // 2):
+        dom = r_qrs >= np.median(r_qrs)
+    tpl = np.median(win[dom], axis=0)
+
+    fid: dict[str, int | None] = dict.fromkeys(FIDUCIALS)
+    fid["r_peak"] = pre
+    on, off = _qrs_bounds(tpl, fs, pre, params)
+    fid["qrs_on"], fid["qrs_off"] = on, off
+    base = tpl[:, max(0, on - round(0.01 * fs)): on + 1].mean(axis=1, keepdims=True)
+    xb = tpl - base
+    t_end_limit = min(tpl.shape[1], pre + round(0.9 * rr_med * fs) - round(0.05 * fs))
+    fid["t_peak"], fid["t_off"] = _t_wave(xb, fs, off, t_end_limit, params)
+    prev_t = (fid["t_off"] - round(rr_med * fs)) if fid["t_off"] is not None else 0
+    p_start = max(0, prev_t, on - round(0.30 * fs))
+    pw = _p_wave(xb, fs, p_start, on, params)
+    notes: list[str] = []
+    if pw is not None:
+        p_seg = slice(pw[0], pw[2])
+        beat_p = win[dom][:, :, p_seg] - win[dom][:, :, on - round(0.01 * fs): on + 1].mean(axis=2, keepdims=True)
+        r_p = _corr(beat_p.reshape(int(dom.sum()), -1), xb[:, p_seg].ravel())
+        qrs_mag = float(_magnitude(xb, fs, 0.02)[on: off + 1].max())
+        height = float(_magnitude(xb, fs, 0.02)[pw[1]])
+        if np.median(r_p) < params.p_corr or height < params.p_min_rel * qrs_mag:
+            pw = None
+    if pw is None:
+        notes.append("no P wave found")
+    else:
+        fid["p_on"], fid["p_peak"], fid["p_off"] = pw
+    if fid["t_off"] is None:
+        notes.append("no T wave end found")
+
+    lead_fid = {}
+    for i, name in enumerate(names):
+        lon, loff = _qrs_bounds(tpl[[i]], fs, pre, params)
+        tp, te = _t_wave(xb[[i]], fs, off, t_end_limit, params)
+        lead_fid[name] = {"qrs_on": lon, "qrs_off": loff, "t_peak": tp, "t_off": te}
+
+    where = beats.copy()
+    where[idx] += shift
+    dominant = np.zeros(len(beats), dtype=bool)
+    dominant[idx[dom]] = True
+
+    def place(key: str, only_dominant: bool = False) -> np.ndarray:
+        if fid[key] is None:
+            return np.full(len(beats), -1, dtype=np.int64)
+        out = where + (fid[key] - pre)
+        if only_dominant:
+            out = np.where(dominant, out, -1)
+        return np.where((out >= 0) & (out < signal.shape[1]), out, -1).astype(np.int64)
+
+    waves = Waves(p_on=place("p_on", True), p_peak=place("p_peak", True), p_off=place("p_off", True),
+                  qrs_on=place("qrs_on"), r_peak=where, qrs_off=place("qrs_off"), t_peak=place("t_peak"),
+                  t_off=place("t_off"))
+    template = Template(tpl - base, fs, pre, names, int(dom.sum()))
+    return Delineation(waves, template, fid, lead_fid, dominant, tuple(notes))

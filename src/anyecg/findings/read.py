@@ -1,0 +1,91 @@
+"""`read_findings`: the machine read of one ECG (record or window), step by step."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from anyecg.findings.delineate import delineate
+from anyecg.findings.measure import measure
+from anyecg.findings.statements import make_statements
+from anyecg.findings.types import ECGFindings
+from anyecg.io.record import ECGRecord
+from anyecg.signal.beats import detect_beats, detect_beats_multilead, usable_leads
+from anyecg.signal.preprocess import window_samples
+
+MIN_RHYTHM_S = 2.0  # beat detection needs this much signal
+MIN_FS = 100.0  # below this, intervals are coarse
+MULTILEAD_MAX_S = 600.0  # vote R peaks across leads up to this length (longer: one lead, bounded time)
+
+
+def lead_positions_known(record: ECGRecord) -> bool:
+    """False when some lead was placed only by its generic name ("ECG", "ECG1": see `anyecg.leads`)."""
+    return not record.metadata.get("guessed_leads")
+
+
+def _fill_nans(x: np.ndarray) -> np.ndarray:
+    """Linear interpolation over NaN runs per lead (an all-NaN lead becomes zeros)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = x.copy()
+    for lead in out:
+        bad = np.isnan(lead)
+        if bad.all():
+            lead[:] = 0.0
+        elif bad.any():
+            lead[bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), lead[~bad])
+    return out
+
+
+def signal_notes(signal: np.ndarray, fs: float, leads: tuple[str, ...]) -> list[str]:
+    """What is wrong with the input before any detection: short, coarse, flat or NaN leads."""
+    notes = []
+    duration = signal.shape[1] / fs
+    if duration < MIN_RHYTHM_S:
+        notes.append(f"too short for rhythm ({duration:.1f} s; beat detection needs {MIN_RHYTHM_S:g} s)")
+    if fs < MIN_FS:
+        notes.append(f"low sampling rate ({fs:g} Hz): intervals are coarse")
+    good = set(usable_leads(signal))
+    bad = [lead for i, lead in enumerate(leads) if i not in good]
+    if bad:
+        notes.append(f"flat or missing lead(s) left out: {', '.join(bad)}")
+    nan = [lead for i, lead in enumerate(leads) if i in good and np.isnan(signal[i]).any()]
+    if nan:
+        notes.append(f"NaN samples interpolated in {', '.join(nan)}")
+    return notes
+
+
+def find_beats(signal: np.ndarray, fs: float) -> np.ndarray:
+    """R peaks: voted across leads for ECGs up to `MULTILEAD_MAX_S`, else on the first usable lead."""
+    if signal.shape[1] / fs <= MULTILEAD_MAX_S:
+        return detect_beats_multilead(signal, fs)
+    rows = usable_leads(signal)
+    return detect_beats(signal[rows[0]], fs) if rows else np.zeros(0, dtype=np.int64)
+
+
+def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: float | None = None) -> ECGFindings:
+    """Detect beats, delineate them and measure, on the record (or the window start_s-end_s, seconds from the
+    recording start) at its own rate in mV. Never raises on a poor signal: `notes` says what could not be read."""
+    i0, i1, start = window_samples(record, start_s, end_s)
+    raw = record.signal[:, i0:i1]
+    fs, leads = record.fs, record.leads
+    known = lead_positions_known(record)
+    notes = signal_notes(raw, fs, leads)
+    if not known:
+        notes.append("lead positions unknown (channels named only 'ECG'): no statement that needs a known lead")
+    x = _fill_nans(raw)
+    x[[i for i in range(len(leads)) if i not in usable_leads(raw)]] = 0.0
+
+    beats = find_beats(x, fs)
+    if len(beats) == 0:
+        notes.append("no beats detected")
+    delineation = delineate(x, fs, beats, leads)
+    measurements, measure_notes = measure(beats, fs, delineation, lead_positions_known=known)
+    notes += [n for n in (*delineation.notes, *measure_notes) if n not in notes]
+
+    findings = ECGFindings(
+        source=str(record.source) if record.source is not None else "", fs=fs, start_s=start,
+        duration_s=x.shape[1] / fs, leads=leads, lead_positions_known=known,
+        beat_times_s=delineation.waves.r_peak / fs, waves=delineation.waves, measurements=measurements,
+        notes=tuple(notes))
+    return replace(findings, statements=make_statements(findings, x))
