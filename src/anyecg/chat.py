@@ -267,9 +267,15 @@ class ECGChat:
         spec = _as_ecg(ecg)
         if start_s is not None or end_s is not None:
             spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs, spec.mask_leads)
+        prepared, target = prepare(spec), resolve_target(what)
+        if target.kind == "rhythm":  # rhythm episodes come from the findings, not the LLM
+            from anyecg.findings.locate import locate_episodes
+
+            found = locate_episodes(spec.source, target.key, start_s=spec.start_s, end_s=spec.end_s,
+                                    lead_map=spec.lead_map, fs=spec.fs)
+            return self.localization(prepared, target, format_answer(found, target.description))
         per_clip = self.model.kind.asks_per_clip if per_clip is None else per_clip
-        return self.locate_prepared([prepare(spec)], [resolve_target(what)], prescreen=prescreen, per_clip=per_clip,
-                                    **sampling)[0]
+        return self.locate_prepared([prepared], [target], prescreen=prescreen, per_clip=per_clip, **sampling)[0]
 
     def locate_prepared(self, prepared: Sequence[Prepared], targets: Sequence[Target], *, prescreen: bool = True,
                         per_clip: bool = False, conversations: Sequence[Sequence[dict[str, str]]] | None = None,

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from anyecg.atomic import atomic_path, write_atomic
 from anyecg.chat import MIN_SECONDS, ECGChat, Prepared
 from anyecg.errors import AnyECGError
+from anyecg.findings.locate import TARGET_EPISODES
 from anyecg.findings.stream import beat_track, rhythm_findings
 from anyecg.findings.types import EPISODE_KINDS, ECGFindings
 from anyecg.holter import HolterSummary, summarize, write_report
@@ -88,7 +89,8 @@ class ScanResult:
     @property
     def rows(self) -> list[tuple[str, str]]:
         """(key, description) of each summary row: the beat targets, then the episode kinds found."""
-        kinds = [k for k in SCAN_EPISODE_KINDS if any(e.target == k for e in self.episodes)]
+        asked = {k for t in self.targets if t.kind == "rhythm" for k in TARGET_EPISODES.get(t.key, ())}
+        kinds = [k for k in SCAN_EPISODE_KINDS if k in asked or any(e.target == k for e in self.episodes)]
         beat = [(t.key, t.description) for t in self.targets if t.kind == "beat"]
         return beat + [(k, EPISODE_KINDS[k]) for k in kinds]
 

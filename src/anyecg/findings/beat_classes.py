@@ -38,11 +38,18 @@ _SHAPE = slice(15, 55, 2)  # -0.10 … +0.30 s at 50 Hz: 20 samples
 
 
 def running_median(values: np.ndarray, k: int) -> np.ndarray:
-    """Median of values[i-k : i+k+1] along axis 0, edges padded with the edge values (no NaN handling needed)."""
+    """Median of values[i-k : i+k+1] along axis 0, edges padded with the edge values. Computed at every
+    max(1, k // 4)-th beat and held for the beats between (the median of 2k+1 beats barely moves in k // 4 beats;
+    this is the costliest step of a 24 h read)."""
     if len(values) == 0:
         return values.copy()
+    step = max(1, k // 4)
     padded = np.concatenate([np.repeat(values[:1], k, axis=0), values, np.repeat(values[-1:], k, axis=0)])
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1, axis=0), axis=-1)
+    beats_last = np.ascontiguousarray(np.moveaxis(padded, 0, -1))  # windows contiguous in memory: faster median
+    centres = np.lib.stride_tricks.sliding_window_view(beats_last, 2 * k + 1, axis=-1)[..., ::step, :]
+    med = np.moveaxis(np.median(centres, axis=-1), -1, 0)
+    nearest = np.minimum((np.arange(len(values)) + step // 2) // step, len(med) - 1)
+    return med[nearest]
 
 
 def _width(win: np.ndarray) -> np.ndarray:
