@@ -14,7 +14,7 @@ from anyecg.model.tokens import IGNORE_INDEX
 
 @pytest.fixture(scope="module")
 def proc():
-    cfg = ModelConfig(encoder=encoder_preset("tiny", token_mode="present_leads"), llm="tiny", max_length=400)
+    cfg = ModelConfig(encoder=encoder_preset("tiny", tokens="present_leads"), llm="tiny", max_length=400)
     return ECGChatProcessor(tiny_tokenizer(), cfg)
 
 

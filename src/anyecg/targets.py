@@ -16,11 +16,16 @@ ALIASES: dict[str, str] = {
     "svpb": "S", "sves": "S", "supraventricular ectopic": "S",
     "fusion": "F", "af": "(AFIB", "afib": "(AFIB", "atrial fibrillation": "(AFIB", "aflutter": "(AFL",
     "afl": "(AFL", "vt": "(VT", "ventricular tachycardia": "(VT", "svt": "(SVTA", "bigeminy": "(B",
-    "trigeminy": "(T",
+    "trigeminy": "(T", "pause": "(PAUSE", "pauses": "(PAUSE", "sinus bradycardia": "(SBR", "sinus rhythm": "(N",
 }
 
-# Scanned by default: the paper's beat types (MIT-BIH Arrhythmia A, V, L, R).
-DEFAULT_SCAN = ("V", "A", "L", "R")
+# The paper's beat types (MIT-BIH Arrhythmia); this order fixes the evaluation windows and the U-Net's classes.
+PAPER_BEAT_TYPES = ("A", "V", "L", "R")
+# Scanned and located by default: the paper's beat types, PVCs first.
+DEFAULT_SCAN = ("V", *(t for t in PAPER_BEAT_TYPES if t != "V"))
+
+# Rhythm targets the findings read but no WFDB rhythm label names (answered from `anyecg.findings.locate`).
+FINDINGS_RHYTHMS = {"(PAUSE": "Pause"}
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,8 @@ def resolve_target(what: str) -> Target:
     if key in BEAT_SYMBOLS:
         return Target(key, describe(key), "beat")
     rhythm = key if key.startswith("(") else f"({key}"
-    if rhythm.upper() in RHYTHM_DESCRIPTIONS:
-        return Target(rhythm.upper(), RHYTHM_DESCRIPTIONS[rhythm.upper()], "rhythm")
+    if rhythm.upper() in RHYTHM_DESCRIPTIONS | FINDINGS_RHYTHMS:
+        return Target(rhythm.upper(), (RHYTHM_DESCRIPTIONS | FINDINGS_RHYTHMS)[rhythm.upper()], "rhythm")
     for symbol in BEAT_SYMBOLS:
         if describe(symbol).lower() == raw.lower():
             return Target(symbol, describe(symbol), "beat")

@@ -5,12 +5,14 @@ A WFDB-style `.mat` (CinC `val`) with its `.hea` beside it goes to the WFDB read
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 import scipy.io
 
-from anyecg.errors import ECGFileError, UnsupportedFormatError
+from anyecg.errors import ECGFileError, RecordTooLargeError, UnsupportedFormatError
 from anyecg.io.common import (
     ReadOptions,
     RecordInfo,
@@ -25,6 +27,8 @@ from anyecg.io.record import ECGRecord
 from anyecg.leads import CANONICAL_LEADS
 
 CPSC_FS = 500.0
+MAX_COMPRESSION = 1000  # a variable that inflates more than this (and beyond 64 MB) is a zip bomb, not an ECG
+_COMPRESSED = 15  # MAT v5 miCOMPRESSED
 
 
 def _field(struct, name: str):
@@ -39,7 +43,38 @@ def read_info(path: Path, opts: ReadOptions) -> RecordInfo:
     return info_from_record(read(path, opts))
 
 
+def _check_inflation(path: Path, opts: ReadOptions) -> None:
+    """Inflate each compressed MAT v5 variable in a stream, counting bytes (scipy inflates it whole): refuse
+    a zip bomb, or more bytes than `opts.max_values` float64 samples, before loading anything."""
+    with open(path, "rb") as f:
+        head = f.read(128)
+        if len(head) < 128 or not head.startswith(b"MATLAB"):
+            return  # not v5: scipy says what is wrong
+        order = "<" if head[126:128] == b"IM" else ">"
+        while len(tag := f.read(8)) == 8:
+            kind, nbytes = struct.unpack(order + "II", tag)
+            if kind != _COMPRESSED:
+                f.seek(nbytes + (-nbytes % 8), 1)
+                continue
+            limit = max(64 << 20, MAX_COMPRESSION * nbytes)
+            if opts.max_values is not None:
+                limit = min(limit, opts.max_values * 8 + (1 << 20))
+            inflater, size, left = zlib.decompressobj(), 0, nbytes
+            while left > 0 and (chunk := f.read(min(left, 1 << 20))):
+                left -= len(chunk)
+                while chunk and not inflater.eof:
+                    size += len(inflater.decompress(chunk, 1 << 20))
+                    chunk = inflater.unconsumed_tail
+                    if size > limit:
+                        raise RecordTooLargeError(f"a compressed variable inflates from {nbytes} to more than "
+                                                  f"{limit} bytes: refused", path)
+
+
 def read(path: Path, opts: ReadOptions) -> ECGRecord:
+    try:
+        _check_inflation(path, opts)
+    except (zlib.error, struct.error, OSError) as err:
+        raise ECGFileError(f"unreadable MATLAB file: {err}", path) from err
     try:
         mat = scipy.io.loadmat(str(path))
     except Exception as err:
@@ -51,7 +86,10 @@ def read(path: Path, opts: ReadOptions) -> ECGRecord:
     ecg = mat["ECG"][0, 0]
     if "data" not in (ecg.dtype.names or ()):
         raise ECGFileError("the 'ECG' struct has no 'data' field", path)
-    data = np.asarray(ecg["data"], dtype=np.float64)
+    try:
+        data = np.asarray(ecg["data"], dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ECGFileError(f"'ECG.data' is not numbers: {err}", path) from err
     if data.ndim != 2 or data.shape[0] != len(CANONICAL_LEADS):
         raise ECGFileError(f"'ECG.data' has shape {data.shape}; CPSC 2018 stores 12 x N", path)
     channels = select_channels(CANONICAL_LEADS, opts, path)

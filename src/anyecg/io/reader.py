@@ -6,7 +6,9 @@ import importlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from anyecg.errors import ECGFileError, UnsupportedFormatError
+import numpy as np
+
+from anyecg.errors import ECGFileError, RecordTooLargeError, UnsupportedFormatError
 from anyecg.io.common import ReadOptions, RecordInfo
 from anyecg.io.formats import BY_NAME, SUMMARY, WFDB_COMPANIONS, FileFormat, sniff
 from anyecg.io.record import ECGRecord
@@ -57,7 +59,11 @@ def read_record(path: str | Path, *, lead_map: str | Mapping[str, str] | None = 
     """
     path = Path(path)
     opts = ReadOptions.make(path, lead_map, fs, start_s, end_s, drop_unknown, annotations, max_values)
-    return _reader(path).read(path, opts)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 become inf, then NaN (noted)
+            return _reader(path).read(path, opts)
+    except MemoryError as err:  # a header that asks for more than the machine has (allocation fails at once)
+        raise RecordTooLargeError("decoding this file needs more memory than is available", path) from err
 
 
 def read_info(path: str | Path, *, lead_map: str | Mapping[str, str] | None = None,

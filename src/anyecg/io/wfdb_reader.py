@@ -257,6 +257,7 @@ def read_info(path: Path, opts: ReadOptions) -> RecordInfo:
     channels = select_channels(_signal_names(header), opts, path)
     fs = check_fs(header.fs, opts, path)
     check_size(len(_signal_names(header)), int(header.sig_len or 0), opts, path)
+    _check_files(header, record_name(path).parent, path)
     start_time = header.base_datetime if getattr(header, "base_date", None) else None
     return make_info(path, "wfdb", fs, int(header.sig_len or 0), channels, start_time)
 

@@ -6,8 +6,6 @@ longer windows are squeezed into at most `MAX_ROWS` rows (time axis compressed, 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from anyecg.atomic import atomic_path
 from anyecg.errors import LeadError
 from anyecg.io.record import ECGRecord
 from anyecg.leads import CANONICAL_LEADS, canonical_lead
@@ -148,17 +147,11 @@ def figure(
 
 
 def save_figure(fig: Figure, out: str | Path) -> Path:
-    """Write atomically (temporary file beside `out`, then rename); the format follows the suffix."""
+    """Write atomically (`anyecg.atomic`); the format follows the suffix."""
     out = Path(out)
     fmt = out.suffix.lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".{fmt}")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=fmt)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format=fmt)
     return out
 
 
