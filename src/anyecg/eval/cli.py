@@ -20,8 +20,20 @@ def _statements_part(shared: Path, command: str) -> tuple[dict, str]:
     return result, statements.markdown(result, command)
 
 
+def _rhythm_part(shared: Path, command: str) -> tuple[dict, str]:
+    from anyecg.eval import rhythm
+
+    return rhythm.part("rhythm", shared, command)
+
+
+def _beats_part(shared: Path, command: str) -> tuple[dict, str]:
+    from anyecg.eval import rhythm
+
+    return rhythm.part("beats", shared, command)
+
+
 # `anyecg eval findings --part NAME`: each part writes docs/results/findings_NAME.md (the command at the top)
-FINDINGS_PARTS = {"statements": _statements_part}
+FINDINGS_PARTS = {"statements": _statements_part, "rhythm": _rhythm_part, "beats": _beats_part}
 log = logging.getLogger(__name__)
 
 
