@@ -72,6 +72,8 @@ def _check_inputs(args: argparse.Namespace) -> None:
     start, end = getattr(args, "start", None), getattr(args, "end", None)
     for f in args.files:
         info = read_info(f, lead_map=_lead_map(args), fs=args.fs)
+        for note in info.notes:  # what the reader assumed or left out (an 'ECG' channel taken as lead I, ...)
+            print(f"anyecg: note: {f}: {note}", file=sys.stderr)
         if start is not None or end is not None:
             read_record(f, lead_map=_lead_map(args), fs=args.fs, start_s=start, end_s=end, annotations=False)
         missing = [lead for lead in _leads(args) or () if canonical_lead(lead) not in info.leads]
