@@ -8,9 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from anyecg.atomic import write_atomic
 from anyecg.errors import ConfigError
-
-TASKS = ("localization", "report", "ecgqa", "multiecg", "all", "findings")
 
 
 def _statements_part(shared: Path, command: str) -> tuple[dict, str]:
@@ -25,9 +24,42 @@ FINDINGS_PARTS = {"statements": _statements_part}
 log = logging.getLogger(__name__)
 
 
+def _eval_localization(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_localization(todo, [predictor], args.out, batch_size=args.batch_size,
+                                     ablations=_split(args.ablations))
+
+
+def _eval_report(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_report(todo, predictor, args.out, label_sets=_split(args.label_sets),
+                               scp_csv=args.scp_statements, text_encoder=args.text_encoder, batch_size=args.batch_size)
+
+
+def _eval_ecgqa(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_ecgqa(todo, predictor, args.out, batch_size=args.batch_size)
+
+
+def _eval_multiecg(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_multiecg(todo, predictor, args.out, judge_url=args.judge_url, judge_model=args.judge_model,
+                                 batch_size=args.batch_size)
+
+
+# The evaluable tasks (names of `anyecg.data.schema.TASKS`), in the order `anyecg eval all` runs them: a task's
+# evaluation is a function (samples, predictor, CLI arguments) -> (results, Markdown section) registered here.
+EVALUATORS = {"localization": _eval_localization, "report": _eval_report, "ecgqa": _eval_ecgqa,
+              "multiecg": _eval_multiecg}
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a model with the paper's protocols (tables beside the paper's)")
-    p.add_argument("task", choices=TASKS)
+    p.add_argument("task", choices=(*EVALUATORS, "all", "findings"))
     who = p.add_mutually_exclusive_group()  # required for every task but findings (checked in run_eval)
     who.add_argument("--model", metavar="CHECKPOINT", help="a checkpoint of the project's chat model")
     who.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (http://host:port/v1)")
@@ -112,7 +144,7 @@ def _write_report(out: Path, title: str, sections: list[str], results: dict) -> 
 
     write_json(out / "report.json", {"command": _command(), **results})
     md = out / "report.md"
-    md.write_text("\n".join([f"# {title}", "", "Made by:", "", "```", _command(), "```", "", *sections]))
+    write_atomic(md, "\n".join([f"# {title}", "", "Made by:", "", "```", _command(), "```", "", *sections]))
     print(f"report: {md}")
     return md
 
@@ -131,7 +163,6 @@ def run_findings(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from anyecg.eval import harness
     from anyecg.eval.samples import load_samples
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -143,7 +174,7 @@ def run_eval(args: argparse.Namespace) -> int:
         raise ConfigError(f"eval {args.task} needs --data and --out")
     roots = dict(kv.split("=", 1) for kv in _split(args.roots))
     samples = [s for path in args.data for s in load_samples(path, data_root=args.data_root, roots=roots)]
-    tasks = ("localization", "report", "ecgqa", "multiecg") if args.task == "all" else (args.task,)
+    tasks = tuple(EVALUATORS) if args.task == "all" else (args.task,)
     predictor = _predictor(args)
     sections, results = [], {}
     for task in tasks:
@@ -152,18 +183,7 @@ def run_eval(args: argparse.Namespace) -> int:
             if args.task != "all":
                 raise ConfigError(f"no {task} samples in {', '.join(map(str, args.data))}")
             continue
-        if task == "localization":
-            res, md = harness.eval_localization(todo, [predictor], args.out, batch_size=args.batch_size,
-                                                ablations=_split(args.ablations))
-        elif task == "report":
-            res, md = harness.eval_report(todo, predictor, args.out, label_sets=_split(args.label_sets),
-                                          scp_csv=args.scp_statements, text_encoder=args.text_encoder,
-                                          batch_size=args.batch_size)
-        elif task == "ecgqa":
-            res, md = harness.eval_ecgqa(todo, predictor, args.out, batch_size=args.batch_size)
-        else:
-            res, md = harness.eval_multiecg(todo, predictor, args.out, judge_url=args.judge_url,
-                                            judge_model=args.judge_model, batch_size=args.batch_size)
+        res, md = EVALUATORS[task](todo, predictor, args)
         results[task] = res
         sections.append(md)
     _write_report(args.out, f"anyecg eval {args.task}: {predictor.name}", sections, results)
@@ -201,6 +221,5 @@ def run_baseline_eval(args: argparse.Namespace) -> int:
     path = _write_report(args.out, "Localization on MIT-BIH DS2: U-Net baseline and trivial references",
                          [intro, md], {"localization": tables})
     if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(path.read_text())
+        write_atomic(args.markdown, path.read_text())
     return 0

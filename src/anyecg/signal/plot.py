@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -146,12 +147,12 @@ def figure(
     return fig
 
 
-def save_figure(fig: Figure, out: str | Path) -> Path:
-    """Write atomically (`anyecg.atomic`); the format follows the suffix."""
+def save_figure(fig: Figure, out: str | Path, **savefig: Any) -> Path:
+    """Write atomically (`anyecg.atomic`); the format follows the suffix; `savefig`: e.g. dpi."""
     out = Path(out)
     fmt = out.suffix.lstrip(".").lower() or "png"
     with atomic_path(out) as tmp:
-        fig.savefig(tmp, format=fmt)
+        fig.savefig(tmp, format=fmt, **savefig)
     return out
 
 
