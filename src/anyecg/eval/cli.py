@@ -10,14 +10,19 @@ from pathlib import Path
 
 from anyecg.errors import ConfigError
 
-TASKS = ("localization", "report", "ecgqa", "multiecg", "all")
+TASKS = ("localization", "report", "ecgqa", "multiecg", "all", "findings")
+# `anyecg eval findings --part NAME`: the machine read's checks. Each part is "module:function", the function
+# taking (data_dir: Path, command: str) and returning (results: dict, markdown: str).
+FINDINGS_PARTS = {
+    "delineation": "anyecg.eval.delineation:run_part",
+}
 log = logging.getLogger(__name__)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a model with the paper's protocols (tables beside the paper's)")
     p.add_argument("task", choices=TASKS)
-    who = p.add_mutually_exclusive_group(required=True)
+    who = p.add_mutually_exclusive_group()
     who.add_argument("--model", metavar="CHECKPOINT", help="a checkpoint of the project's chat model")
     who.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (http://host:port/v1)")
     who.add_argument("--unet", metavar="WEIGHTS", nargs="?", const="", help="the U-Net baseline (localization)")
@@ -25,11 +30,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                      help="perception alone: BeatEncoder head + the paper's rule, no LLM (localization)")
     p.add_argument("--endpoint-model", default="anyecg", help="model name sent to --endpoint")
     p.add_argument("--concurrency", type=int, default=8, help="requests in flight to --endpoint")
-    p.add_argument("--data", action="append", required=True, type=Path,
+    p.add_argument("--data", action="append", type=Path,
                    help="our JSONL (.jsonl) or an official test list (.json); repeatable")
     p.add_argument("--data-root", type=Path, help="directory of the official lists' ecg_path (e.g. mitdb/)")
     p.add_argument("--roots", default="", help="SOURCE=DIR,... roots of our JSONL's SOURCE:REL paths")
-    p.add_argument("--out", type=Path, required=True, help="output dir (predictions cache, report, plots)")
+    p.add_argument("--out", type=Path, help="output dir (predictions cache, report, plots)")
+    p.add_argument("--part", choices=tuple(FINDINGS_PARTS), help="findings: which check to run")
+    p.add_argument("--data-dir", type=Path, help="findings: the real-data folder (ludb/, mitdb/, ...)")
+    p.add_argument("--markdown", type=Path,
+                   help="findings: where the report goes (default docs/results/findings_PART.md)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit for --model (paper: 256)")
     p.add_argument("--device", default="cpu", help="torch device of --model: cpu, cuda, cuda:1, mps")
@@ -101,10 +110,39 @@ def _write_report(out: Path, title: str, sections: list[str], results: dict) -> 
     return md
 
 
+def run_findings(args: argparse.Namespace) -> int:
+    """`anyecg eval findings --part NAME --data-dir DIR`: one check of the machine read, as Markdown (and JSON in
+    --out when given)."""
+    import importlib
+
+    from anyecg.atomic import write_atomic
+    from anyecg.eval.render import write_json
+
+    if args.part is None or args.data_dir is None:
+        raise ConfigError(f"eval findings needs --part ({', '.join(FINDINGS_PARTS)}) and --data-dir")
+    if not args.data_dir.is_dir():
+        raise ConfigError("data folder not found", args.data_dir)
+    module, func = FINDINGS_PARTS[args.part].split(":")
+    results, md = getattr(importlib.import_module(module), func)(args.data_dir, _command())
+    out = args.markdown or Path("docs/results") / f"findings_{args.part}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, md)
+    if args.out:
+        write_json(args.out / f"findings_{args.part}.json", {"command": _command(), **results})
+    print(f"report: {out}")
+    return 0
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from anyecg.eval import harness
     from anyecg.eval.samples import load_samples
 
+    if args.task == "findings":
+        return run_findings(args)
+    if not (args.model or args.endpoint or args.unet is not None or args.beat_classifier is not None):
+        raise ConfigError(f"eval {args.task} needs one of --model, --endpoint, --unet, --beat-classifier")
+    if not args.data or args.out is None:
+        raise ConfigError(f"eval {args.task} needs --data and --out")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     roots = dict(kv.split("=", 1) for kv in _split(args.roots))
     samples = [s for path in args.data for s in load_samples(path, data_root=args.data_root, roots=roots)]
