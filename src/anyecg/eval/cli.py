@@ -11,16 +11,13 @@ from pathlib import Path
 from anyecg.atomic import write_atomic
 from anyecg.errors import ConfigError
 
-
-def _statements_part(shared: Path, command: str) -> tuple[dict, str]:
-    from anyecg.eval import statements
-
-    result = statements.evaluate(shared)
-    return result, statements.markdown(result, command)
-
-
-# `anyecg eval findings --part NAME`: each part writes docs/results/findings_NAME.md (the command at the top)
-FINDINGS_PARTS = {"statements": _statements_part}
+# `anyecg eval findings --part NAME`: the machine read's checks. Each part is "module:function", the function
+# taking (shared data folder: Path, command: str) and returning (results: dict, markdown: str); it writes
+# docs/results/findings_NAME.md (the command at the top) and its JSON beside it.
+FINDINGS_PARTS = {
+    "delineation": "anyecg.eval.delineation:run_part",
+    "statements": "anyecg.eval.statements:run_part",
+}
 log = logging.getLogger(__name__)
 
 
@@ -150,13 +147,19 @@ def _write_report(out: Path, title: str, sections: list[str], results: dict) -> 
 
 
 def run_findings(args: argparse.Namespace) -> int:
-    from anyecg.atomic import write_atomic
+    """`anyecg eval findings [--part NAME ...]`: the checks of the machine read on the shared real data, each as
+    Markdown and JSON in --out (default docs/results)."""
+    import importlib
+
     from anyecg.eval.render import write_json
 
+    if not args.shared_data.is_dir():
+        raise ConfigError("shared data folder not found (give --shared-data)", args.shared_data)
     out = args.out or Path("docs/results")
-    for part in args.part or sorted(FINDINGS_PARTS):
-        result, md = FINDINGS_PARTS[part](args.shared_data, _command())
-        write_atomic(out / f"findings_{part}.md", md + "\n")
+    for part in args.part or list(FINDINGS_PARTS):
+        module, func = FINDINGS_PARTS[part].split(":")
+        result, md = getattr(importlib.import_module(module), func)(args.shared_data, _command())
+        write_atomic(out / f"findings_{part}.md", md.rstrip() + "\n")
         write_json(out / f"findings_{part}.json", {"command": _command(), **result})
         print(f"report: {out / f'findings_{part}.md'}")
     return 0
