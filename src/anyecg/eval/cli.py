@@ -16,6 +16,8 @@ from anyecg.errors import ConfigError
 # docs/results/findings_NAME.md (the command at the top) and its JSON beside it.
 FINDINGS_PARTS = {
     "delineation": "anyecg.eval.delineation:run_part",
+    "rhythm": "anyecg.eval.rhythm:rhythm_part",
+    "beats": "anyecg.eval.rhythm:beats_part",
     "statements": "anyecg.eval.statements:run_part",
 }
 log = logging.getLogger(__name__)

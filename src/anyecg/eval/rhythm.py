@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-import argparse
-import shlex
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -104,16 +101,18 @@ def _sens_spec(rows: dict[str, dict], names: Sequence[str]) -> tuple[float, floa
             int(t.sum()), int((~t).sum()))
 
 
-def rhythm_report(mitdb: Path, records: Sequence[str] | None = None) -> str:
+def rhythm_report(mitdb: Path, records: Sequence[str] | None = None) -> tuple[dict, str]:
     started = time.perf_counter()
     names = list(records or _records(mitdb))
     rows = {r: rhythm_rows(*read_mitdb(mitdb / r)) for r in names}
     lines = ["## AF per 10 s window (MIT-BIH Arrhythmia, '(AFIB' annotations)", "",
              "| records | AF windows | other windows | sensitivity | specificity |", "|---|---|---|---|---|"]
+    result: dict = {"af_windows": {}}
     for label, group in (("all", names), ("DS1 (thresholds tuned here)", [r for r in names if r in DS1]),
                          ("DS2", [r for r in names if r in DS2])):
         if group:
             se, sp, npos, nneg = _sens_spec(rows, group)
+            result["af_windows"][label.split()[0]] = {"sensitivity": se, "specificity": sp, "af": npos, "other": nneg}
             lines.append(f"| {label} ({len(group)}) | {npos} | {nneg} | {se:.3f} | {sp:.3f} |")
     lines += ["", "## AF burden per record (records with AF annotated or found)", "",
               "| record | split | annotated % | found % | error (points) |", "|---|---|---|---|---|"]
@@ -141,7 +140,11 @@ def rhythm_report(mitdb: Path, records: Sequence[str] | None = None) -> str:
               "| record | what | covers |", "|---|---|---|"]
     lines += [f"| {r} | {kind} | {100 * cover:.1f} % |" for cover, r, kind in worst[:10]]
     lines += ["", f"({time.perf_counter() - started:.0f} s)", ""]
-    return "\n".join(lines)
+    result.update(burden_error_max=max(errors), burden_error_mean=float(np.mean(errors)),
+                  false_burden=[{"record": r, "what": k, "covers": c} for c, r, k in worst[:10]],
+                  pause=[sum(rows[r]["pause"][i] for r in names) for i in range(4)],
+                  vt=[sum(rows[r]["vt"][i] for r in names) for i in range(4)])
+    return result, "\n".join(lines)
 
 
 # ---- beats on DS2 --------------------------------------------------------------------------------------------
@@ -179,7 +182,7 @@ def _sens_ppv(conf: dict[tuple[str, str], int], c: str) -> tuple[float, float]:
     return tp / max(true, 1), tp / max(pred, 1)
 
 
-def beats_report(mitdb: Path, records: Sequence[str] = tuple(sorted(DS2))) -> str:
+def beats_report(mitdb: Path, records: Sequence[str] = tuple(sorted(DS2))) -> tuple[dict, str]:
     started = time.perf_counter()
     variants = {"as recorded (360 Hz, 2 leads)": lambda r: r, "resampled 128 Hz": lambda r: resampled(r, 128.0),
                 "resampled 200 Hz": lambda r: resampled(r, 200.0), "resampled 250 Hz": lambda r: resampled(r, 250.0),
@@ -188,10 +191,11 @@ def beats_report(mitdb: Path, records: Sequence[str] = tuple(sorted(DS2))) -> st
              "Detected beats matched to the annotations within 150 ms (unmatched: Q). Sensitivity / PPV per class; "
              "L and R are the record-level conduction read (QRS ≥ 120 ms and the V1 terminal deflection).", "",
              "| variant | " + " | ".join(SCORED_CLASSES) + " |", "|---|" + "---|" * len(SCORED_CLASSES)]
-    first = None
+    first, result = None, {}
     for name, make in variants.items():
         conf = confusion([make(read_record(mitdb / r)) for r in records])
         first = first or conf
+        result[name] = {c: dict(zip(("sensitivity", "ppv"), _sens_ppv(conf, c), strict=True)) for c in SCORED_CLASSES}
         cells = [f"{s:.3f} / {p:.3f}" for s, p in (_sens_ppv(conf, c) for c in SCORED_CLASSES)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     classes = (*SCORED_CLASSES, "Q")
@@ -199,32 +203,23 @@ def beats_report(mitdb: Path, records: Sequence[str] = tuple(sorted(DS2))) -> st
               "     " + "".join(f"{c:>7}" for c in classes)]
     lines += [f"{t:<5}" + "".join(f"{first.get((t, p), 0):>7}" for p in classes) for t in classes]
     lines += ["```", "", f"({time.perf_counter() - started:.0f} s)", ""]
-    return "\n".join(lines)
+    return result, "\n".join(lines)
 
 
 PARTS = {"rhythm": rhythm_report, "beats": beats_report}
 
 
-def write_part(part: str, mitdb: Path, out: Path, command: str) -> Path:
-    body = PARTS[part](mitdb)
-    text = "\n".join([f"# Findings: {part}", "", "Made by:", "", "```", command, "```", "", body])
-    from anyecg.atomic import write_atomic
-
-    write_atomic(out, text)
-    return out
+def part(name: str, shared: Path, command: str) -> tuple[dict, str]:
+    """`anyecg eval findings --part rhythm|beats`: (figures, Markdown with the command at the top)."""
+    result, body = PARTS[name](shared / "mitdb")
+    return result, "\n".join([f"# Findings: {name}", "", "Made by:", "", "```", command, "```", "", body])
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--part", choices=sorted(PARTS), required=True)
-    p.add_argument("--mitdb", type=Path, required=True)
-    p.add_argument("--out", type=Path)
-    args = p.parse_args(argv)
-    out = args.out or Path("docs/results") / f"findings_{args.part}.md"
-    command = "python -m anyecg.eval.rhythm " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    print(f"wrote {write_part(args.part, args.mitdb, out, command)}")
-    return 0
+def rhythm_part(shared: Path, command: str) -> tuple[dict, str]:
+    """`anyecg eval findings --part rhythm`."""
+    return part("rhythm", shared, command)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def beats_part(shared: Path, command: str) -> tuple[dict, str]:
+    """`anyecg eval findings --part beats`."""
+    return part("beats", shared, command)

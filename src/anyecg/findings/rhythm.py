@@ -7,7 +7,7 @@ does not grow with the samples; `anyecg.findings.stream` reads long records bloc
   around, divided by their median RR, is the irregularity (intervals touching a V, F or Q beat are left out, so
   that ectopy and bigeminy are not "irregular"). Where P evidence is given (`p_score` per beat: 1 = a P wave
   time-locked to the QRS, 0 = none), its running median must also be below `AF_P_MAX`. Beats that pass both
-  form AF episodes (runs ≥ `MIN_AF_S`, gaps < `MERGE_AF_S` closed).
+  form AF episodes (runs ≥ `MIN_AF_S`, or half the ECG when shorter; gaps < `MERGE_AF_S` closed).
 - **AFL**: regular RR (irregularity < `AF_IRREGULAR / 2`), no P wave (needs `p_score`), 100-180 bpm, ≥ `MIN_AF_S`.
 - **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than 100 bpm, from the first to the last beat of the
   run (SVT not inside AF / AFL).
@@ -30,8 +30,10 @@ from anyecg.findings.beat_classes import running_median
 from anyecg.findings.types import Episode, Evidence
 
 AF_HALF_WINDOW = 16  # RR intervals on each side for the irregularity statistic
-AF_IRREGULAR = 0.06  # median |ΔRR| / median RR above this: irregular
-AF_P_MAX = 0.6  # running median of p_score below this: no consistent P wave
+MIN_VALID_RR = 8  # non-ectopic successive differences needed in that window (or half of a shorter one)
+AF_IRREGULAR = 0.08  # median |ΔRR| / median RR above this: irregular
+AF_P_MAX = 0.7  # running median of p_score below this: no consistent P wave
+P_MIN_RR_S = 0.5  # faster than 120 bpm the segment before the QRS holds the previous T wave: no P score
 MIN_AF_S = 10.0
 MERGE_AF_S = 10.0
 PAUSE_S = 2.0
@@ -57,7 +59,8 @@ def _running(values: np.ndarray, k: int, stat=np.nanmedian) -> np.ndarray:
 
 def irregularity(times_s: np.ndarray, classes: Sequence[str] | None = None, k: int = AF_HALF_WINDOW) -> np.ndarray:
     """Per RR interval (len = beats − 1): running median |ΔRR| / running median RR over ±k intervals, intervals
-    touching an ectopic (V, F, Q) beat left out; NaN where none is left."""
+    touching an ectopic (V, F, Q) beat left out; NaN where fewer than `MIN_VALID_RR` differences (or half the
+    window's, on a short ECG) are left (bigeminy leaves none: every interval touches a V beat)."""
     t = np.asarray(times_s, dtype=np.float64)
     if len(t) < 3:
         return np.full(max(len(t) - 1, 0), np.nan)
@@ -66,7 +69,9 @@ def irregularity(times_s: np.ndarray, classes: Sequence[str] | None = None, k: i
         ect = np.fromiter((c in _ECTOPIC for c in classes), bool, len(t))
         rr = np.where(ect[1:] | ect[:-1], np.nan, rr)
     d = np.abs(np.diff(rr, prepend=np.nan))
-    return _running(d, k) / _running(rr, k)
+    valid = _running(np.isfinite(d).astype(np.float64), k, np.nansum)
+    enough = valid >= np.minimum(MIN_VALID_RR, 0.5 * _running(np.ones(len(d)), k, np.nansum))
+    return np.where(enough, _running(d, k) / _running(rr, k), np.nan)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -95,10 +100,11 @@ def af_beats(times_s: np.ndarray, classes: Sequence[str] | None = None,
     irr = irregularity(times_s, classes)
     # an interval's value goes to the beat that ends it; the first beat takes the first interval's
     per_beat = np.concatenate([irr[:1], irr])
-    flag = np.nan_to_num(per_beat) > AF_IRREGULAR
+    irr = np.nan_to_num(per_beat)
+    flag = irr > AF_IRREGULAR
     if p_score is not None:
         p = _running(np.asarray(p_score, dtype=np.float64), AF_HALF_WINDOW)
-        flag &= ~(np.nan_to_num(p, nan=1.0) >= AF_P_MAX)
+        flag &= ~(p >= AF_P_MAX)  # NaN (fast rates: no P-wave evidence) leaves the RR to decide
     return flag
 
 
@@ -193,7 +199,8 @@ def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *
     if p_score is None:
         notes.append("no P-wave evidence: AF read from RR irregularity alone, AFL not read")
     af_flag = af_beats(t, classes, p_score)
-    episodes = _span_episodes("AF", t, af_flag, MIN_AF_S, MERGE_AF_S, "irregular RR" +
+    min_af = min(MIN_AF_S, 0.5 * span)  # a 10 s ECG in AF is one episode of about its length
+    episodes = _span_episodes("AF", t, af_flag, min_af, MERGE_AF_S, "irregular RR" +
                               ("" if p_score is None else ", no consistent P wave"))
     in_af = np.zeros(len(t), bool)
     for e in episodes:
@@ -204,7 +211,7 @@ def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *
         rate = 60.0 / _running(np.concatenate([[np.nan], np.diff(t)]), 8)
         flutter = (np.nan_to_num(irr, nan=1.0) < AF_IRREGULAR / 2) & (np.nan_to_num(p, nan=1.0) < AF_P_MAX) & \
             (rate >= 100) & (rate <= 180) & ~in_af
-        afl = _span_episodes("AFL", t, flutter, MIN_AF_S, MERGE_AF_S, "regular 100-180 bpm, no P wave")
+        afl = _span_episodes("AFL", t, flutter, min_af, MERGE_AF_S, "regular 100-180 bpm, no P wave")
         episodes += afl
         for e in afl:
             in_af |= (t >= e.start_s) & (t <= e.end_s)
@@ -229,7 +236,7 @@ def _pauses(t: np.ndarray) -> list[Episode]:
 def p_wave_score(lead: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bool = True) -> np.ndarray:
     """Per beat: correlation of the segment before the QRS (-300 … -60 ms) with the median of that segment over
     the ±8 beats around (a P wave time-locked to the QRS repeats; fibrillatory waves do not). [-1, 1]; NaN where
-    the segment leaves the signal. `lead`: one lead, band-passed unless `filtered` is False."""
+    the segment leaves the signal or follows the previous beat by less than `P_MIN_RR_S`. `lead`: one lead, band-passed unless `filtered` is False."""
     from anyecg.signal.beats import bandpass
 
     x = np.asarray(lead, dtype=np.float64) if filtered else bandpass(np.asarray(lead, dtype=np.float64), fs)
@@ -238,7 +245,8 @@ def p_wave_score(lead: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bo
         return np.zeros(0)
     off = np.arange(round(-0.30 * fs), round(-0.06 * fs))
     idx = beats[:, None] + off[None, :]
-    inside = (idx[:, 0] >= 0) & (idx[:, -1] < len(x))
+    prev_rr = np.diff(beats, prepend=beats[0] - round(fs)) / fs
+    inside = (idx[:, 0] >= 0) & (idx[:, -1] < len(x)) & (prev_rr >= P_MIN_RR_S)
     seg = x[np.clip(idx, 0, len(x) - 1)]
     seg = seg - seg.mean(axis=1, keepdims=True)
     seg[~inside] = 0.0

@@ -95,18 +95,14 @@ def beat_track(source: str | Path | ECGRecord, *, start_s: float | None = None, 
         det = detect_beats(x[0], rec_fs)
         if not len(det):
             continue
-        xf = bandpass(x, rec_fs)
         t = lo + det / rec_fs - a0  # seconds from the read's start
         own = (t >= b0) & (t < b1)
-        cls = classify_beats(xf, rec_fs, det, filtered=True)
-        p = p_wave_score(xf[0], rec_fs, det)
-        own_cls = [c for c, o in zip(cls, own, strict=True) if o]
-        tmpl = dominant_beat(xf, rec_fs, det[own], own_cls, filtered=True)
+        cls, p, tmpl = _read_beats(x, rec_fs, det, own)
         if tmpl is not None:
-            templates.append((tmpl, own_cls.count("N")))
+            templates.append((tmpl, cls.count("N")))
         times.append(t[own])
-        classes += own_cls
-        pscores.append(p[own])
+        classes += cls
+        pscores.append(p)
     t_all = np.concatenate(times) if times else np.zeros(0)
     p_all = np.concatenate(pscores) if pscores else np.zeros(0)
     keep = np.concatenate([[True], np.diff(t_all) >= REFRACTORY_S]) if len(t_all) else np.zeros(0, bool)
@@ -116,6 +112,26 @@ def beat_track(source: str | Path | ECGRecord, *, start_s: float | None = None, 
         template = np.tensordot(w / w.sum(), np.stack([tm for tm, _ in templates]), axes=1)
     return BeatTrack(name, rec_fs, a0, span, tuple(leads), t_all[keep],
                      tuple(c for c, k in zip(classes, keep, strict=True) if k), p_all[keep], template)
+
+
+def _read_beats(x: np.ndarray, fs: float, beats: np.ndarray, own: np.ndarray
+                ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+    """Classes, P scores and the dominant N beat of the `own` beats, the others giving them context."""
+    xf = bandpass(x, fs)
+    cls = [c for c, o in zip(classify_beats(xf, fs, beats, filtered=True), own, strict=True) if o]
+    return cls, p_wave_score(xf[0], fs, beats)[own], dominant_beat(xf, fs, beats[own], cls, filtered=True)
+
+
+def track_of(signal: np.ndarray, fs: float, leads: Sequence[str], beats: np.ndarray, *, source: str = "",
+             start_s: float = 0.0) -> BeatTrack:
+    """The `BeatTrack` of an ECG already in memory (signal [leads, n] in mV) whose beats (samples) are known,
+    e.g. from `read_findings`' detection."""
+    beats = np.asarray(beats, dtype=np.int64)
+    track = BeatTrack(source, fs, start_s, signal.shape[1] / fs, tuple(leads))
+    if len(beats):
+        cls, p, tmpl = _read_beats(beat_leads(signal, leads), fs, beats, np.ones(len(beats), bool))
+        track.times_s, track.classes, track.p_score, track.template = beats / fs, tuple(cls), p, tmpl
+    return track
 
 
 def rhythm_findings(track: BeatTrack, *, qrs_ms: float | None = None) -> ECGFindings:
