@@ -58,9 +58,10 @@ EVALUATORS = {"localization": _eval_localization, "report": _eval_report, "ecgqa
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a model with the paper's protocols (tables beside the paper's)")
-    p.add_argument("task", choices=(*EVALUATORS, "all", "findings"))
+    p.add_argument("task", choices=(*EVALUATORS, "all", "findings", "questions"))
     who = p.add_mutually_exclusive_group()  # required for every task but findings (checked in run_eval)
-    who.add_argument("--model", metavar="CHECKPOINT", help="a checkpoint of the project's chat model")
+    who.add_argument("--model", metavar="CHECKPOINT",
+                     help="a checkpoint of the project's chat model (questions: also 'embedded')")
     who.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server (http://host:port/v1)")
     who.add_argument("--unet", metavar="WEIGHTS", nargs="?", const="", help="the U-Net baseline (localization)")
     who.add_argument("--beat-classifier", metavar="WEIGHTS", nargs="?", const="",
@@ -73,6 +74,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--roots", default="", help="SOURCE=DIR,... roots of our JSONL's SOURCE:REL paths")
     p.add_argument("--out", type=Path, help="output dir (predictions cache, report, plots); findings: "
                                            "the results folder (default docs/results)")
+    p.add_argument("--references", default="findings,base",
+                   help="questions: the references beside --model, any of findings,base (or 'none')")
+    p.add_argument("--questions", type=Path, help="questions: the question set (default: the packaged v1)")
+    p.add_argument("--results", type=Path, default=Path("docs/results/questions.md"),
+                   help="questions: the Markdown report (a JSON beside it)")
     p.add_argument("--part", action="append", choices=sorted(FINDINGS_PARTS),
                    help="findings: the part(s) to check (default all)")
     p.add_argument("--shared-data", type=Path, default=Path("../shared/data"),
@@ -86,7 +92,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-clip", action="store_true",
                    help="--model: ask about a localization window longer than 10 s clip by clip and merge the "
                         "answers (what `anyecg locate` does by default)")
-    p.add_argument("--limit", type=int, help="only the first N samples per task")
+    p.add_argument("--limit", type=int, help="only the first N samples per task (questions: per question type)")
     p.add_argument("--ablations", default="", help="lead masking: any of first,second,random")
     p.add_argument("--label-sets", default="ptbxl_super,ptbxl_sub,ptbxl_form,ptbxl_rhythm,cpsc2018,csn")
     p.add_argument("--scp-statements", type=Path, help="PTB-XL scp_statements.csv")
@@ -167,12 +173,36 @@ def run_findings(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_questions(args: argparse.Namespace) -> int:
+    from anyecg.atomic import write_atomic
+    from anyecg.eval.questions import answerers, report
+    from anyecg.eval.render import write_json
+
+    samples = report.load_questions(args.questions, args.shared_data, args.limit)
+    refs = [r for r in _split(args.references) if r != "none"]
+    unknown = set(refs) - {"findings", "base"}
+    if unknown:
+        raise ConfigError(f"unknown reference(s) {', '.join(sorted(unknown))}: use findings, base or none")
+    predictors = ([answerers.FindingsAnswerer(answerers.FindingsCache())] if "findings" in refs else []) + \
+        ([answerers.BaseLLMAnswerer(max_new_tokens=args.max_new_tokens)] if "base" in refs else []) + \
+        ([answerers.ChatAnswerer(args.model, args.max_new_tokens, args.device)] if args.model else [])
+    if not predictors:
+        raise ConfigError("eval questions needs --model and/or --references")
+    results = report.evaluate(samples, predictors, args.out or Path("runs/questions"), batch_size=args.batch_size)
+    write_atomic(args.results, report.markdown(results, _command(), len(samples)))
+    write_json(args.results.with_suffix(".json"), {"command": _command(), "questions": len(samples), **results})
+    print(f"report: {args.results}")
+    return 0
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from anyecg.eval.samples import load_samples
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.task == "findings":
         return run_findings(args)
+    if args.task == "questions":
+        return run_questions(args)
     if not (args.model or args.endpoint or args.unet is not None or args.beat_classifier is not None):
         raise ConfigError("eval needs one of --model, --endpoint, --unet, --beat-classifier")
     if not args.data or args.out is None:
