@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from anyecg.serve.testing import tiny_checkpoint, write_wfdb
+from anyecg.testing.server import tiny_checkpoint, write_wfdb
 
 from anyecg.cli import main
 

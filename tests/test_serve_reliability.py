@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from anyecg.serve.testing import ServerProcess, tiny_checkpoint, write_wfdb
+from anyecg.testing.server import ServerProcess, tiny_checkpoint, write_wfdb
 from fastapi.testclient import TestClient
 
 from anyecg.chat import ECGChat
