@@ -22,7 +22,7 @@ import torch
 
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.config import ModelConfig, encoder_preset
-from anyecg.model.tiny import synthetic_ecg
+from anyecg.testing.tiny import synthetic_ecg
 
 QUESTION = "<ecg>\nWrite the report for this ECG."
 

@@ -27,9 +27,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from anyecg.model.anyecg_chat import lora_config
 from anyecg.model.config import ModelConfig
 from anyecg.model.llm import load_llm
+from anyecg.testing.synthetic import write_synthetic_dataset
 from anyecg.train.config import TrainConfig, config_from_dict
 from anyecg.train.recipe import Recipe
-from anyecg.train.synthetic import write_synthetic_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINABLE = {1: (True, True, False), 2: (True, True, True), 3: (False, True, True)}

@@ -182,10 +182,12 @@ def mutate(seed: Seed, rnd: random.Random) -> tuple[dict[str, bytes], str]:
     files = dict(seed.files)
     target = seed.main if rnd.random() < 0.6 else rnd.choice(sorted(files))
     data = bytearray(files[target])
+    head = rnd.random() < 0.5  # half the time within the first 512 bytes, where headers are
+    part = data[:512] if head else data
     for _ in range(rnd.randint(1, 3)):
-        if data:
-            rnd.choice(MUTATIONS)(data, rnd)
-    files[target] = bytes(data)
+        if part:
+            rnd.choice(MUTATIONS)(part, rnd)
+    files[target] = bytes(part + data[512:] if head else part)
     return files, target
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from anyecg.cli import main
-from anyecg.serve.testing import tiny_checkpoint, write_wfdb
+from anyecg.testing.server import tiny_checkpoint, write_wfdb
 
 NO_MODEL = "/nonexistent/checkpoint"  # an argument error must be reported before this is even looked at
 
@@ -57,6 +57,9 @@ def test_options_between_file_and_question_and_drop_unknown(records, capsys, tmp
         code, out, err = _run(["chat", str(records["art"]), *flag, "--model", model, "--end", "10", "Rhythm?"],
                               capsys)
         assert code == 0 and out.strip(), err
+    ecg = write_wfdb(tmp_path, "generic", 30, leads=("ECG",))
+    code, out, err = _run(["chat", str(ecg), "--model", model, "--end", "10", "Rhythm?"], capsys)
+    assert code == 0 and "note:" in err and "'ECG' assumed to be lead I" in err
     with pytest.raises(SystemExit):
         main(["chat", str(records["ok"]), "--no-such-option", "Rhythm?"])
 

@@ -9,6 +9,7 @@ import io
 import json
 import math
 import re
+import struct
 import zipfile
 
 import edfio
@@ -298,3 +299,25 @@ def test_compressed_mat_inflation_bounded(tmp_path):
     with pytest.raises(RecordTooLargeError, match="inflates"):
         read_record(tmp_path / "z.mat", max_values=100_000)
     assert read_record(tmp_path / "z.mat").signal.shape == (12, 200_000)
+
+
+def test_corrupt_mat_structure_named_not_crashing(tmp_path):
+    """CPSC .mat files are parsed by io/mat5.py, which checks every length (scipy's compiled parser crashed the
+    process with a segmentation fault on a fuzzed file)."""
+    import scipy.io
+
+    scipy.io.savemat(tmp_path / "c.mat", {"ECG": {"data": np.ones((12, 100)), "sex": "Female", "age": 61}})
+    good = (tmp_path / "c.mat").read_bytes()
+    rec = read_record(tmp_path / "c.mat")
+    assert rec.signal.shape == (12, 100) and rec.metadata["age"] == 61 and rec.metadata["sex"] == "F"
+    data_at = good.index(b"data\x00")  # field names; the first field's array follows
+    cases = {
+        "type 73": good[:data_at + 40] + b"\x49" + good[data_at + 41:],  # a data type byte → 73
+        "past": good[:132] + struct.pack("<I", 10**9) + good[136:],  # top-level length past the file
+        "short": good[: len(good) - 400],  # truncated inside the data
+        "width": good.replace(struct.pack("<HH", 5, 4) + struct.pack("<I", 5), struct.pack("<HH", 5, 4) + bytes(4)),
+    }
+    for data in cases.values():
+        (tmp_path / "bad.mat").write_bytes(data)
+        with pytest.raises(ECGFileError, match="corrupt MAT file"):
+            read_record(tmp_path / "bad.mat")

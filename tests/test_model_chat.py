@@ -12,8 +12,8 @@ from transformers import TextIteratorStreamer
 from anyecg.errors import ModelError
 from anyecg.model.anyecg_chat import AnyECGChatModel, splice_ecg_embeddings
 from anyecg.model.config import LoraSettings, ModelConfig, encoder_preset
-from anyecg.model.tiny import synthetic_ecg
 from anyecg.model.tokens import IGNORE_INDEX
+from anyecg.testing.tiny import synthetic_ecg
 
 SMALL = dict(dim=32, depth=1, heads=2, dim_head=16, mlp_dim=64, dropout=0.0, emb_dropout=0.0)
 STAGES = {"stage1": (True, True, False), "stage2": (True, True, True), "stage3": (False, True, True)}

@@ -7,7 +7,7 @@ import torch
 
 from anyecg.model.config import encoder_preset
 from anyecg.model.encoder import ECGViT, n_ecg_tokens
-from anyecg.model.tiny import synthetic_ecg
+from anyecg.testing.tiny import synthetic_ecg
 
 SMALL = dict(dim=32, depth=1, heads=2, dim_head=16, mlp_dim=64, dropout=0.0, emb_dropout=0.0)
 

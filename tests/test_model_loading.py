@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 from anyecg.errors import ModelError
 from anyecg.model.loading import WEIGHTS, load_model, read_model
 from anyecg.model.state import check_keys
-from anyecg.serve.testing import tiny_checkpoint
+from anyecg.testing.server import tiny_checkpoint
 from anyecg.train.checkpoint import init_weights
 
 

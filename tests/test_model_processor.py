@@ -8,8 +8,8 @@ import torch
 from anyecg.errors import ModelError
 from anyecg.model.config import ModelConfig, encoder_preset
 from anyecg.model.processor import ECGChatProcessor
-from anyecg.model.tiny import synthetic_ecg, tiny_tokenizer
 from anyecg.model.tokens import IGNORE_INDEX
+from anyecg.testing.tiny import synthetic_ecg, tiny_tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from anyecg.testing.synthetic import write_synthetic_dataset
 from anyecg.train.config import config_from_dict
 from anyecg.train.contrastive import clip_loss, default_text_encoder_path, siglip_loss
 from anyecg.train.recipe import Recipe
-from anyecg.train.synthetic import write_synthetic_dataset
 
 
 def test_losses_reward_matching_pairs():

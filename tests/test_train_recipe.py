@@ -10,11 +10,11 @@ import torch
 
 from anyecg.errors import AnyECGError
 from anyecg.model.loading import load_checkpoint_model, load_exported
+from anyecg.testing.synthetic import write_synthetic_dataset
 from anyecg.train.checkpoint import latest_checkpoint
 from anyecg.train.config import TrainConfig, config_from_dict
 from anyecg.train.export import export_checkpoint
 from anyecg.train.recipe import Recipe
-from anyecg.train.synthetic import write_synthetic_dataset
 
 TINY_MODEL = {"encoder": {"preset": "tiny", "dim": 32, "depth": 1, "heads": 2, "dim_head": 16, "mlp_dim": 64},
               "llm": "tiny", "max_length": 256}

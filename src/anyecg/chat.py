@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from anyecg.checks import Check, check_answer, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
+from anyecg.findings.locate import TARGET_EPISODES, locate_episodes
+from anyecg.findings.read import read_findings
+from anyecg.findings.types import ECGFindings
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
@@ -29,7 +33,7 @@ from anyecg.model.loading import load_model
 from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, ecgs_first
 from anyecg.signal.intervals import Interval, format_answer, join_answers, parse_answer
 from anyecg.signal.preprocess import ECGInput, preprocess
-from anyecg.targets import Target, resolve_target
+from anyecg.targets import Target, question_target, resolve_target
 from anyecg.timebase import clock
 
 EMBEDDED_DIR = Path(__file__).parent / "weights" / "embedded"
@@ -70,12 +74,21 @@ class Finding:
 
 @dataclass
 class Answer:
+    """An answer and its checks: what it claims that the machine read of the ECG confirms or contradicts."""
+
     text: str
     question: str
     n_ecgs: int
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[Check]:
+        """The claims the signal contradicts."""
+        return disagreements(self.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return {"text": self.text, "question": self.question, "n_ecgs": self.n_ecgs,
+                "checks": [c.to_dict() for c in self.checks]}
 
 
 @dataclass
@@ -87,6 +100,7 @@ class Localization:
     findings: list[Finding] = field(default_factory=list)
     valid: bool = True  # False when the text could not be parsed as an answer
     prescreened: bool = False  # answered "none" by the beat screen, without the LLM (`ECGChat.locate_prepared`)
+    checks: list[Check] = field(default_factory=list)  # the answer against the machine read (`ECGChat.locate`)
 
     @property
     def intervals(self) -> list[Interval]:
@@ -95,7 +109,7 @@ class Localization:
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target.key, "description": self.target.description, "text": self.text,
                 "valid": self.valid, "prescreened": self.prescreened,
-                "intervals": [f.to_dict() for f in self.findings]}
+                "intervals": [f.to_dict() for f in self.findings], "checks": [c.to_dict() for c in self.checks]}
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,7 @@ class Prepared:
     input: ECGInput
     start_time: dt.datetime | None
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    record: ECGRecord | None = field(default=None, repr=False, compare=False)  # as read (mV, its own rate)
 
 
 def _as_ecg(spec: ECGSpec) -> ECG:
@@ -121,7 +136,7 @@ def prepare(spec: ECGSpec) -> Prepared:
     if x.duration_s < MIN_SECONDS:
         raise WindowError(f"the ECG window is {x.duration_s:.2f} s long; the model needs at least "
                           f"{MIN_SECONDS:g} s", record.source)
-    return Prepared(x, record.start_time)
+    return Prepared(x, record.start_time, record=record)
 
 
 def clip_pieces(x: ECGInput) -> list[tuple[float, ECGInput]]:
@@ -135,7 +150,7 @@ def join_clip_answers(parts: Sequence[tuple[float, str]], description: str) -> s
     return join_answers(parts, description) or " | ".join(text for _, text in parts)
 
 
-def read_findings(text: str, prepared: Prepared) -> list[Finding] | None:
+def answer_findings(text: str, prepared: Prepared) -> list[Finding] | None:
     """A localization answer (`Duration: 1.9s-3.1s, ...` / `No ... Found`) as findings on the ECG it is about,
     intervals clipped to the window; None when the text is not a localization answer."""
     try:
@@ -207,9 +222,22 @@ class ECGChat:
 
     def ask_prepared(self, items: Sequence[tuple[Sequence[Prepared], str]], history: Sequence[dict[str, str]] = (),
                      **sampling: Any) -> list[str]:
-        """Answer several (ECGs, question) pairs in one batched generation."""
-        convs = [(list(ps), self._conversation(len(ps), q, history)) for ps, q in items]
-        return self.answer(convs, **sampling)
+        """Answer several (ECGs, question) pairs in one batched generation. A localization question about one ECG
+        ("Locate the PVCs", "Where is the atrial fibrillation?": `question_target`) is answered by
+        `locate_prepared` with the model's own rules, as `locate` answers it: one answer whatever the door."""
+        out: list[str | None] = [None] * len(items)
+        routed = [(i, t) for i, (ps, q) in enumerate(items) if len(ps) == 1 and (t := question_target(q))]
+        if routed:
+            locs = self.locate_prepared([items[i][0][0] for i, _ in routed], [t for _, t in routed],
+                                        per_clip=self.model.kind.asks_per_clip, **sampling)
+            for (i, _), loc in zip(routed, locs, strict=True):
+                out[i] = loc.text
+        rest = [i for i, text in enumerate(out) if text is None]
+        if rest:
+            convs = [(list(items[i][0]), self._conversation(len(items[i][0]), items[i][1], history)) for i in rest]
+            for i, text in zip(rest, self.answer(convs, **sampling), strict=True):
+                out[i] = text
+        return [text or "" for text in out]
 
     # ---- public API ---------------------------------------------------------------------------------------
     def ask(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
@@ -218,7 +246,7 @@ class ECGChat:
         max_new_tokens, do_sample, temperature, top_p."""
         prepared = self._prepare_many(ecgs)
         text = self.ask_prepared([(prepared, question)], history, **sampling)[0]
-        return Answer(text, question, len(prepared))
+        return Answer(text, question, len(prepared), self.check(text, prepared, question))
 
     def stream(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
                **sampling: Any) -> Iterator[str]:
@@ -229,6 +257,9 @@ class ECGChat:
                         history: Sequence[dict[str, str]] = (), **sampling: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
+        if len(prepared) == 1 and question_target(question):  # answered whole, as `ask_prepared` answers it
+            yield self.ask_prepared([(prepared, question)], history, **sampling)[0]
+            return
         conv = self._conversation(len(prepared), question, history)
         streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
@@ -253,7 +284,7 @@ class ECGChat:
     def report_batch(self, ecgs: Sequence[ECGSpec], **sampling: Any) -> list[Answer]:
         prepared = [prepare(e) for e in ecgs]
         texts = self.ask_prepared([([p], REPORT_QUESTION) for p in prepared], **sampling)
-        return [Answer(t, REPORT_QUESTION, 1) for t in texts]
+        return [Answer(t, REPORT_QUESTION, 1, self.check(t, [p])) for t, p in zip(texts, prepared, strict=True)]
 
     def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,
                prescreen: bool = True, per_clip: bool | None = None, **sampling: Any) -> Localization:
@@ -268,14 +299,10 @@ class ECGChat:
         if start_s is not None or end_s is not None:
             spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs, spec.mask_leads)
         prepared, target = prepare(spec), resolve_target(what)
-        if target.kind == "rhythm":  # rhythm episodes come from the findings, not the LLM
-            from anyecg.findings.locate import locate_episodes
-
-            found = locate_episodes(spec.source, target.key, start_s=spec.start_s, end_s=spec.end_s,
-                                    lead_map=spec.lead_map, fs=spec.fs)
-            return self.localization(prepared, target, format_answer(found, target.description))
         per_clip = self.model.kind.asks_per_clip if per_clip is None else per_clip
-        return self.locate_prepared([prepared], [target], prescreen=prescreen, per_clip=per_clip, **sampling)[0]
+        loc = self.locate_prepared([prepared], [target], prescreen=prescreen, per_clip=per_clip, **sampling)[0]
+        loc.checks = self.check_localization(loc, prepared)
+        return loc
 
     def locate_prepared(self, prepared: Sequence[Prepared], targets: Sequence[Target], *, prescreen: bool = True,
                         per_clip: bool = False, conversations: Sequence[Sequence[dict[str, str]]] | None = None,
@@ -293,8 +320,12 @@ class ECGChat:
             raise AnyECGError(f"{len(prepared)} ECGs but {len(targets)} targets")
         convs = conversations or [self._conversation(1, LOCATE_QUESTION.format(X=t.description), ())
                                   for t in targets]
+        rhythm = {i: self.rhythm_answer(p, t) for i, (p, t) in enumerate(zip(prepared, targets, strict=True))
+                  if t.kind == "rhythm" and p.record is not None}
         pieces: list[tuple[int, float, Prepared]] = []  # (pair index, clip start in window seconds, ECG asked)
         for i, p in enumerate(prepared):
+            if i in rhythm:
+                continue
             split = per_clip and p.input.n_clips > 1
             pieces += [(i, offset, Prepared(x, p.start_time)) for offset, x in clip_pieces(p.input)] if split \
                 else [(i, 0.0, p)]
@@ -307,6 +338,9 @@ class ECGChat:
                 texts[k] = text
         out = []
         for i, (p, t) in enumerate(zip(prepared, targets, strict=True)):
+            if i in rhythm:
+                out.append(self.localization(p, t, rhythm[i]))
+                continue
             mine = [k for k, piece in enumerate(pieces) if piece[0] == i]
             text = texts[mine[0]] if pieces[mine[0]][2] is p else \
                 join_clip_answers([(pieces[k][1], texts[k]) for k in mine], t.description)
@@ -314,6 +348,14 @@ class ECGChat:
             loc.prescreened = all(skip[k] for k in mine)
             out.append(loc)
         return out
+
+    @staticmethod
+    def rhythm_answer(prepared: Prepared, target: Target) -> str:
+        """A rhythm target (AF, VT, pauses, ...) answered from the machine read of the ECG, not the LLM."""
+        record, x = prepared.record, prepared.input
+        start = x.start_s - record.offset_s  # seconds in the record as held
+        found = locate_episodes(record, target.key, start_s=start, end_s=start + x.duration_s)
+        return format_answer(found, target.description)
 
     def screened(self, prepared: Prepared, target: Target) -> bool:
         """The prescreen: a beat-type question is answered "none" without the LLM when the beat encoder's head
@@ -333,6 +375,36 @@ class ECGChat:
         an ECG: a cheap screen before asking the LLM. None when the model's kind does not classify beats."""
         return self.processor.kind.beat_classes(self.model_input(prepared))
 
+    @staticmethod
+    def machine_read(prepared: Prepared) -> ECGFindings | None:
+        """The findings of an ECG (measurements, statements, beats, episodes), computed once per `Prepared`;
+        None when it was prepared without its record."""
+        if "machine_read" not in prepared.cache:
+            x, record = prepared.input, prepared.record
+            prepared.cache["machine_read"] = None if record is None else read_findings(
+                record, start_s=x.start_s, end_s=x.start_s + x.duration_s)
+        return prepared.cache["machine_read"]
+
+    def check(self, text: str, prepared: Sequence[Prepared], question: str = "") -> list[Check]:
+        """What an answer about one ECG claims, against that ECG's machine read (no checks for several ECGs); the
+        answer to a localization question is checked as a localization."""
+        found = self.machine_read(prepared[0]) if len(prepared) == 1 else None
+        if found is None:
+            return []
+        target = question_target(question)
+        if target is not None:
+            return self.check_localization(self.localization(prepared[0], target, text), prepared[0])
+        return check_answer(text, found)
+
+    def check_localization(self, loc: Localization, prepared: Prepared) -> list[Check]:
+        """A localization answer against the intervals the machine read gives for the same target."""
+        found = self.machine_read(prepared)
+        if found is None or not loc.valid:
+            return []
+        kinds = TARGET_EPISODES.get(loc.target.key, (loc.target.key,))
+        checks = [localization_check(loc.text, found, kind, loc.target.description) for kind in kinds[:1]]
+        return [c for c in checks if c is not None]
+
     # ---- helpers ------------------------------------------------------------------------------------------
     def _prepare_many(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> list[Prepared]:
         specs = [ecgs] if isinstance(ecgs, str | Path | ECGRecord | ECG) else list(ecgs)
@@ -345,7 +417,7 @@ class ECGChat:
     @staticmethod
     def localization(prepared: Prepared, target: Target, text: str) -> Localization:
         """An answer about `target` on an ECG as a `Localization` (findings on its clock; invalid when unreadable)."""
-        found = read_findings(text, prepared)
+        found = answer_findings(text, prepared)
         return Localization(target, text, [], valid=False) if found is None else Localization(target, text, found)
 
 
@@ -360,7 +432,7 @@ class Conversation:
     def ask(self, question: str, **sampling: Any) -> Answer:
         text = self.chat.ask_prepared([(self.prepared, question)], self.history, **sampling)[0]
         self._remember(question, text)
-        return Answer(text, question, len(self.prepared))
+        return Answer(text, question, len(self.prepared), self.chat.check(text, self.prepared, question))
 
     def stream(self, question: str, **sampling: Any) -> Iterator[str]:
         parts: list[str] = []

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anyecg.errors import AnyECGError, LeadError
 from anyecg.leads import ANY, DROP, canonical_lead
 from anyecg.targets import DEFAULT_SCAN
 from anyecg.timebase import DEFAULT_WINDOW_S
+
+if TYPE_CHECKING:
+    from anyecg.checks import Check
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -68,6 +72,8 @@ def _check_inputs(args: argparse.Namespace) -> None:
     start, end = getattr(args, "start", None), getattr(args, "end", None)
     for f in args.files:
         info = read_info(f, lead_map=_lead_map(args), fs=args.fs)
+        for note in info.notes:  # what the reader assumed or left out (an 'ECG' channel taken as lead I, ...)
+            print(f"anyecg: note: {f}: {note}", file=sys.stderr)
         if start is not None or end is not None:
             read_record(f, lead_map=_lead_map(args), fs=args.fs, start_s=start, end_s=end, annotations=False)
         missing = [lead for lead in _leads(args) or () if canonical_lead(lead) not in info.leads]
@@ -82,8 +88,17 @@ def _ecgs(args: argparse.Namespace) -> list:
     return [ECG(Path(f), start, end, _leads(args), _lead_map(args), args.fs) for f in args.files]
 
 
-def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str, checks: Sequence[Check] = ()) -> None:
+    """The answer on stdout (JSON with --json); each claim the signal contradicts as a one-line warning on
+    stderr."""
     print(json.dumps(data, indent=2) if args.json else text)
+    _warn(checks)
+
+
+def _warn(checks: Sequence[Check]) -> None:
+    for c in checks:
+        if not c.agrees:
+            print(f"anyecg: warning: {c.line()}", file=sys.stderr)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -92,7 +107,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     conv = chat.conversation(_ecgs(args))
     if args.question is not None:
         answer = conv.ask(args.question)
-        _print(args, answer.to_dict(), answer.text)
+        _print(args, answer.to_dict(), answer.text, answer.checks)
         return 0
     if args.json:
         raise AnyECGError("--json needs a question (the interactive session prints plain text)")
@@ -109,13 +124,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
         for piece in conv.stream(question):
             print(piece, end="", flush=True)
         print()
+        _warn(chat.check(conv.history[-1]["content"], conv.prepared, question))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     chat = _load(args)
     answers = chat.report_batch(_ecgs(args))
-    data = {"reports": [{"file": f, "report": a.text} for f, a in zip(args.files, answers, strict=True)]}
-    _print(args, data, "\n".join(f"{f}: {a.text}" for f, a in zip(args.files, answers, strict=True)))
+    data = {"reports": [{"file": f, "report": a.text, "checks": [c.to_dict() for c in a.checks]}
+                        for f, a in zip(args.files, answers, strict=True)]}
+    _print(args, data, "\n".join(f"{f}: {a.text}" for f, a in zip(args.files, answers, strict=True)),
+           [c for a in answers for c in a.checks])
     return 0
 
 
@@ -125,7 +143,7 @@ def cmd_locate(args: argparse.Namespace) -> int:
                       per_clip=False if args.whole_window else None)
     lines = [loc.text] + [f"  {f.start_s:.1f}s-{f.end_s:.1f}s  ({f.clock_start} - {f.clock_end})"
                           for f in loc.findings]
-    _print(args, {"file": args.files[0], **loc.to_dict()}, "\n".join(lines))
+    _print(args, {"file": args.files[0], **loc.to_dict()}, "\n".join(lines), loc.checks)
     return 0
 
 

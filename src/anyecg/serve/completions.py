@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from anyecg.chat import ECGChat, Prepared, prepare, read_findings
+from anyecg.chat import ECGChat, Prepared, answer_findings, prepare
 from anyecg.errors import AnyECGError
 from anyecg.prompts import ecgs_first, without_placeholders
 from anyecg.serve.errors import APIError, from_anyecg, unreadable
@@ -72,7 +72,7 @@ def parse_messages(req: ChatRequest) -> ChatTurns:
 
 def localization(text: str, prepared: Sequence[Prepared]) -> dict[str, Any] | None:
     """The answer's intervals on the one ECG asked about; None when the answer is not a localization."""
-    found = read_findings(text, prepared[0]) if len(prepared) == 1 else None
+    found = answer_findings(text, prepared[0]) if len(prepared) == 1 else None
     if found is None:
         return None
     return {"ecg_index": 0, "window_start_s": round(prepared[0].input.start_s, 3),
@@ -126,7 +126,8 @@ class Completions:
         if time.monotonic() >= deadline:
             raise APIError(504, f"the answer was not finished within the {self.settings.timeout_s:g} s request "
                            "timeout", "timeout")
-        message: dict[str, Any] = {"role": "assistant", "content": text}
+        checks = await run_in_threadpool(self.chat.check, text, prepared, turns.question)
+        message: dict[str, Any] = {"role": "assistant", "content": text, "checks": [c.to_dict() for c in checks]}
         loc = localization(text, prepared)
         choice: dict[str, Any] = {"index": 0, "message": message,
                                   "finish_reason": self.finish_reason(text, sampling["max_new_tokens"])}
@@ -159,5 +160,7 @@ class Completions:
         text = "".join(parts).strip()
         loc = localization(text, prepared)
         finish = self.finish_reason(text, sampling["max_new_tokens"])
-        yield event({}, finish, **({"localization": loc} if loc is not None else {}))
+        checks = await run_in_threadpool(self.chat.check, text, prepared, turns.question)
+        extra = {"localization": loc} if loc is not None else {}
+        yield event({}, finish, checks=[c.to_dict() for c in checks], **extra)
         yield "data: [DONE]\n\n"
