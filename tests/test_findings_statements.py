@@ -193,3 +193,17 @@ def test_training_fits_saves_and_loads(tmp_path, monkeypatch):
     assert back.names == tuple(names)
     p, q = clf.predict(x[0]), back.predict(x[0])
     assert p == pytest.approx(q, abs=1e-5)
+
+
+def test_statement_check_tables():
+    from anyecg.eval.statements import score_table
+
+    truth = [{"AF"}, {"AF"}, set(), set()]
+    scores = [{"classifier": {"Atrial fibrillation": p}, "criteria": {}, "combined": {"Atrial fibrillation": p}}
+              for p in (0.9, 0.4, 0.4, 0.1)]
+    table = score_table(truth, scores, ("AF",), lambda conf, cls: conf.get("Atrial fibrillation"))
+    row = table["classes"]["AF"]
+    assert row["positives"] == 2 and row["criteria"] is None
+    assert row["classifier"]["auc"] == pytest.approx(0.875)  # one tie counts half
+    assert row["classifier"]["f1"] == pytest.approx(2 / 3)  # 1 of 2 said at 0.5, no false AF
+    assert table["macro_auc"]["classifier"] == {"auc": pytest.approx(0.875), "classes": 1}

@@ -334,7 +334,8 @@ def find_fiducials(st: BeatStack, params: Params = PARAMS) -> tuple[dict[str, in
         sure = prev_t_off[clean] <= pw[0] - round(P_CLEAR_S * fs)
         p_seg = slice(pw[0], pw[2] + 1)
         beat_p = _detrend(beats[sure][:, :, p_seg], fs)
-        r_p = _corr(beat_p.reshape(int(sure.sum()), -1), _detrend(xp[:, p_seg], fs).ravel())
+        r_p = (_corr(beat_p.reshape(int(sure.sum()), -1), _detrend(xp[:, p_seg], fs).ravel()) if sure.any()
+               else np.zeros(1))  # no beat clear of the previous T: the P cannot be confirmed
         mag = _magnitude(xb, fs, 0.02)
         p_height = _magnitude(xp, fs, 0.02)[pw[1]]
         if (sure.sum() < min(MIN_P_BEATS, len(beats)) or np.median(r_p) < params.p_corr
