@@ -207,3 +207,12 @@ def test_statement_check_tables():
     assert row["classifier"]["auc"] == pytest.approx(0.875)  # one tie counts half
     assert row["classifier"]["f1"] == pytest.approx(2 / 3)  # 1 of 2 said at 0.5, no false AF
     assert table["macro_auc"]["classifier"] == {"auc": pytest.approx(0.875), "classes": 1}
+
+
+def test_read_findings_on_a_record_whose_p_cannot_be_confirmed(shared_data):
+    """CPSC2018 A0012 (PVCs): no dominant beat is clear of the previous T wave; the delineation once crashed here."""
+    from anyecg.findings.read import read_findings
+    from anyecg.io import read_record
+
+    f = read_findings(read_record(shared_data / "cpsc2018-a0001-a0150" / "A0012.hea"))
+    assert f.measurements.qrs_ms is not None and f.statements
