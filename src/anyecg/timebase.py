@@ -38,3 +38,4 @@ def format_clock(seconds: float) -> str:
 
 
 DEFAULT_WINDOW_S = 10.0  # `scan` windows: the embedded model was trained on 10 s windows (longer: mostly "No")
+MAX_WINDOW_S = 600.0  # longest window the model is asked about at once (60 clips; `scan`'s largest window)
