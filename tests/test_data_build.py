@@ -153,7 +153,7 @@ def test_ptbxl_and_mimic_metadata(tmp_path: Path) -> None:
     samples = _all_samples(out)
     reports = {s.id: s.answer for s in samples if s.task == "report"}
     assert reports["mimic-11-report"] == "Report: Sinus rhythm, Normal ECG"
-    assert reports["ptbxl-2-report"] == "Report: Atrial fibrillation, Ventricular premature complex"
+    assert reports["ptbxl-2-report"] == "Report: Atrial fibrillation, Premature ventricular contraction"
     multi = [s for s in samples if s.task == "multiecg"]
     ptb_multi = [s for s in multi if s.dataset == "ptbxl"]
     assert ptb_multi and all(s.meta["same_patient"] for s in multi)

@@ -161,3 +161,14 @@ def test_join_answers_shifts_and_merges_piece_answers():
     assert join_answers(parts, "X") == "Duration: 1.0s-2.0s, 9.2s-10.6s"
     assert join_answers([(0.0, "No X Found"), (10.0, "No X Found")], "X") == "No X Found"
     assert join_answers([(0.0, "No X Found"), (10.0, "somewhere")], "X") is None
+
+
+def test_beat_rule_counts_a_target_beat_just_before_the_window():
+    # V at 0.9 s, window from 1.0 s: its interval to the next beat (1.5 s) reaches into the window → [0, 0.5] s.
+    sample = [50, 90, 150, 250]
+    assert beat_intervals(sample, list("NVNN"), "V", 100, 400, FS) == [(0.0, 0.5)]
+    # The V before the last pre-window beat does not reach the window; nor does one whose next beat is the start.
+    assert beat_intervals(sample, list("VNNN"), "V", 100, 400, FS) == []
+    assert beat_intervals([50, 100, 200], list("VNN"), "V", 100, 400, FS) == []
+    # A target beat after the window never counts, even when its previous beat is inside.
+    assert beat_intervals([150, 250, 420], list("NNV"), "V", 100, 400, FS) == []

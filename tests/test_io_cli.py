@@ -23,7 +23,7 @@ def npz(tmp_path):
 def test_info_text_and_json(npz, capsys):
     assert main(["info", str(npz), "--lead-map", "Resp=V2"]) == 0
     out = capsys.readouterr().out
-    assert "npz, 250 Hz, 1000 samples" in out and "MLII -> II" in out
+    assert "npz (float32), 250 Hz, 1000 samples" in out and "MLII -> II" in out
     assert "NaN/flat leads: V1, V2" in out and "all NaN" in out and "FLAT" in out
     assert main(["info", str(npz), "--drop-unknown", "--json"]) == 0
     (d,) = json.loads(capsys.readouterr().out)

@@ -60,8 +60,9 @@ def test_csv_errors(tmp_path):
     with pytest.raises(LeadError, match="Pleth"):
         read_record(tmp_path / "lead.csv", fs=100)
     (tmp_path / "dup.csv").write_text("II,MLII\n1,2\n")
-    with pytest.raises(LeadError, match="both map to II"):
-        read_record(tmp_path / "dup.csv", fs=100)
+    dup = read_record(tmp_path / "dup.csv", fs=100)  # two channels for one slot: the first is kept, and said
+    assert dup.leads == ("II",) and dup.metadata["dropped_leads"] == ["MLII"]
+    assert "kept 'II', left out 'MLII'" in dup.metadata["notes"][0]
     (tmp_path / "prose.csv").write_text("Dear doctor,\nplease find the ECG attached.\n")
     with pytest.raises(UnsupportedFormatError, match=r"prose\.csv"):
         read_record(tmp_path / "prose.csv")

@@ -110,8 +110,8 @@ def test_lead_errors_and_drop_unknown(tmp_path):
     assert rec.leads == ("II", "V1") and rec.metadata["dropped_leads"] == ["Resp"]
     assert read_record(path, lead_map="Resp=V2").leads == ("II", "V2", "V1")
     dup = write_wfdb(tmp_path, "dup", digital_signal(), names=("MLII", "II"))
-    with pytest.raises(LeadError, match="both map to II"):
-        read_record(dup)
+    rec = read_record(dup)
+    assert rec.leads == ("II",) and rec.metadata["raw_leads"] == ["MLII"] and "kept 'MLII'" in rec.metadata["notes"][0]
 
 
 def test_missing_and_truncated_dat(tmp_path):

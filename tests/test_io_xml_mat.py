@@ -115,7 +115,7 @@ def test_not_an_ecg(tmp_path):
 def test_detection_by_content(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((12, 10)))
     (tmp_path / "x.npy").rename(tmp_path / "noext")
-    assert detect_format(tmp_path / "noext") == "table"
+    assert detect_format(tmp_path / "noext") == "npy"
     (tmp_path / "m").write_text(muse_xml({"I": np.zeros(10)}))
     assert detect_format(tmp_path / "m") == "xml"
 

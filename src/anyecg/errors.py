@@ -29,6 +29,14 @@ class SignalError(AnyECGError):
     """The signal is empty, all-NaN, has a bad sampling rate or shape."""
 
 
+class MissingRateError(SignalError):
+    """The file stores no sampling rate and none was given."""
+
+
+class RecordTooLargeError(SignalError):
+    """The record holds more samples than the caller allows (checked from headers, before decoding)."""
+
+
 class LeadError(AnyECGError):
     """A lead name fits no canonical slot, is duplicated, or a lead selection leaves no lead."""
 

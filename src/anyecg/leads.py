@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from anyecg.errors import LeadError
 
@@ -32,6 +33,11 @@ GENERIC_NAMES = {"ecg", "ecg1", "ecg2", "ekg", "signal"}
 _GENERIC_SLOTS = {1: ("I",), 2: ("II", "V1")}
 
 DROP = "-"  # lead-map value that drops a channel on purpose
+ANY = "*"  # lead-map key for every channel that fits no slot: `*=-` drops what does not map
+# Vectorcardiogram (Frank) leads recorded beside the 12 standard ones (PTB Diagnostic): no slot, left out.
+FRANK_LEADS = {"vx", "vy", "vz"}
+# Names that read as an ECG channel (so `NAME=II` is a sensible hint); anything else is probably not an ECG.
+_ECG_LIKE = re.compile(r"(ecg|ekg|lead|^ch(annel)?\s*\d+$|^[ivx]+$|^v\d+|^c[mc]?\d)", re.I)
 
 
 def _norm(name: str) -> str:
@@ -58,6 +64,8 @@ def parse_lead_map(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for raw, target in items:
         raw, target = raw.strip(), target.strip()
+        if raw == ANY and target != DROP:
+            raise LeadError(f"--lead-map {ANY}={target}: only '{ANY}={DROP}' (drop what fits no lead) is allowed")
         if target != DROP:
             slot = canonical_lead(target)
             if slot is None:
@@ -68,59 +76,73 @@ def parse_lead_map(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
-def map_leads(
-    names: Sequence[str], lead_map: Mapping[str, str] | None = None, path: str | None = None
-) -> list[str | None]:
-    """Map raw channel names to canonical slots; None marks a channel the user dropped.
+@dataclass(frozen=True)
+class LeadAssignment:
+    """slots[i]: the canonical slot of channel i (None: left out); notes: what was assumed or left out."""
 
-    Raises `LeadError` naming the file, the unknown lead and the accepted names, or the duplicate.
+    slots: list[str | None]
+    notes: list[str]
+    guessed: list[str] = field(default_factory=list)  # slots given to generic names ("ECG"): positions unknown
+
+
+def assign_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None,
+                 path: str | None = None) -> LeadAssignment:
+    """Map raw channel names to canonical slots, saying what was assumed or left out.
+
+    `lead_map` renames (`NAME=V2`) or drops (`NAME=-`); `*=-` drops every channel that fits no slot.
+    Frank leads (vx, vy, vz) are left out; a second channel for a slot already taken is left out;
+    generic names (`ECG`, `ECG1`) are assumed to be I (one) or II and V1 (two). Raises `LeadError`
+    naming the file and the channels that fit no slot (with a hint that fits the name).
     """
     lead_map = dict(lead_map or {})
+    drop_rest = lead_map.pop(ANY, None) == DROP
     generic = [n for n in names if _norm(n) in GENERIC_NAMES and n not in lead_map]
     generic_slots = _GENERIC_SLOTS.get(len(generic), ())
-    out: list[str | None] = []
-    unknown: list[str] = []
+    slots: list[str | None] = []
+    notes: list[str] = []
+    guessed: list[str] = []
     n_generic = 0
+    unknown: list[str] = []
+    frank: list[str] = []
     for name in names:
         if name in lead_map:
-            out.append(None if lead_map[name] == DROP else lead_map[name])
+            slots.append(None if lead_map[name] == DROP else lead_map[name])
         elif _norm(name) in GENERIC_NAMES and generic_slots:
-            out.append(generic_slots[n_generic])
+            slot = generic_slots[n_generic]
             n_generic += 1
+            notes.append(f"channel {name!r} assumed to be lead {slot} (its name does not say which lead)")
+            slots.append(slot)
+            guessed.append(slot)
+        elif (slot := canonical_lead(name)) is not None:
+            slots.append(slot)
         else:
-            slot = canonical_lead(name)
-            if slot is None:
+            slots.append(None)
+            if _norm(name) in FRANK_LEADS:
+                frank.append(name)
+            elif not drop_rest:
                 unknown.append(name)
-            out.append(slot)
     if unknown:
-        raise LeadError(
-            f"lead name(s) {', '.join(repr(u) for u in unknown)} fit no ECG lead slot; accepted: "
-            f"{', '.join(CANONICAL_LEADS)} and aliases (MLII, D1, 'Lead II', ...); "
-            f"map or drop with --lead-map '{unknown[0]}=II' or '{unknown[0]}={DROP}'",
-            path,
-        )
+        raise LeadError(_unknown_message(unknown, names), path)
+    if frank:
+        notes.append(f"Frank leads {', '.join(frank)} ignored (no slot among the 12 standard leads)")
     seen: dict[str, str] = {}
-    for name, slot in zip(names, out, strict=True):
+    for i, (name, slot) in enumerate(zip(names, slots, strict=True)):
         if slot is None:
             continue
         if slot in seen:
-            raise LeadError(f"leads {seen[slot]!r} and {name!r} both map to {slot}; "
-                            f"drop one with --lead-map '{name}={DROP}'", path)
-        seen[slot] = name
-    return out
+            notes.append(f"channels {seen[slot]!r} and {name!r} both map to {slot}: kept {seen[slot]!r}, "
+                         f"left out {name!r} (choose with --lead-map '{seen[slot]}={DROP}')")
+            slots[i] = None
+        else:
+            seen[slot] = name
+    return LeadAssignment(slots, notes, guessed)
 
 
-def generic_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None) -> list[str]:
-    """The names `map_leads` places by the generic-name rule ("ECG", "ECG1", ...): their true positions are
-    unknown (the user's lead map, when it names them, makes them known)."""
-    lead_map = lead_map or {}
-    generic = [n for n in names if _norm(n) in GENERIC_NAMES and n not in lead_map]
-    return generic if len(generic) in _GENERIC_SLOTS else []
-
-
-def unknown_leads(names: Sequence[str], lead_map: Mapping[str, str] | None = None) -> list[str]:
-    """The names `map_leads` would reject as fitting no slot (readers drop them with drop_unknown)."""
-    lead_map = lead_map or {}
-    n_generic = sum(1 for n in names if _norm(n) in GENERIC_NAMES and n not in lead_map)
-    return [n for n in names if n not in lead_map and canonical_lead(n) is None
-            and not (_norm(n) in GENERIC_NAMES and n_generic in _GENERIC_SLOTS)]
+def _unknown_message(unknown: list[str], names: Sequence[str]) -> str:
+    ecg_like = [u for u in unknown if _ECG_LIKE.search(_norm(u))]
+    hint = f"drop channels that are not ECG leads with --drop-unknown (or --lead-map '{unknown[0]}={DROP}')"
+    if ecg_like:
+        hint += f"; name an ECG channel's lead with --lead-map '{ecg_like[0]}=II'"
+    return (f"channel(s) {', '.join(repr(u) for u in unknown)} fit no ECG lead slot (channels: "
+            f"{', '.join(names)}); accepted: {', '.join(CANONICAL_LEADS)} and aliases (MLII, D1, 'Lead II', "
+            f"...); {hint}")

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from anyecg.errors import MissingRateError
 from anyecg.io.reader import read_info, read_record
 from anyecg.timebase import format_clock
 
 CHUNK_S = 1800.0  # long records are scanned 30 min at a time (bounded memory)
 FLAT_MV = 1e-6
+MAX_COMMENTS = 20  # header comment lines shown (all of them with --json)
 
 
 def add_commands(subparsers) -> None:
@@ -32,7 +34,15 @@ def describe(path: str | Path, *, lead_map: str | None = None, fs: float | None 
              drop_unknown: bool = False) -> dict:
     """Everything `anyecg info` reports about one file, as JSON-ready data."""
     opts = {"lead_map": lead_map, "fs": fs, "drop_unknown": drop_unknown}
-    info = read_info(path, **opts)
+    try:
+        info = read_info(path, **opts)
+    except MissingRateError:
+        if fs is not None:
+            raise
+        # Describe what the file holds anyway (samples, leads, amplitudes), at a placeholder rate of 1 Hz.
+        d = describe(path, lead_map=lead_map, fs=1.0, drop_unknown=drop_unknown)
+        d.update(fs=None, duration_s=None, notes=["sampling rate unknown: give --fs", *d["notes"]])
+        return d
     n_leads = len(info.leads)
     lo, hi = np.full(n_leads, np.inf), np.full(n_leads, -np.inf)
     nan = np.zeros(n_leads, dtype=np.int64)
@@ -70,13 +80,15 @@ def describe(path: str | Path, *, lead_map: str | None = None, fs: float | None 
         "annotator": meta.get("annotator"),
         "annotations": dict(Counter(first.beats.symbol).most_common()) if first.beats is not None else {},
         "events": events, "diagnoses": list(first.diagnoses),
-        "age": meta.get("age"), "sex": meta.get("sex"),
+        "age": meta.get("age"), "sex": meta.get("sex"), "dtype": meta.get("dtype"),
+        "comments": meta.get("comments", []), "notes": list(meta.get("notes", [])),
     }
 
 
 def format_text(d: dict) -> str:
-    lines = [f"{d['path']}: {d['format']}, {d['fs']:g} Hz, {d['n_samples']} samples "
-             f"({format_clock(d['duration_s'])}, {d['duration_s']:g} s)"
+    timing = (f", {d['fs']:g} Hz, {d['n_samples']} samples ({format_clock(d['duration_s'])}, {d['duration_s']:g} s)"
+              if d["fs"] else f", sampling rate unknown, {d['n_samples']} samples")
+    lines = [f"{d['path']}: {d['format']}" + (f" ({d['dtype']})" if d["dtype"] else "") + timing
              + (f", start {d['start_time']}" if d["start_time"] else "")]
     for lead in d["leads"]:
         rng = "all NaN" if lead["all_nan"] else f"{lead['min_mv']:+.3f} .. {lead['max_mv']:+.3f} mV"
@@ -99,6 +111,10 @@ def format_text(d: dict) -> str:
     who = ", ".join(f"{k} {d[k]}" for k in ("age", "sex") if d[k] is not None)
     if who:
         lines.append(f"  patient: {who}")
+    lines += [f"  # {c}" for c in d["comments"][:MAX_COMMENTS]]
+    if len(d["comments"]) > MAX_COMMENTS:
+        lines.append(f"  # ... {len(d['comments']) - MAX_COMMENTS} more comment lines (see --json)")
+    lines += [f"  note: {n}" for n in d["notes"]]
     return "\n".join(lines)
 
 

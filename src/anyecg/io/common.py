@@ -10,10 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-from anyecg.errors import ECGFileError, SignalError, WindowError
+from anyecg.errors import ECGFileError, MissingRateError, RecordTooLargeError, SignalError, WindowError
 from anyecg.io.record import BeatAnnotations, ECGRecord, Event
-from anyecg.leads import DROP, generic_leads, map_leads, parse_lead_map, unknown_leads
+from anyecg.leads import ANY, DROP, assign_leads, parse_lead_map
 from anyecg.timebase import to_samples
+
+MIN_FS, MAX_FS = 1.0, 1e6  # Hz: a rate outside this is a broken header, not an ECG
+
+
+def _check_rate(fs: float, path: Path, what: str = "sampling rate") -> float:
+    if not math.isfinite(fs) or not MIN_FS <= fs <= MAX_FS:
+        raise SignalError(f"{what} must be > 0 Hz (a rate from {MIN_FS:g} to {MAX_FS:g} Hz), got {fs:g}", path)
+    return float(fs)
 
 
 @dataclass(frozen=True)
@@ -26,14 +34,18 @@ class ReadOptions:
     end_s: float | None = None
     drop_unknown: bool = False
     annotations: bool | str = True
+    max_values: int | None = None  # most samples (all channels) a file may hold; checked from its header
 
     @classmethod
     def make(cls, path: Path, lead_map: str | Mapping[str, str] | None = None, fs: float | None = None,
              start_s: float | None = None, end_s: float | None = None, drop_unknown: bool = False,
-             annotations: bool | str = True) -> ReadOptions:
-        if fs is not None and (not math.isfinite(fs) or fs <= 0):
-            raise SignalError(f"sampling rate must be > 0 Hz, got {fs}", path)
-        return cls(parse_lead_map(lead_map), fs, start_s, end_s, drop_unknown, annotations)
+             annotations: bool | str = True, max_values: int | None = None) -> ReadOptions:
+        if fs is not None:
+            _check_rate(fs, path)
+        for name, value in (("start_s", start_s), ("end_s", end_s)):
+            if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
+                raise WindowError(f"{name} must be a finite number of seconds, got {value!r}", path)
+        return cls(parse_lead_map(lead_map), fs, start_s, end_s, drop_unknown, annotations, max_values)
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class RecordInfo:
     raw_leads: tuple[str, ...]
     start_time: dt.datetime | None = None
     dropped_leads: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -66,6 +79,7 @@ class Channels:
     leads: tuple[str, ...]
     raw: tuple[str, ...]
     dropped: tuple[str, ...]
+    notes: tuple[str, ...] = ()
     guessed: tuple[str, ...] = ()  # canonical leads given to generic names ("ECG"): positions unknown
 
 
@@ -74,29 +88,35 @@ def select_channels(raw_names: Sequence[str], opts: ReadOptions, path: Path) -> 
     raw_names = [str(n).strip() for n in raw_names]
     lead_map = dict(opts.lead_map)
     if opts.drop_unknown:
-        lead_map.update({name: DROP for name in unknown_leads(raw_names, lead_map)})
-    slots = map_leads(raw_names, lead_map, str(path))
+        lead_map[ANY] = DROP
+    assigned = assign_leads(raw_names, lead_map, str(path))
+    slots = assigned.slots
     keep = [i for i, slot in enumerate(slots) if slot is not None]
     if not keep:
         raise SignalError(f"no ECG lead left among channels {raw_names}", path)
-    generic = set(generic_leads(raw_names, lead_map))
     return Channels(tuple(keep), tuple(slots[i] for i in keep), tuple(raw_names[i] for i in keep),
-                    tuple(raw_names[i] for i, slot in enumerate(slots) if slot is None),
-                    tuple(slots[i] for i in keep if raw_names[i] in generic))
+                    tuple(raw_names[i] for i, slot in enumerate(slots) if slot is None), tuple(assigned.notes),
+                    tuple(s for s in assigned.guessed if s in slots))
 
 
 def check_fs(file_fs: float | None, opts: ReadOptions, path: Path) -> float:
     """The sampling rate: the file's, else the `fs` option; both given must agree."""
     if file_fs is None:
         if opts.fs is None:
-            raise SignalError("the file stores no sampling rate; give one with --fs / fs=", path)
+            raise MissingRateError("the file stores no sampling rate; give one with --fs / fs=", path)
         return float(opts.fs)
-    if not math.isfinite(file_fs) or file_fs <= 0:
-        raise SignalError(f"sampling rate must be > 0 Hz, got {file_fs}", path)
+    _check_rate(file_fs, path, "the file's sampling rate")
     if opts.fs is not None and abs(opts.fs - file_fs) > 1e-6 * file_fs:
         raise SignalError(f"the file says {file_fs:g} Hz but fs={opts.fs:g} was given; "
                           "readers never resample", path)
     return float(file_fs)
+
+
+def check_size(n_channels: int, n_samples: int, opts: ReadOptions, path: Path) -> None:
+    """RecordTooLargeError when a header promises more values than `opts.max_values` (before decoding)."""
+    if opts.max_values is not None and n_channels * n_samples > opts.max_values:
+        raise RecordTooLargeError(f"the file holds {n_channels} x {n_samples} samples; at most {opts.max_values} "
+                                  "samples in all are accepted here", path)
 
 
 def window(n_samples: int, fs: float, opts: ReadOptions, path: Path) -> tuple[int, int]:
@@ -137,16 +157,26 @@ def make_record(path: Path, fmt: str, signal: np.ndarray, fs: float, channels: C
     meta = {"raw_leads": list(channels.raw), **dict(metadata or {})}
     if channels.dropped:
         meta["dropped_leads"] = list(channels.dropped)
+    signal = np.ascontiguousarray(signal, dtype=np.float32)
+    notes = list(channels.notes) + list(meta.pop("notes", []))
+    if n_inf := int(np.isinf(signal).sum()):
+        signal[np.isinf(signal)] = np.nan
+        notes.append(f"{n_inf} infinite sample value(s) read as NaN (invalid)")
+    if notes:
+        meta["notes"] = notes
     if channels.guessed:
         meta["guessed_leads"] = list(channels.guessed)
-    return ECGRecord(signal=np.ascontiguousarray(signal, dtype=np.float32), fs=fs, leads=channels.leads,
+    return ECGRecord(signal=signal, fs=fs, leads=channels.leads,
                      source=path, format=fmt, start_time=start_time, offset=offset, beats=beats,
                      events=tuple(events), diagnoses=tuple(diagnoses), metadata=meta)
 
 
 def make_info(path: Path, fmt: str, fs: float, n_samples: int, channels: Channels,
               start_time: dt.datetime | None = None) -> RecordInfo:
-    return RecordInfo(path, fmt, fs, n_samples, channels.leads, channels.raw, start_time, channels.dropped)
+    if n_samples <= 0:
+        raise SignalError("the signal has no samples", path)
+    return RecordInfo(path, fmt, fs, n_samples, channels.leads, channels.raw, start_time, channels.dropped,
+                      channels.notes)
 
 
 def info_from_record(record: ECGRecord) -> RecordInfo:
@@ -154,7 +184,7 @@ def info_from_record(record: ECGRecord) -> RecordInfo:
     meta = record.metadata
     return RecordInfo(record.source or Path(), record.format, record.fs, record.n_samples, record.leads,
                       tuple(meta.get("raw_leads", record.leads)), record.start_time,
-                      tuple(meta.get("dropped_leads", ())))
+                      tuple(meta.get("dropped_leads", ())), tuple(meta.get("notes", ())))
 
 
 def norm_sex(value: object) -> str | None:

@@ -14,6 +14,7 @@ from anyecg.io.common import (
     ReadOptions,
     RecordInfo,
     check_fs,
+    check_size,
     make_info,
     make_record,
     norm_sex,
@@ -28,6 +29,14 @@ _CHUNK = 1 << 20  # samples decoded at a time: bounded memory for 24 h files
 
 def _open(path: Path):
     """Parse the header (EDF data stays on disk); a file shorter than its header says → ECGFileError."""
+    with open(path, "rb") as f:
+        head = f.read(256)
+    n_signals = head[252:256].strip()
+    if len(head) < 256 or not n_signals.isdigit():
+        raise ECGFileError(f"EDF/BDF header is {len(head)} bytes or its signal count {n_signals!r} is no number",
+                           path)
+    if int(n_signals) == 0:
+        raise ECGFileError("the EDF/BDF file declares no signals", path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -44,7 +53,10 @@ def _layout(edf, opts: ReadOptions, path: Path):
     """Kept channels, their common rate and length (ECG channels must share one rate)."""
     signals = edf.signals
     channels = select_channels([s.label for s in signals], opts, path)
-    rates = {signals[i].label: float(signals[i].sampling_frequency) for i in channels.index}
+    try:
+        rates = {signals[i].label: float(signals[i].sampling_frequency) for i in channels.index}
+    except (ArithmeticError, ValueError) as err:  # a data record duration of 0 or not a number
+        raise ECGFileError(f"EDF/BDF header gives no sampling rate: {err}", path) from err
     if len(set(rates.values())) > 1:
         listing = ", ".join(f"{label} {fs:g} Hz" for label, fs in rates.items())
         raise SignalError(f"ECG channels have different sampling rates ({listing}); readers never "
@@ -52,6 +64,7 @@ def _layout(edf, opts: ReadOptions, path: Path):
     fs = check_fs(next(iter(rates.values())), opts, path)
     first = signals[channels.index[0]]
     n_samples = int(first.samples_per_data_record) * int(edf.num_data_records)
+    check_size(len(signals), n_samples, opts, path)
     return channels, fs, n_samples
 
 
@@ -66,6 +79,15 @@ def read_info(path: Path, opts: ReadOptions) -> RecordInfo:
     edf = _open(path)
     channels, fs, n_samples = _layout(edf, opts, path)
     return make_info(path, _format(path), fs, n_samples, channels, _start_time(edf))
+
+
+def _events(edf) -> tuple[list[Event], str | None]:
+    """EDF+ annotations as events; (no events, why) when the annotation bytes cannot be decoded."""
+    try:
+        return [Event(float(a.onset), float(a.onset) + float(a.duration or 0.0), a.text.strip())
+                for a in edf.annotations if a.text.strip()], None
+    except (ValueError, UnicodeDecodeError, OverflowError) as err:
+        return [], f"EDF+ annotations ignored: {err}"
 
 
 def _format(path: Path) -> str:
@@ -97,8 +119,9 @@ def read(path: Path, opts: ReadOptions) -> ECGRecord:
             meta["sex"] = sex
     except Exception:  # plain EDF: no structured patient field
         pass
-    events = [Event(float(a.onset), float(a.onset) + float(a.duration or 0.0), a.text.strip())
-              for a in edf.annotations if a.text.strip()]
+    events, note = _events(edf)
+    if note:
+        meta["notes"] = [note]
     return make_record(path, _format(path), signal, fs, channels, offset=start,
                        start_time=_start_time(edf), events=sorted(events, key=lambda e: e.start_s),
                        metadata=meta)

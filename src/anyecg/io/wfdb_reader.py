@@ -15,6 +15,7 @@ from anyecg.io.common import (
     ReadOptions,
     RecordInfo,
     check_fs,
+    check_size,
     make_info,
     make_record,
     norm_sex,
@@ -32,6 +33,8 @@ _NOT_ANNOTATIONS = {"hea", "dat", "mat", "xws", "txt", "csv", "tsv", "json", "pn
                     "npy", "npz", "zip", "gz", "md", "html", "hea-", "at_", "at-"}
 # Bytes per sample of each storage format (FLAC formats 508/516/524 are compressed: not checked).
 _CHUNK = 1 << 22  # samples per wfdb read (~3 h at 360 Hz)
+_FORMAT_CODES = {"8", "16", "24", "32", "61", "80", "160", "212", "310", "311", "508", "516", "524"}
+_MAX_HEADER_BYTES = 1 << 20
 _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3, "311": 4 / 3,
                      "24": 3, "32": 4}
 
@@ -53,10 +56,45 @@ def _header(path: Path):
 @functools.lru_cache(maxsize=256)
 def _parse_header(name: str, _mtime_ns: int, _size: int):
     """wfdb's header parser is slow (pandas); windows of one record reuse it (keyed on file time and size)."""
+    hea = Path(name + ".hea")
+    _check_header_text(hea)
     try:
         return wfdb.rdheader(name, rd_segments=True)
     except Exception as err:
-        raise ECGFileError(f"unreadable WFDB header: {err}", name + ".hea") from err
+        raise ECGFileError(f"unreadable WFDB header: {type(err).__name__}: {err}", hea) from err
+
+
+def _check_header_text(hea: Path) -> None:
+    """What wfdb accepts silently or fails on with an unhelpful message: a rate ≤ 0 or not a number (wfdb
+    takes 250 Hz), fewer signal or segment lines than declared, a storage format wfdb does not know."""
+    if hea.stat().st_size > _MAX_HEADER_BYTES:
+        raise ECGFileError(f"WFDB header of {hea.stat().st_size} bytes (at most {_MAX_HEADER_BYTES})", hea)
+    lines = [line.strip() for line in hea.read_bytes().decode("latin-1").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if not lines:
+        raise ECGFileError("empty WFDB header (no record line)", hea)
+    fields = lines[0].split()
+    n_segments = fields[0].split("/", 1)[1] if "/" in fields[0] else None
+    if len(fields) < 2 or not fields[1].isdigit() or (n_segments is not None and not n_segments.isdigit()):
+        raise ECGFileError(f"record line {lines[0][:80]!r} is not 'NAME[/SEGMENTS] SIGNALS [FS [SAMPLES]]'", hea)
+    if len(fields) > 2:
+        rate = re.split(r"[/(]", fields[2], maxsplit=1)[0]
+        try:
+            fs = float(rate)
+        except ValueError:
+            fs = math.nan
+        if not math.isfinite(fs) or fs <= 0:
+            raise SignalError(f"the header's sampling rate must be > 0 Hz, got {rate!r}", hea)
+    declared, kind = (int(n_segments), "segment") if n_segments is not None else (int(fields[1]), "signal")
+    if len(lines) - 1 < declared:
+        raise ECGFileError(f"the header declares {declared} {kind}s but has {len(lines) - 1} {kind} line(s)", hea)
+    if n_segments is None:
+        for i, line in enumerate(lines[1:declared + 1], start=1):
+            parts = line.split()
+            code = re.match(r"\d*", parts[1]).group() if len(parts) > 1 else ""
+            if code not in _FORMAT_CODES:
+                raise ECGFileError(f"signal line {i}: storage format {parts[1] if len(parts) > 1 else '(none)'!r} "
+                                   f"is not a WFDB format ({', '.join(sorted(_FORMAT_CODES, key=int))})", hea)
 
 
 def _segments(header) -> list:
@@ -82,6 +120,13 @@ def _units(header) -> list[str]:
 
 def _check_files(header, directory: Path, path: Path) -> None:
     """Missing or truncated signal files → ECGFileError (before wfdb reads garbage)."""
+    try:
+        _check_sizes(header, directory, path)
+    except OSError as err:  # a file name too long for the file system, a folder where a file should be
+        raise ECGFileError(f"cannot open a signal file named by the header: {err.strerror or err}", path) from err
+
+
+def _check_sizes(header, directory: Path, path: Path) -> None:
     for seg in _segments(header):
         if not seg.file_name:
             continue
@@ -135,7 +180,8 @@ def find_annotators(name: Path) -> list[str]:
 
 
 def read_beats(name: Path, annotations: bool | str, path: Path) -> tuple[BeatAnnotations | None, str | None]:
-    """Whole-record annotations: the chosen annotator (a str), else the first readable one present."""
+    """(annotations, annotator): the chosen annotator (a str), else the first readable one present;
+    (None, "EXT ignored: why") when an annotation file found beside the record holds no annotations."""
     if annotations is False:
         return None, None
     if isinstance(annotations, str):
@@ -148,11 +194,28 @@ def read_beats(name: Path, annotations: bool | str, path: Path) -> tuple[BeatAnn
         ann_path = name.with_name(f"{name.name}.{ext}")
         stat = ann_path.stat()
         try:
-            return _read_ann(str(name), ext, stat.st_mtime_ns, stat.st_size), ext
+            beats = _read_ann(str(name), ext, stat.st_mtime_ns, stat.st_size)
         except Exception as err:
             if isinstance(annotations, str) or ext in ANNOTATORS:
-                raise ECGFileError(f"unreadable annotation file {ann_path.name}: {err}", path) from err
+                raise ECGFileError(f"unreadable annotation file {ann_path.name}: {type(err).__name__}: {err}",
+                                   path) from err
+            continue
+        if problem := _implausible(beats):
+            if isinstance(annotations, str):
+                raise ECGFileError(f"annotation file {ann_path.name} is not WFDB annotations: {problem}", path)
+            return None, f"{ext} ignored: {problem}"
+        return beats, ext
     return None, None
+
+
+def _implausible(beats: BeatAnnotations) -> str | None:
+    """Why bytes that wfdb decoded are not annotations (codes no annotation has, time running backwards)."""
+    unknown = sum(1 for s in beats.symbol if s == "nan")
+    if unknown:
+        return f"{unknown} of {len(beats)} annotation codes are undefined"
+    if len(beats) and (np.any(np.diff(beats.sample) < 0) or beats.sample[0] < 0):
+        return "annotation times run backwards"
+    return None
 
 
 @functools.lru_cache(maxsize=64)
@@ -193,6 +256,8 @@ def read_info(path: Path, opts: ReadOptions) -> RecordInfo:
     header = _header(path)
     channels = select_channels(_signal_names(header), opts, path)
     fs = check_fs(header.fs, opts, path)
+    check_size(len(_signal_names(header)), int(header.sig_len or 0), opts, path)
+    _check_files(header, record_name(path).parent, path)
     start_time = header.base_datetime if getattr(header, "base_date", None) else None
     return make_info(path, "wfdb", fs, int(header.sig_len or 0), channels, start_time)
 
@@ -217,6 +282,7 @@ def read(path: Path, opts: ReadOptions) -> ECGRecord:
     channels = select_channels(raw_names, opts, path)
     fs = check_fs(header.fs, opts, path)
     n_total = int(header.sig_len or 0)
+    check_size(len(raw_names), n_total, opts, path)
     _check_files(header, name.parent, path)
     start, stop = window(n_total, fs, opts, path)
     all_units = _units(header)
@@ -232,7 +298,9 @@ def read(path: Path, opts: ReadOptions) -> ECGRecord:
     beats, annotator = read_beats(name, opts.annotations, path)
     diagnoses, meta = _parse_comments(list(getattr(header, "comments", None) or []))
     meta["units"] = units
-    if annotator:
+    if beats is None and annotator:
+        meta["notes"] = [f"annotation file {name.name}.{annotator}"]
+    elif annotator:
         meta["annotator"] = annotator
     events = annotation_events(beats, fs, n_total) if beats is not None else []
     start_time = header.base_datetime if getattr(header, "base_date", None) else None

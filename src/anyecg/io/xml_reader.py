@@ -35,6 +35,21 @@ _DERIVED = {"III": lambda i, ii: ii - i, "aVR": lambda i, ii: -(i + ii) / 2,
             "aVL": lambda i, ii: i - ii / 2, "aVF": lambda i, ii: ii - i / 2}
 
 
+def _number(text: str | None, what: str, path: Path, default: float | None = None) -> float:
+    """A number from an attribute or element; ECGFileError naming `what` when it is missing or not one."""
+    if text is None or not text.strip():
+        if default is not None:
+            return default
+        raise ECGFileError(f"{what} is missing", path)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value):
+        raise ECGFileError(f"{what} {text.strip()[:40]!r} is not a number", path)
+    return value
+
+
 def _parse(path: Path) -> etree._Element:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
@@ -78,7 +93,10 @@ def _hl7_time(text: str | None) -> dt.datetime | None:
     if not m:
         return None
     y, mo, d, h, mi, s = (int(g or 0) for g in m.groups()[:6])
-    return dt.datetime(y, mo, d, h, mi, s, int(float(m.group(7) or 0) * 1e6))
+    try:
+        return dt.datetime(y, mo, d, h, mi, s, int(float(m.group(7) or 0) * 1e6))
+    except ValueError:  # month 13, hour 25: no usable time
+        return None
 
 
 def _hl7(root, path: Path):
@@ -92,14 +110,15 @@ def _hl7(root, path: Path):
             if value is None:
                 continue
             if code.startswith("TIME_") and (inc := value.find("h:increment", _NS)) is not None:
-                step = float(inc.get("value")) * (1e-3 if inc.get("unit") == "ms" else 1.0)
+                step = _number(inc.get("value"), "time <increment> value", path) * (
+                    1e-3 if inc.get("unit") == "ms" else 1.0)
                 fs = 1.0 / step if step > 0 else 0.0
                 start_time = _hl7_time(value.find("h:head", _NS).get("value")
                                        if value.find("h:head", _NS) is not None else None)
             elif code.startswith(_LEAD_CODE) and (digits := value.find("h:digits", _NS)) is not None:
                 scale, origin = value.find("h:scale", _NS), value.find("h:origin", _NS)
-                gain = float(scale.get("value")) if scale is not None else 1.0
-                zero = float(origin.get("value")) if origin is not None else 0.0
+                gain = _number(scale.get("value"), f"lead {code}: <scale> value", path) if scale is not None else 1.0
+                zero = _number(origin.get("value"), f"lead {code}: <origin> value", path) if origin is not None else 0.0
                 try:
                     raw = np.array((digits.text or "").split(), dtype=np.float64)
                 except ValueError as err:
@@ -138,7 +157,10 @@ def _muse(root, path: Path):
     wave = next((w for w in waves if w.find("LeadData") is not None), None)
     if wave is None:
         raise ECGFileError("GE MUSE file holds no waveform (no <Waveform> with <LeadData>)", path)
-    fs = float(_text(wave, "SampleBase", "0")) * 10 ** int(_text(wave, "SampleExponent", "0") or 0)
+    exponent = _number(_text(wave, "SampleExponent"), "<SampleExponent>", path, 0.0)
+    if exponent != int(exponent) or abs(exponent) > 6:
+        raise ECGFileError(f"<SampleExponent> {exponent:g} is not a small whole number", path)
+    fs = _number(_text(wave, "SampleBase"), "<SampleBase>", path) * 10 ** int(exponent)
     data, names, units = [], [], []
     for lead in wave.iterfind("LeadData"):
         name = _text(lead, "LeadID")
@@ -146,13 +168,16 @@ def _muse(root, path: Path):
             raw = np.frombuffer(base64.b64decode(_text(lead, "WaveFormData"), validate=False), dtype="<i2")
         except (binascii.Error, ValueError) as err:
             raise ECGFileError(f"lead {name}: bad base64 <WaveFormData>: {err}", path) from err
-        data.append(raw * float(_text(lead, "LeadAmplitudeUnitsPerBit", "1") or 1))
+        data.append(raw * _number(_text(lead, "LeadAmplitudeUnitsPerBit"), f"lead {name}: <LeadAmplitudeUnitsPerBit>",
+                                  path, 1.0))
         names.append(name)
         unit = _text(lead, "LeadAmplitudeUnits", "MICROVOLTS").upper()
         units.append(_MUSE_UNITS.get(unit, unit))
     meta: dict = {}
     if "I" in names and "II" in names:
         i, ii = data[names.index("I")], data[names.index("II")]
+        if len(i) != len(ii):
+            raise SignalError(f"leads I and II have different lengths ({len(i)} and {len(ii)} samples)", path)
         derived = [lead for lead in _DERIVED if lead not in names]
         for lead in derived:
             data.append(_DERIVED[lead](i, ii))

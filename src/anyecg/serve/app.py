@@ -28,7 +28,7 @@ from anyecg import __version__
 from anyecg.chat import ECGChat, prepare
 from anyecg.errors import AnyECGError
 from anyecg.serve.completions import Completions, localization, parse_messages
-from anyecg.serve.errors import APIError, from_anyecg
+from anyecg.serve.errors import APIError, from_anyecg, unreadable
 from anyecg.serve.jobs import ScanJobs
 from anyecg.serve.limiter import Limiter
 from anyecg.serve.schemas import ChatRequest, ParseRequest, ScanRequest
@@ -74,6 +74,33 @@ class BodyLimit:
         err = APIError(413, f"request body larger than {self.max_bytes >> 20} MB (the server's --max-upload-mb "
                        "plus base64 overhead)", "upload_too_large")
         await JSONResponse(err.body(), 413, headers={"Connection": "close"})(scope, receive, send)
+
+
+class CatchAll:
+    """A bug answers 500 in the OpenAI error shape and is logged, without closing the client's keep-alive
+    connection (Starlette's own handler re-raises, and uvicorn then drops the connection)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            if started:
+                raise
+            err = APIError(500, "internal error (logged on the server)", "server_error")
+            await JSONResponse(err.body(), 500)(scope, receive, send)
 
 
 class _Release:
@@ -222,6 +249,8 @@ class ECGServer:
             return await run_in_threadpool(fn, *args)
         except AnyECGError as err:
             raise from_anyecg(err) from err
+        except (ArithmeticError, ValueError, TypeError, IndexError, KeyError, OSError) as err:
+            raise unreadable(err) from err
 
     # ---- scan -----------------------------------------------------------------------------------------------
     async def start_scan(self, req: ScanRequest) -> JSONResponse:
@@ -286,6 +315,7 @@ class ECGServer:
         app.add_api_route("/", lambda: FileResponse(STATIC / "index.html"), methods=["GET"], include_in_schema=False)
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
         app.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes)
+        app.add_middleware(CatchAll)
         return app
 
 

@@ -19,6 +19,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-name", default="anyecg", help="the id /v1/models lists")
     p.add_argument("--max-upload-mb", type=float, default=64.0, help="largest ECG upload (decoded bytes)")
     p.add_argument("--max-ecg-hours", type=float, default=48.0, help="longest recording accepted")
+    p.add_argument("--max-samples", type=int, default=100_000_000,
+                   help="most samples (all channels together) in one ECG, checked from its header before decoding")
     p.add_argument("--concurrency", type=int, default=2, help="requests worked on at once")
     p.add_argument("--queue", type=int, default=16, help="requests waiting for a slot before 429")
     p.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
@@ -37,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         settings = ServeSettings(model_name=args.model_name, api_key=args.api_key,
                                  max_upload_mb=args.max_upload_mb, max_ecg_hours=args.max_ecg_hours,
+                                 max_samples=args.max_samples,
                                  concurrency=args.concurrency, queue=args.queue, timeout_s=args.timeout,
                                  max_tokens=args.max_tokens)
     except ValueError as err:

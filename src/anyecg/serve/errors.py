@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from anyecg.errors import (
@@ -37,3 +38,10 @@ def from_anyecg(err: AnyECGError) -> APIError:
     if isinstance(err, ECGFileError | SignalError | LeadError | WindowError):
         return APIError(422, message, "invalid_ecg")
     return APIError(400, message, "invalid_request")
+
+
+def unreadable(err: Exception) -> APIError:
+    """422 for an exception outside `AnyECGError` while an uploaded ECG is read or drawn: a reader that did
+    not expect these bytes. Logged with its traceback, so that the reader can be fixed."""
+    logging.getLogger("anyecg.serve").warning("ECG read failed outside AnyECGError", exc_info=err)
+    return APIError(422, f"unreadable ECG file ({type(err).__name__})", "invalid_ecg")

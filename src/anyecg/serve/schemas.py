@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from anyecg.serve.uploads import FORMAT_HINTS
+from anyecg.targets import DEFAULT_SCAN
 from anyecg.timebase import DEFAULT_WINDOW_S
 
 
@@ -26,7 +28,7 @@ class ECGFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     data: str | None = Field(None, description="base64 of the file (or of a zip)")
-    format: str | None = Field(None, description="wfdb-zip, wfdb, zip, edf, bdf, npy, npz, csv, tsv, xml, mat")
+    format: str | None = Field(None, description=", ".join(FORMAT_HINTS))
     name: str | None = Field(None, max_length=200, description="record name (for messages and suffixes)")
     files: list[NamedFile] | None = Field(None, max_length=16, description="several named files (WFDB)")
     file_id: str | None = Field(None, max_length=64, description="an id from POST /v1/files")
@@ -76,7 +78,7 @@ class ScanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     ecg: ECGFile
-    targets: list[str] = Field(default_factory=lambda: ["V", "A", "L", "R"], min_length=1, max_length=16)
+    targets: list[str] = Field(default_factory=lambda: list(DEFAULT_SCAN), min_length=1, max_length=16)
     window_s: float = Field(DEFAULT_WINDOW_S, ge=10, le=600)
     overlap_s: float = Field(0.0, ge=0, lt=600)
     batch_size: int = Field(8, ge=1, le=64)

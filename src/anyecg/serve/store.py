@@ -61,7 +61,7 @@ class FileStore:
         try:
             name = parts[0].name if parts else "ecg"
             path = write_ecg(folder, parts, fmt, self.settings.max_upload_bytes, name)
-            info = inspect(path, name, self.settings.max_ecg_hours)
+            info = inspect(path, name, self.settings.max_ecg_hours, self.settings.max_samples)
         except BaseException:
             self.discard(folder)
             raise
@@ -106,7 +106,8 @@ def resolve_ecg(spec: ECGFile, store: FileStore, folder: Path, what: str) -> ECG
     if spec.file_id is not None:
         path = store.get(spec.file_id).path
         if spec.lead_map or spec.fs:
-            inspect(path, what, store.settings.max_ecg_hours, lead_map=spec.lead_map, fs=spec.fs)
+            inspect(path, what, store.settings.max_ecg_hours, store.settings.max_samples, lead_map=spec.lead_map,
+                    fs=spec.fs)
     else:
         if spec.data is not None:
             parts = [NamedBytes(spec.name or "ecg", decode_base64(spec.data, what))]
@@ -114,7 +115,8 @@ def resolve_ecg(spec: ECGFile, store: FileStore, folder: Path, what: str) -> ECG
             parts = [NamedBytes(f.name, decode_base64(f.data, f"{what} file {f.name}")) for f in spec.files or []]
         sub = Path(tempfile.mkdtemp(prefix="ecg-", dir=folder))
         path = write_ecg(sub, parts, spec.format, store.settings.max_upload_bytes, what)
-        inspect(path, what, store.settings.max_ecg_hours, lead_map=spec.lead_map, fs=spec.fs)
+        inspect(path, what, store.settings.max_ecg_hours, store.settings.max_samples, lead_map=spec.lead_map,
+                fs=spec.fs)
     if spec.start_s is not None and spec.end_s is not None and spec.end_s <= spec.start_s:
         raise APIError(422, f"{what}: end_s ({spec.end_s:g}) must be after start_s ({spec.start_s:g})",
                        "invalid_window")

@@ -6,15 +6,15 @@ longer windows are squeezed into at most `MAX_ROWS` rows (time axis compressed, 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from anyecg.atomic import atomic_path
 from anyecg.errors import LeadError
 from anyecg.io.record import ECGRecord
 from anyecg.leads import CANONICAL_LEADS, canonical_lead
@@ -166,18 +166,12 @@ def figure(
     return fig
 
 
-def save_figure(fig: Figure, out: str | Path) -> Path:
-    """Write atomically (temporary file beside `out`, then rename); the format follows the suffix."""
+def save_figure(fig: Figure, out: str | Path, **savefig: Any) -> Path:
+    """Write atomically (`anyecg.atomic`); the format follows the suffix; `savefig`: e.g. dpi."""
     out = Path(out)
     fmt = out.suffix.lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".{fmt}")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=fmt)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format=fmt, **savefig)
     return out
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from anyecg.data.labels import dx_label
+from anyecg.atomic import write_atomic
 from anyecg.data.sources.cinc import CPSC2018
 from anyecg.data.sources.holter import list_records
 from anyecg.data.sources.mitdb import DS1, DS2
@@ -51,6 +51,7 @@ from anyecg.signal.beats import (
     with_context,
 )
 from anyecg.signal.intervals import BEAT_SYMBOLS
+from anyecg.vocabulary import dx_names
 
 log = logging.getLogger("anyecg.beat_pretrain")
 JITTER = 3  # samples at WINDOW_FS on each side (±30 ms)
@@ -96,10 +97,10 @@ def record_class(diagnoses: list[str]) -> str | None:
     """The class of every beat of a record labelled only at record level ('#Dx'): L or R for a bundle branch
     block, N for a record without ectopic or paced beats; None when the beats cannot all share one class
     (ectopic beats, pacing, both blocks, incomplete or unspecified blocks, unknown codes)."""
-    names = [dx_label(code) for code in diagnoses]
-    if not names or None in names:
+    found = [dx_names(code) for code in diagnoses]
+    if not found or None in found:
         return None
-    names = [n.lower() for n in names]
+    names = [n.lower() for names in found for n in names]
     if any(_MIXED_BEATS.search(n) or n.startswith("bundle") for n in names):
         return None
     left = any("left bundle branch block" in n for n in names)
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m anyecg.train.beat_pretrain " + shlex.join(sys.argv[1:] if argv is None else argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_beat_encoder(model, args.out, {"command": command, "ds2": report})
-    args.out.with_suffix(".json").write_text(json.dumps({"command": command, "ds2": report}, indent=1))
+    write_atomic(args.out.with_suffix(".json"), json.dumps({"command": command, "ds2": report}, indent=1))
     log.info("wrote %s (%.0f s in all)", args.out, time.time() - t0)
     return 0
 

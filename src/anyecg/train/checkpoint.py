@@ -3,8 +3,8 @@
 A checkpoint is a directory, written under a temporary name and renamed into place, so a crash never leaves
 a half-written checkpoint under a real name:
 
-    model.safetensors   trainable weights only (encoder, connector, LoRA, new token rows)
-    config.yaml         the resolved training config (model section included)
+    model.safetensors   trainable weights only (encoder, connector, LoRA, new token rows)  (names and reader:
+    config.yaml         the resolved training config (model section included)        `anyecg.model.loading`)
     state.json          stage, global step, epoch, batch position in the epoch, metrics
     optimizer.pt, scheduler.pt, rng_<rank>.pt   resume state (torch.save; loaded with weights_only=True)
     accelerate/         resume state of sharded engines (DeepSpeed, FSDP) via `accelerator.save_state`
@@ -13,6 +13,7 @@ a half-written checkpoint under a real name:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import re
@@ -22,13 +23,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from anyecg.errors import ModelError
+from anyecg.model.loading import CONFIG, WEIGHTS
+from anyecg.model.state import check_keys
 
-WEIGHTS = "model.safetensors"
 STATE = "state.json"
-CONFIG = "config.yaml"
+log = logging.getLogger(__name__)
 STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
@@ -103,15 +105,6 @@ def _barrier(accelerator: Any) -> None:
         accelerator.wait_for_everyone()
 
 
-def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """The trainable weights of a checkpoint directory (or a .safetensors file)."""
-    path = Path(path)
-    file = path / WEIGHTS if path.is_dir() else path
-    if not file.is_file():
-        raise ModelError(f"no {WEIGHTS} in checkpoint", path)
-    return load_file(str(file))
-
-
 def load_state(path: str | Path) -> dict:
     try:
         return json.loads((Path(path) / STATE).read_text())
@@ -155,21 +148,22 @@ def prune_checkpoints(out_dir: Path, keep_last: int) -> None:
 
 
 def init_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor],
-                 ignore_prefixes: tuple[str, ...] = ("contrastive_head.",)) -> int:
+                 ignore_prefixes: tuple[str, ...] = ("contrastive_head.",), source: Any = None) -> int:
     """Load checkpoint weights into `model` by name (stage N's result into stage N+1, or a resume).
 
-    Keys the model lacks raise (except stage-0-only `ignore_prefixes`), as do shape mismatches; the model's
-    other weights (the frozen LLM, parts a stage never trained) keep their values. Returns the count loaded.
+    `anyecg.model.state.check_keys`: keys the model lacks raise (except stage-0-only `ignore_prefixes`), as do
+    shape mismatches; the model's weights the checkpoint lacks (the frozen LLM, parts a stage never trained) keep
+    their values and are logged by name when trainable. Returns the count loaded.
     """
-    own = model.state_dict()
     usable = {k: v for k, v in weights.items() if not k.startswith(ignore_prefixes)}
-    unexpected = sorted(k for k in usable if k not in own)
-    if unexpected:
-        raise ModelError(f"{len(unexpected)} checkpoint weights have no place in this model "
-                         f"(e.g. {', '.join(unexpected[:3])}); was it trained with another model config?")
-    bad = [k for k, v in usable.items() if own[k].shape != v.shape]
-    if bad:
-        raise ModelError(f"shape mismatch for {', '.join(f'{k} {tuple(usable[k].shape)} vs {tuple(own[k].shape)}' for k in bad[:3])}")
-    result = model.load_state_dict(usable, strict=False)
-    assert not result.unexpected_keys, result.unexpected_keys
+    own = model.state_dict()
+    missing = check_keys(own, usable, source, allow_missing=True)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    kept = [k for k in missing if k in trainable]
+    if kept:
+        log.info("%d trainable weights not in %s keep their initial values: %s", len(kept), source or "the checkpoint",
+                 ", ".join(kept[:5]) + (", ..." if len(kept) > 5 else ""))
+    with torch.no_grad():
+        for k, v in usable.items():
+            own[k].copy_(v.to(device=own[k].device, dtype=own[k].dtype))
     return len(usable)

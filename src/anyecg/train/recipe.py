@@ -25,6 +25,7 @@ from transformers import get_cosine_schedule_with_warmup
 
 from anyecg.errors import AnyECGError, ConfigError
 from anyecg.model.config import ModelConfig
+from anyecg.model.loading import load_weights
 from anyecg.train import checkpoint as ckpt
 from anyecg.train.config import OptimConfig, TrainConfig
 from anyecg.train.dataset import JsonlMixture
@@ -102,7 +103,7 @@ class Recipe:
         return batches // self.grad_accum
 
     def _resume_from(self, path: Path) -> None:
-        ckpt.init_weights(self.accelerator.unwrap_model(self.model), ckpt.load_weights(path))
+        ckpt.init_weights(self.accelerator.unwrap_model(self.model), load_weights(path), source=path)
         state = ckpt.load_resume_state(path, optimizer=self.optimizer, scheduler=self.scheduler,
                                        accelerator=self.accelerator)
         self.global_step, self.epoch = state["global_step"], state["epoch"]

@@ -20,7 +20,8 @@ from torch import Tensor, nn
 from anyecg.errors import ConfigError
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.config import ModelConfig
-from anyecg.train.checkpoint import WEIGHTS, init_weights, load_weights
+from anyecg.model.loading import WEIGHTS, load_weights
+from anyecg.train.checkpoint import init_weights
 from anyecg.train.config import SourceConfig, TrainConfig
 from anyecg.train.contrastive import ContrastiveModel, TextFeaturizer, TextTower, retrieval_recall
 from anyecg.train.dataset import (
@@ -77,7 +78,8 @@ def _val_batches(recipe: Any, sources: list[SourceConfig], collate: Callable) ->
 def chat_parts(cfg: TrainConfig, model_cfg: ModelConfig, loader: ECGLoader) -> StageParts:
     model = AnyECGChatModel.from_config(model_cfg)
     if cfg.init_from:
-        n = init_weights(model, load_weights(cfg.init_from), ignore_prefixes=("contrastive_head.", *cfg.init_skip))
+        n = init_weights(model, load_weights(cfg.init_from), ignore_prefixes=("contrastive_head.", *cfg.init_skip),
+                         source=cfg.init_from)
         log.info("initialised %d tensors from %s%s", n, cfg.init_from,
                  f" (not {', '.join(cfg.init_skip)})" if cfg.init_skip else "")
     model.set_trainable(**dataclasses.asdict(cfg.trainable))
@@ -112,7 +114,8 @@ def contrastive_parts(cfg: TrainConfig, model_cfg: ModelConfig, loader: ECGLoade
     tower = TextTower(ccfg.text_encoder, device=PartialState().device)
     model = ContrastiveModel(model_cfg.encoder, tower.dim, ccfg)
     if cfg.init_from:
-        init_weights(model, load_weights(cfg.init_from), ignore_prefixes=("connector.", "token_embeds.", "llm."))
+        init_weights(model, load_weights(cfg.init_from), ignore_prefixes=("connector.", "token_embeds.", "llm."),
+                     source=cfg.init_from)
     val_sources, keep_train, keep_val = _val_setup(cfg, ccfg.val_fraction)
     featurize = TextFeaturizer(tower)
 

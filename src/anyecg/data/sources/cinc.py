@@ -1,6 +1,6 @@
 """PhysioNet/CinC Challenge 2020/2021 and CPSC 2018 (WFDB with '#Dx' SNOMED codes or abbreviations).
 
-Labels come from the header's Dx (see `labels.py`); unknown codes are reported, not guessed. No patient ids:
+Labels come from the header's Dx (names from `anyecg.vocabulary`); unknown codes are reported, not guessed. No patient ids:
 MultiECG pairs records (said so in the manifest). Splits: CPSC A0101-A0150 is the fixed test list (other
 A-records above 150 by hash); PTB-XL records (HRxxxxx) follow the PTB-XL split table of the build; the rest by hash.
 """
@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from anyecg.data.labels import dx_label
 from anyecg.data.sources.base import Plan, ShardResult, Unit, hash_split, rng_for
 from anyecg.data.sources.holter import list_records
 from anyecg.data.tasks.report import label_report
 from anyecg.errors import AnyECGError
 from anyecg.io import read_info, read_record
+from anyecg.vocabulary import dx_names
 
 _CPSC = re.compile(r"^A(\d{4})$")
 _PTBXL = re.compile(r"^HR(\d{5})$")
@@ -55,11 +55,11 @@ class CincSource:
             except AnyECGError as err:
                 plan.skipped.append((self.name, key, f"unreadable: {err.reason}"))
                 continue
-            labels = [dx_label(code) for code in head.diagnoses]
+            labels = [dx_names(code) for code in head.diagnoses]
             unknown = [c for c, lab in zip(head.diagnoses, labels, strict=True) if lab is None]
             if unknown:
                 plan.notes.append(f"{key}: unknown Dx code(s) {', '.join(unknown)} left out")
-            known = tuple(dict.fromkeys(lab for lab in labels if lab))
+            known = tuple(dict.fromkeys(name for lab in labels if lab for name in lab))
             if not known:
                 plan.skipped.append((self.name, key, "no known diagnosis label in '#Dx'"))
                 continue

@@ -1,4 +1,4 @@
-"""PTB-XL: `ptbxl_database.csv` + `scp_statements.csv` (reports from SCP codes, the report text in meta).
+"""PTB-XL: `ptbxl_database.csv` (reports from SCP codes named by `anyecg.vocabulary`, the report text in meta).
 
 Waveforms are used only where they exist: `records500/..._hr` under the root, else the same ECG in a CinC 2021
 source of the build (HRxxxxx); ECGs with neither are counted as skipped. Patient id and recording date feed
@@ -15,19 +15,9 @@ from pathlib import Path
 from anyecg.data.sources.base import Plan, ShardResult, Unit, hash_split, ptbxl_fold_split, rng_for
 from anyecg.data.tasks.report import label_report
 from anyecg.errors import DataBuildError
+from anyecg.vocabulary import SCP
 
-DATABASE, STATEMENTS = "ptbxl_database.csv", "scp_statements.csv"
-
-
-def read_statements(root: Path) -> dict[str, str]:
-    """SCP code → description, sentence case."""
-    path = root / STATEMENTS
-    if not path.is_file():
-        raise DataBuildError(f"{STATEMENTS} not found beside {DATABASE}", root)
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = csv.DictReader(f)
-        key = rows.fieldnames[0] if rows.fieldnames else ""
-        return {r[key]: r["description"][:1].upper() + r["description"][1:] for r in rows}
+DATABASE = "ptbxl_database.csv"
 
 
 def read_folds(root: Path) -> dict[str, str]:
@@ -37,12 +27,12 @@ def read_folds(root: Path) -> dict[str, str]:
                 for r in csv.DictReader(f) if r.get("strat_fold")}
 
 
-def scp_labels(scp_codes: str, statements: dict[str, str]) -> tuple[tuple[str, ...], list[str]]:
-    """Descriptions of the SCP codes, most likely first; and the codes the statement table lacks."""
+def scp_labels(scp_codes: str) -> tuple[tuple[str, ...], list[str]]:
+    """Vocabulary names of the SCP codes, most likely first; and the codes the vocabulary lacks."""
     codes = ast.literal_eval(scp_codes) if scp_codes.strip() else {}
     ordered = sorted(codes.items(), key=lambda kv: -float(kv[1]))
-    unknown = [c for c, _ in ordered if c not in statements]
-    return tuple(dict.fromkeys(statements[c] for c, _ in ordered if c in statements)), unknown
+    unknown = [c for c, _ in ordered if c not in SCP]
+    return tuple(dict.fromkeys(name for c, _ in ordered for name in SCP.get(c, ()))), unknown
 
 
 @dataclass(frozen=True)
@@ -54,7 +44,6 @@ class PtbxlSource:
     def plan(self, root: Path, ctx) -> Plan:
         if not (root / DATABASE).is_file():
             raise DataBuildError(f"{DATABASE} not found", root)
-        statements = read_statements(root)
         plan = Plan(split_rule="ECG-QA split where the build has it, else strat_fold (9 valid, 10 test)",
                     version=self.title)
         absent = 0
@@ -70,9 +59,9 @@ class PtbxlSource:
                     absent += 1
                     plan.skipped.append((self.name, str(ecg_id), "waveform absent"))
                     continue
-                labels, unknown = scp_labels(row.get("scp_codes", ""), statements)
+                labels, unknown = scp_labels(row.get("scp_codes", ""))
                 if unknown:
-                    plan.notes.append(f"{ecg_id}: SCP code(s) {', '.join(unknown)} not in {STATEMENTS}")
+                    plan.notes.append(f"{ecg_id}: SCP code(s) {', '.join(unknown)} not in the vocabulary")
                 group = f"ptbxl:{ecg_id}"
                 split = ctx.fixed_split.get(group) or hash_split(group)
                 patient = str(int(float(row["patient_id"]))) if row.get("patient_id") else None

@@ -1,0 +1,273 @@
+"""Checked answers: what an answer claims (heart rate, intervals, axis, rhythm and findings, localized segments)
+compared with the machine read of the same ECG (`anyecg.findings.ECGFindings`).
+
+A claim is checked only where the findings can decide it: a number against its measurement (within a tolerance),
+a statement against the measurement that defines it (QRS width for a bundle branch block, PR for a first degree AV
+block, RR irregularity and the AF statement for atrial fibrillation, ...), a localization answer against the
+intervals the findings give for the same target. Each check says what was claimed, what was measured and whether
+they agree; the answer itself is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from anyecg.findings.types import EPISODE_KINDS, ECGFindings
+from anyecg.signal.beats import CLASS_SYMBOL
+from anyecg.signal.intervals import (
+    AnswerFormatError,
+    Interval,
+    beat_intervals,
+    format_answer,
+    interval_iou,
+    merge_intervals,
+    parse_answer,
+)
+from anyecg.vocabulary import STATEMENTS
+
+HR_TOLERANCE = 0.10  # ±10 % (at least ±5 bpm)
+INTERVAL_TOLERANCE_MS = 20.0  # ±20 ms (at least; 10 % for long intervals)
+AXIS_TOLERANCE_DEG = 15.0
+LOCALIZATION_IOU = 0.5  # a localization answer agrees when its IoU with the findings' intervals reaches this
+MIN_CONFIDENCE = 0.5  # a findings statement counts as present from this confidence
+
+
+@dataclass(frozen=True)
+class Check:
+    """One claim of an answer against the findings."""
+
+    kind: str  # "heart_rate" | "interval" | "axis" | "statement" | "localization"
+    claim: str  # the answer's words
+    stated: str  # what the answer says, normalised ("75 bpm", "Atrial fibrillation", "no Atrial fibrillation")
+    measured: str  # what the findings say
+    agrees: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def line(self) -> str:
+        """One-line warning for a disagreement: `answer says X; measured Y`."""
+        return f"answer says {self.stated}; the signal reads {self.measured}"
+
+
+# ---- numbers ---------------------------------------------------------------------------------------------
+_NUM = r"(\d{1,3}(?:\.\d+)?)"
+_HR_RE = re.compile(
+    rf"(?:heart\s*rate|ventricular\s*rate|\bhr|pulse|\brate)(?:\s|is|of|was|:|=|about|approximately|around|~)*{_NUM}"
+    rf"|{_NUM}\s*(?:bpm|beats?\s*(?:per|/)\s*min(?:ute)?)", re.IGNORECASE)
+_INTERVAL_RE = re.compile(rf"\b(PR|QRS|QTc|QT)\b(?:\s*(?:interval|duration|complex|is|of|was|=|:|about|approximately"
+                          rf"|measures?|measured|around))*\s*{_NUM}\s*(?:ms|msec|milliseconds)\b", re.IGNORECASE)
+_AXIS_RE = re.compile(r"axis\D{0,25}?(-?\s?\d{1,3})\s*(?:°|deg(?:rees?)?)", re.IGNORECASE)
+_INTERVAL_FIELD = {"PR": "pr_ms", "QRS": "qrs_ms", "QT": "qt_ms", "QTC": "qtc_bazett_ms"}
+
+
+def _within(stated: float, measured: float, abs_tol: float, rel_tol: float) -> bool:
+    return abs(stated - measured) <= max(abs_tol, rel_tol * abs(measured))
+
+
+def _number_checks(text: str, f: ECGFindings) -> list[Check]:
+    m = f.measurements
+    out: list[Check] = []
+    for match in _HR_RE.finditer(text):
+        value = float(match.group(1) or match.group(2))
+        if m.heart_rate_bpm is None or not 15 <= value <= 350:
+            continue
+        out.append(Check("heart_rate", match.group(0).strip(), f"{value:g} bpm", f"{m.heart_rate_bpm:.0f} bpm",
+                         _within(value, m.heart_rate_bpm, 5.0, HR_TOLERANCE)))
+    for match in _INTERVAL_RE.finditer(text):
+        name, value = match.group(1).upper(), float(match.group(2))
+        measured = getattr(m, _INTERVAL_FIELD[name])
+        if measured is None:
+            continue
+        label = "QTc" if name == "QTC" else name
+        out.append(Check("interval", match.group(0).strip(), f"{label} {value:g} ms", f"{label} {measured:.0f} ms",
+                         _within(value, measured, INTERVAL_TOLERANCE_MS, 0.10)))
+    for match in _AXIS_RE.finditer(text):
+        value = float(match.group(1).replace(" ", ""))
+        if m.qrs_axis_deg is None:
+            continue
+        diff = abs((value - m.qrs_axis_deg + 180) % 360 - 180)
+        out.append(Check("axis", match.group(0).strip(), f"QRS axis {value:g}°", f"QRS axis {m.qrs_axis_deg:.0f}°",
+                         diff <= AXIS_TOLERANCE_DEG))
+    return out
+
+
+# ---- statements --------------------------------------------------------------------------------------------
+# Everyday spellings of vocabulary names (matched as whole words, case-insensitively).
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "Atrial fibrillation": ("afib", "a-fib", "af"),
+    "Atrial flutter": ("aflutter",),
+    "Sinus rhythm": ("normal sinus rhythm", "nsr", "regular sinus rhythm", "sinus"),
+    "Pacing rhythm": ("paced rhythm", "paced", "pacemaker rhythm", "ventricular pacing", "atrial pacing"),
+    "Left bundle branch block": ("lbbb",),
+    "Right bundle branch block": ("rbbb",),
+    "First degree AV block": ("first-degree av block", "1st degree av block", "first degree atrioventricular block",
+                              "first-degree atrioventricular block", "i-avb", "1st-degree av block"),
+    "Premature ventricular contraction": ("premature ventricular contractions", "pvc", "pvcs",
+                                          "ventricular premature beats", "ventricular ectopic beats"),
+    "Premature atrial contraction": ("premature atrial contractions", "pac", "pacs", "atrial premature beats",
+                                     "supraventricular premature beats"),
+    "Left axis deviation": ("left axis",),
+    "Right axis deviation": ("right axis",),
+    "Prolonged QT interval": ("long qt", "prolonged qt", "long qtc", "prolonged qtc"),
+    "Low QRS voltages": ("low voltage", "low qrs voltage"),
+}
+_NEGATION = re.compile(r"\b(no|not|without|absent|absence of|negative for|rules? out|free of)\b[^.;,]{0,30}$",
+                       re.IGNORECASE)
+
+
+def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | None]]:
+    """name → () -> (present by the measurements, what was measured), or None when they cannot say."""
+    m = f.measurements
+
+    def has(name: str) -> bool:
+        s = f.statement(name)
+        return s is not None and s.confidence >= MIN_CONFIDENCE
+
+    def af_share() -> float:
+        return sum(e.duration_s for e in f.episodes_of("AF")) / f.duration_s if f.duration_s else 0.0
+
+    def af() -> tuple[bool, str] | None:
+        if m.rr_cv is None and not f.episodes:
+            return None
+        present = has("Atrial fibrillation") or af_share() >= 0.3
+        cv = f"RR CV {m.rr_cv:.2f}" if m.rr_cv is not None else "RR variability unknown"
+        return present, (f"atrial fibrillation ({cv})" if present else f"no atrial fibrillation ({cv})")
+
+    def sinus() -> tuple[bool, str] | None:
+        other = has("Atrial fibrillation") or has("Atrial flutter") or af_share() >= 0.5
+        if m.heart_rate_bpm is None:
+            return None
+        return (not other), ("sinus rhythm" if not other else "atrial fibrillation/flutter, not sinus rhythm")
+
+    def threshold(value: float | None, what: str, unit: str, test: Callable[[float], bool]):
+        def rule() -> tuple[bool, str] | None:
+            if value is None:
+                return None
+            return test(value), f"{what} {value:.0f} {unit}"
+        return rule
+
+    def beats(cls: str, name: str):
+        def rule() -> tuple[bool, str] | None:
+            if not f.beat_classes:
+                return None
+            n = sum(c == cls for c in f.beat_classes)
+            return n > 0, f"{n} {name} of {len(f.beat_classes)} beats"
+        return rule
+
+    def low_voltage() -> tuple[bool, str] | None:
+        flags = [v for v in (m.low_voltage_limb, m.low_voltage_precordial) if v is not None]
+        if not flags:
+            return None
+        return any(flags), "low QRS voltage" if any(flags) else "normal QRS voltage"
+
+    hr, qrs = m.heart_rate_bpm, m.qrs_ms
+    return {
+        "Atrial fibrillation": af,
+        "Sinus rhythm": sinus,
+        "Sinus bradycardia": threshold(hr, "heart rate", "bpm", lambda v: v < 63),
+        "Sinus tachycardia": threshold(hr, "heart rate", "bpm", lambda v: v > 97),
+        "Bradycardia": threshold(hr, "heart rate", "bpm", lambda v: v < 63),
+        "First degree AV block": threshold(m.pr_ms, "PR", "ms", lambda v: v > 190),
+        "Left bundle branch block": threshold(qrs, "QRS", "ms", lambda v: v >= 110),
+        "Right bundle branch block": threshold(qrs, "QRS", "ms", lambda v: v >= 110),
+        "Left axis deviation": threshold(m.qrs_axis_deg, "QRS axis", "°", lambda v: v < -25),
+        "Right axis deviation": threshold(m.qrs_axis_deg, "QRS axis", "°", lambda v: 85 < v <= 180),
+        "Prolonged QT interval": threshold(m.qtc_bazett_ms, "QTc", "ms", lambda v: v > 440),
+        "Premature ventricular contraction": beats("V", "ventricular ectopic"),
+        "Premature atrial contraction": beats("S", "supraventricular ectopic"),
+        "Low QRS voltages": low_voltage,
+    }
+
+
+def _mentions(text: str) -> list[tuple[str, str, bool]]:
+    """(vocabulary name, the words, negated) for each statement the text names; longest spelling wins."""
+    spellings = sorted(((s, n) for n in STATEMENTS for s in (n.lower(), *_SYNONYMS.get(n, ()))),
+                       key=lambda x: -len(x[0]))
+    taken: list[tuple[int, int]] = []
+    found: dict[str, tuple[str, bool]] = {}
+    low = text.lower()
+    for spelling, name in spellings:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(spelling)}(?![\w-])", low):
+            a, b = match.span()
+            if any(a < y and x < b for x, y in taken):
+                continue
+            taken.append((a, b))
+            negated = bool(_NEGATION.search(low[max(0, a - 40):a]))
+            found.setdefault(name, (text[a:b], negated))
+    return [(name, words, neg) for name, (words, neg) in found.items()]
+
+
+def mentions(text: str) -> list[tuple[str, str, bool]]:
+    """(vocabulary name, the words, negated) for each statement a text names (also the question set's grader)."""
+    return _mentions(text)
+
+
+def stated_heart_rates(text: str) -> list[float]:
+    """The heart rates (bpm) a text states ("rate 72", "72 bpm")."""
+    return [float(m.group(1) or m.group(2)) for m in _HR_RE.finditer(text)]
+
+
+def stated_intervals(text: str) -> list[tuple[str, float]]:
+    """The intervals a text states: ("PR" | "QRS" | "QT" | "QTC", ms)."""
+    return [(m.group(1).upper(), float(m.group(2))) for m in _INTERVAL_RE.finditer(text)]
+
+
+def stated_axes(text: str) -> list[float]:
+    """The QRS axes (degrees) a text states ("axis -45°")."""
+    return [float(m.group(1).replace(" ", "")) for m in _AXIS_RE.finditer(text)]
+
+
+def _statement_checks(text: str, f: ECGFindings) -> list[Check]:
+    rules = _measured_rule(f)
+    out = []
+    for name, words, negated in _mentions(text):
+        rule = rules.get(name)
+        result = rule() if rule else None
+        if result is None:
+            continue
+        present, measured = result
+        stated = f"no {name}" if negated else name
+        out.append(Check("statement", words, stated, measured, present != negated))
+    return out
+
+
+# ---- localization ------------------------------------------------------------------------------------------
+def findings_intervals(f: ECGFindings, target: str) -> list[Interval] | None:
+    """What the findings localize for a target (a WFDB beat symbol such as 'V', or an episode kind such as 'AF'),
+    in the paper's format (seconds from the ECG's start, 0.1 s); None when the findings cannot say."""
+    if target in EPISODE_KINDS:
+        spans = [(max(0.0, e.start_s), min(f.duration_s, e.end_s)) for e in f.episodes_of(target)]
+        return [(round(a, 1), round(b, 1)) for a, b in merge_intervals(spans) if b > a]
+    if not f.beat_classes:
+        return None
+    symbols = [CLASS_SYMBOL.get(c, "~") for c in f.beat_classes]
+    if target not in symbols and target not in CLASS_SYMBOL.values():
+        return None
+    samples = [round(t * f.fs) for t in f.beat_times_s]
+    return beat_intervals(samples, symbols, target, 0, round(f.duration_s * f.fs), f.fs)
+
+
+def localization_check(answer: str, f: ECGFindings, target: str, description: str) -> Check | None:
+    """A localization answer (`Duration: ...` / `No ... Found`) against the findings' intervals for the target."""
+    truth = findings_intervals(f, target)
+    if truth is None:
+        return None
+    try:
+        pred = parse_answer(answer)
+    except AnswerFormatError:
+        return None
+    agrees = (not truth and not pred) or (bool(truth) and bool(pred) and interval_iou(truth, pred) >= LOCALIZATION_IOU)
+    return Check("localization", answer.strip(), format_answer(pred, description),
+                 format_answer(truth, description), agrees)
+
+
+def check_answer(answer: str, findings: ECGFindings) -> list[Check]:
+    """Every claim of a free-text answer that the findings can decide (numbers, then statements)."""
+    return _number_checks(answer, findings) + _statement_checks(answer, findings)
+
+
+def disagreements(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if not c.agrees]

@@ -1,0 +1,89 @@
+"""Checked answers: claims in answers against constructed findings, and against the read of real records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from anyecg.checks import check_answer, disagreements, findings_intervals, localization_check
+from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
+
+
+def _findings(**kw) -> ECGFindings:
+    m = Measurements(heart_rate_bpm=72.0, rr_cv=0.03, pr_ms=160.0, qrs_ms=92.0, qt_ms=380.0, qtc_bazett_ms=416.0,
+                     qrs_axis_deg=40.0, low_voltage_limb=False, low_voltage_precordial=False)
+    times = np.arange(0.4, 10, 60 / 72)
+    base = dict(source="x", fs=500.0, start_s=0.0, duration_s=10.0, leads=("I", "II"), beat_times_s=times,
+                beat_classes=("N",) * len(times), measurements=m,
+                statements=(Statement("Sinus rhythm", 0.9),))
+    base.update(kw)
+    return ECGFindings(**base)
+
+
+def test_numbers_agree_within_tolerance_and_disagree_outside() -> None:
+    f = _findings()
+    checks = check_answer("Sinus rhythm at 75 bpm. PR interval 170 ms, QRS duration 150 ms, QTc 420 ms.", f)
+    by = {c.stated.split()[0]: c for c in checks if c.kind in ("heart_rate", "interval")}
+    assert by["75"].agrees and by["PR"].agrees and by["QTc"].agrees
+    assert not by["QRS"].agrees and by["QRS"].measured == "QRS 92 ms"
+    assert [c.stated for c in disagreements(checks)] == ["QRS 150 ms"]
+
+
+def test_heart_rate_wrong_is_flagged() -> None:
+    (c,) = [c for c in check_answer("The heart rate is 130 bpm.", _findings()) if c.kind == "heart_rate"]
+    assert not c.agrees and c.measured == "72 bpm"
+    assert "130" in c.line() and "72" in c.line()
+
+
+def test_rate_word_without_number_next_to_it_is_not_a_rate() -> None:
+    assert [c for c in check_answer("The rate is regular, QRS 90 ms.", _findings()) if c.kind == "heart_rate"] == []
+
+
+def test_statements_against_measurements() -> None:
+    f = _findings()
+    checks = {c.stated: c for c in check_answer("Atrial fibrillation with RBBB and first-degree AV block.", f)}
+    assert not checks["Atrial fibrillation"].agrees
+    assert not checks["Right bundle branch block"].agrees and "QRS 92 ms" in checks["Right bundle branch block"].measured
+    assert not checks["First degree AV block"].agrees
+    ok = {c.stated: c for c in check_answer("Normal sinus rhythm, no atrial fibrillation.", f)}
+    assert ok["Sinus rhythm"].agrees and ok["no Atrial fibrillation"].agrees
+
+
+def test_af_claims_against_af_findings() -> None:
+    f = _findings(measurements=Measurements(heart_rate_bpm=118.0, rr_cv=0.21, qrs_ms=90.0),
+                  statements=(Statement("Atrial fibrillation", 0.95),), episodes=(Episode("AF", 0.0, 10.0),))
+    checks = {c.stated: c for c in check_answer("Normal sinus rhythm at 118 bpm.", f)}
+    assert not checks["Sinus rhythm"].agrees and checks["118 bpm"].agrees
+    assert all(c.agrees for c in check_answer("Atrial fibrillation with rapid ventricular response.", f))
+
+
+def test_pvc_claims_against_beat_classes() -> None:
+    f = _findings()
+    (c,) = check_answer("Frequent PVCs.", f)
+    assert not c.agrees and c.measured == f"0 ventricular ectopic of {f.n_beats} beats"
+
+
+def test_localization_against_findings() -> None:
+    times = np.arange(0.5, 10, 1.0)
+    classes = tuple("V" if i == 3 else "N" for i in range(len(times)))
+    f = _findings(beat_times_s=times, beat_classes=classes)
+    assert findings_intervals(f, "V") == [(2.5, 4.5)]
+    assert localization_check("Duration: 2.5s-4.5s", f, "V", "Premature ventricular contraction").agrees
+    wrong = localization_check("No Premature ventricular contraction Found", f, "V", "Premature ventricular contraction")
+    assert not wrong.agrees and wrong.measured == "Duration: 2.5s-4.5s"
+    assert localization_check("No X Found", f, "A", "X").agrees
+    af = _findings(episodes=(Episode("AF", 2.0, 6.0),))
+    assert not localization_check("No Atrial fibrillation Found", af, "AF", "Atrial fibrillation").agrees
+    assert localization_check("nonsense", f, "V", "x") is None
+
+
+def test_real_record_read_checks_a_wrong_answer(shared_data: Path) -> None:
+    from anyecg.findings.read import read_findings
+    from anyecg.io import read_record
+
+    f = read_findings(read_record(shared_data / "mitdb" / "100", end_s=10))  # sinus rhythm about 75 bpm
+    assert f.measurements.heart_rate_bpm == pytest.approx(75, abs=8)
+    bad = {c.stated: c for c in check_answer("Atrial fibrillation at 150 bpm.", f)}
+    assert not bad["150 bpm"].agrees and not bad["Atrial fibrillation"].agrees
