@@ -55,7 +55,7 @@ def main() -> None:
         read_findings(record)
         neurokit(lead_ii, fs)
         ours_s.append(best_of(lambda r=record: read_findings(r), args.repeat))
-        nk_s.append(best_of(lambda x=lead_ii: neurokit(x, fs), args.repeat))
+        nk_s.append(best_of(lambda x=lead_ii, f=fs: neurokit(x, f), args.repeat))
         print(f"record {name}: {len(record.leads)} leads, {record.duration_s:g} s at {record.fs:g} Hz: "
               f"ours {1000 * ours_s[-1]:.1f} ms, neurokit2 {1000 * nk_s[-1]:.1f} ms, "
               f"ratio {ours_s[-1] / nk_s[-1]:.2f}")

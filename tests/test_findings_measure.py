@@ -156,6 +156,12 @@ def test_ludb_tuning_records_within_tolerance(shared_data, record):
                                                                                      truth[key])
 
 
+def test_ptbxl_record_where_no_beat_confirms_the_p(shared_data):
+    """PTB-XL 279 (training fold 5): every beat's previous T wave reaches into the P found; once a crash."""
+    f = read_findings(read_record(shared_data / "ptbxl-500" / "records500" / "00000" / "00279_hr"))
+    assert f.measurements.qrs_ms is not None and f.n_beats > 5
+
+
 def test_measure_json(shared_data, capsys):
     assert main(["measure", str(shared_data / "ludb" / "data" / "3"), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

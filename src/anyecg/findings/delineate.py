@@ -332,13 +332,15 @@ def find_fiducials(st: BeatStack, params: Params = PARAMS) -> tuple[dict[str, in
     if pw is not None:
         # confirmed on the beats whose previous T ends well before this P: the P must recur in them
         sure = prev_t_off[clean] <= pw[0] - round(P_CLEAR_S * fs)
+        if sure.sum() < max(1, min(MIN_P_BEATS, len(beats))):
+            pw = None
+    if pw is not None:
         p_seg = slice(pw[0], pw[2] + 1)
         beat_p = _detrend(beats[sure][:, :, p_seg], fs)
         r_p = _corr(beat_p.reshape(int(sure.sum()), -1), _detrend(xp[:, p_seg], fs).ravel())
         mag = _magnitude(xb, fs, 0.02)
         p_height = _magnitude(xp, fs, 0.02)[pw[1]]
-        if (sure.sum() < min(MIN_P_BEATS, len(beats)) or np.median(r_p) < params.p_corr
-                or p_height < params.p_min_rel * mag[on: off + 1].max()):
+        if np.median(r_p) < params.p_corr or p_height < params.p_min_rel * mag[on: off + 1].max():
             pw = None
     notes: list[str] = []
     if pw is None:
