@@ -188,3 +188,18 @@ def test_plot_measure_marks(shared_data, tmp_path):
     assert main(["plot", str(shared_data / "ludb" / "data" / "2"), "--measure", "--leads", "II,V1",
                  "--out", str(out)]) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_plot_marks_only_at_true_scale():
+    from anyecg.findings.marks import plot_marks
+    from anyecg.signal.plot import figure
+
+    s = synthetic_ecg(duration_s=90.0)
+    record = _record(s)
+    marks, _ = plot_marks(read_findings(record, end_s=10.0))
+    assert {label for _, label in marks} == {"P(", ")P", "Q(", ")J", ")T"}
+    short = figure(record, end_s=10.0, leads=["II"], marks=marks, spans=[(1.0, 2.0, "test")])
+    long = figure(record, leads=["II"], marks=marks, spans=[(1.0, 2.0, "test")])
+    assert len(short.axes[0].lines) == 1 + len(marks)  # the trace and one line per mark
+    assert len(long.axes[0].lines) == 1
+    assert any(t.get_text() == "test" for t in long.axes[0].texts)
