@@ -61,6 +61,17 @@ def test_waves_per_beat_follow_the_median_beat():
     assert np.all(w.p_on[has_p] < w.p_off[has_p]) and np.all(w.qrs_off[1:-1] < w.t_off[1:-1])
 
 
+def test_ectopic_beats_get_their_own_qrs():
+    s = synthetic_ecg(duration_s=20.0, ectopic=(4, 12))
+    f = read_findings(_record(s))
+    w, m = f.waves, f.measurements
+    width = (w.qrs_off - w.qrs_on) / s.fs * 1000
+    assert abs(m.qrs_ms - s.qrs_ms) <= TOL_MS["qrs_ms"]  # the median beat is the dominant one
+    assert np.all(width[[4, 12]] >= 130) and np.all(w.p_on[[4, 12]] == -1)
+    normal = np.setdiff1d(np.arange(1, f.n_beats - 1), [4, 12])
+    assert np.all(np.abs(width[normal] - m.qrs_ms) < 1)
+
+
 def test_irregular_rhythm_without_p_waves():
     s = synthetic_ecg(p_wave=False, rr_sd_s=0.2, seed=3)
     f = read_findings(_record(s))
