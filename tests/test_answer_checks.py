@@ -19,7 +19,7 @@ from anyecg.chat import ECG, ECGChat
 from anyecg.cli import main
 from anyecg.serve.app import ECGServer
 from anyecg.serve.settings import ServeSettings
-from anyecg.serve.testing import ecg_part, free_port, tiny_checkpoint
+from anyecg.testing.server import ecg_part, free_port, tiny_checkpoint
 
 WRONG = "Atrial fibrillation. The heart rate is 150 bpm."
 RATE_QUESTION = "What is the heart rate?"

@@ -242,13 +242,14 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
          start_s: float | None = None, end_s: float | None = None, window_s: float = DEFAULT_WINDOW_S,
          overlap_s: float = 0.0, batch_size: int = 8, leads: Sequence[str] | None = None,
          lead_map: str | None = None, fs: float | None = None, progress: bool = True, prescreen: bool = True,
-         on_window: Callable[[int, int], None] | None = None) -> ScanResult:
+         screen: str = "findings", on_window: Callable[[int, int], None] | None = None) -> ScanResult:
     """Localize every target over `start_s`-`end_s` of a long recording (default: all of it); merge the findings
     in absolute time (seconds from the recording start).
 
     engine "findings" needs no model (`chat` may be None). With engine "llm", prescreen: a beat-type question goes to
-    the LLM only when the findings have a beat of that class in the window; the others count as answered "none"
-    (`n_prescreened`). benchmarks/bench_chat.py measures the speed of both engines.
+    the LLM only when the findings have a beat of that class in the window (screen "findings"; "head": when the
+    beat encoder's own head finds one, release 2's rule, `ECGChat.screened`); the others count as answered "none"
+    (`n_prescreened`). benchmarks/bench_chat.py measures the speed of both engines and both screens.
     on_window(done, total) is called after each window's questions are queued (an exception it raises, e.g.
     to cancel, stops the scan).
     """
@@ -256,6 +257,8 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
         raise AnyECGError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "llm" and chat is None:
         raise AnyECGError("engine 'llm' needs a model")
+    if screen not in ("findings", "head"):
+        raise AnyECGError(f"screen must be 'findings' or 'head', got {screen!r}")
     if not 10.0 <= window_s <= 600.0:
         raise AnyECGError(f"--window must be between 10 and 600 s, got {window_s:g}")
     if not 0.0 <= overlap_s < window_s:
@@ -275,8 +278,8 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
         for t in beat_targets:
             found[t.key] = [(a0 + a, a0 + b) for a, b in findings_beat_episodes(f, t)]
     else:
-        _ask_windows(chat, path, result, beat_targets, found, (a0, a1), batch_size, prescreen, progress, on_window,
-                     {"leads": leads, "lead_map": lead_map, "fs": fs})
+        _ask_windows(chat, path, result, beat_targets, found, (a0, a1), batch_size, prescreen and screen, progress,
+                     on_window, {"leads": leads, "lead_map": lead_map, "fs": fs})
     episodes = [Episode(t.key, t.description, a, b) for t in beat_targets for a, b in merge_intervals(found[t.key])]
     episodes += [Episode(e.kind, EPISODE_KINDS[e.kind], a0 + e.start_s, a0 + e.end_s) for e in f.episodes
                  if e.kind in SCAN_EPISODE_KINDS]
@@ -287,9 +290,10 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
 
 def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: Sequence[Target],
                  found: dict[str, list[tuple[float, float]]], span: tuple[float, float], batch_size: int,
-                 prescreen: bool, progress: bool, on_window: Callable[[int, int], None] | None,
+                 screen: str | bool, progress: bool, on_window: Callable[[int, int], None] | None,
                  options: dict[str, Any]) -> None:
-    """The LLM engine: windows × beat targets through `ECGChat.locate_prepared`, screened by the findings."""
+    """The LLM engine: windows × beat targets through `ECGChat.locate_prepared`, screened by the findings
+    (`screen` "findings"), by the beat encoder's head ("head") or not at all (False)."""
     f = result.findings
     n_windows = max(1, int((span[1] - span[0] - MIN_SECONDS) // result.step_s) + 1)
     bar = tqdm(total=n_windows, unit="window", desc="scan", disable=not progress)
@@ -308,9 +312,10 @@ def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: S
         result.n_windows += 1
         bar.update(1)
         w0 = prepared.input.start_s - span[0]
-        present = _present(f, w0, w0 + prepared.input.duration_s) if prescreen and f is not None else None
+        present = _present(f, w0, w0 + prepared.input.duration_s) if screen == "findings" else None
         for t in targets:
-            if present is not None and screened_out(t.key, present):
+            by_head = screen == "head" and chat.screened(prepared, t)
+            if by_head or (present is not None and screened_out(t.key, present)):
                 result.n_prescreened += 1
                 continue
             pending.append((prepared, t))
