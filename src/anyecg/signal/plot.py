@@ -101,8 +101,9 @@ def figure(
 
     highlight: intervals in seconds from the window start (as in localization answers).
     marks: (time, label) points in seconds from the window start, drawn as thin lines on every strip with the
-    label above the first one (e.g. wave onsets and offsets); spans: labelled (start, end, label) intervals
-    (e.g. rhythm episodes), shaded with the label above the first strip.
+    label below the first one (e.g. wave onsets and offsets), only at true paper scale (a compressed window would
+    be a wall of lines); spans: labelled (start, end, label) intervals (e.g. rhythm episodes), shaded with the
+    label above the first strip.
     """
     i0, i1, start = window_samples(record, start_s, end_s)
     rows = _select(record, leads)
@@ -143,7 +144,7 @@ def figure(
         for a, b in highlight:
             if b > t0 and a < t1:
                 ax.axvspan(max(a, t0), min(b, t1), color="#ffd54f", alpha=0.35, zorder=0)
-        for time_s, label in marks:
+        for time_s, label in marks if true_scale else ():
             if t0 <= time_s < t1:
                 ax.axvline(time_s, color=MARK_COLOR, linewidth=0.4, alpha=0.7, zorder=1)
                 if lead == rows[0]:
