@@ -99,7 +99,8 @@ def _number_checks(text: str, f: ECGFindings) -> list[Check]:
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "Atrial fibrillation": ("afib", "a-fib", "af"),
     "Atrial flutter": ("aflutter",),
-    "Sinus rhythm": ("normal sinus rhythm", "nsr", "regular sinus rhythm"),
+    "Sinus rhythm": ("normal sinus rhythm", "nsr", "regular sinus rhythm", "sinus"),
+    "Pacing rhythm": ("paced rhythm", "paced", "pacemaker rhythm", "ventricular pacing", "atrial pacing"),
     "Left bundle branch block": ("lbbb",),
     "Right bundle branch block": ("rbbb",),
     "First degree AV block": ("first-degree av block", "1st degree av block", "first degree atrioventricular block",
@@ -197,6 +198,26 @@ def _mentions(text: str) -> list[tuple[str, str, bool]]:
             negated = bool(_NEGATION.search(low[max(0, a - 40):a]))
             found.setdefault(name, (text[a:b], negated))
     return [(name, words, neg) for name, (words, neg) in found.items()]
+
+
+def mentions(text: str) -> list[tuple[str, str, bool]]:
+    """(vocabulary name, the words, negated) for each statement a text names (also the question set's grader)."""
+    return _mentions(text)
+
+
+def stated_heart_rates(text: str) -> list[float]:
+    """The heart rates (bpm) a text states ("rate 72", "72 bpm")."""
+    return [float(m.group(1) or m.group(2)) for m in _HR_RE.finditer(text)]
+
+
+def stated_intervals(text: str) -> list[tuple[str, float]]:
+    """The intervals a text states: ("PR" | "QRS" | "QT" | "QTC", ms)."""
+    return [(m.group(1).upper(), float(m.group(2))) for m in _INTERVAL_RE.finditer(text)]
+
+
+def stated_axes(text: str) -> list[float]:
+    """The QRS axes (degrees) a text states ("axis -45°")."""
+    return [float(m.group(1).replace(" ", "")) for m in _AXIS_RE.finditer(text)]
 
 
 def _statement_checks(text: str, f: ECGFindings) -> list[Check]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION
+
 # The paper's localization templates (official anyECG-chat samples, reference §4). The official list glues two
 # of them together by a missing comma ("...of the {X}.Where does..."); we use the 19 intended ones.
 LOCALIZATION: tuple[str, ...] = (
-    "Locate the {X} on this ECG for me, please.",
+    LOCATE_QUESTION,
     "Could you identify where the {X} is on this ECG?",
     "Where should I look to find the {X} on this ECG?",
     "Please locate the specific location of the {X} on this ECG.",
@@ -30,7 +32,7 @@ LOCALIZATION: tuple[str, ...] = (
 REPORT: tuple[str, ...] = (
     "May I have the official report for the ECG provided?",
     "Give me a detailed report on this ECG.",
-    "Please provide the report for the following ECG.",
+    REPORT_QUESTION,
     "Write the report for this ECG.",
     "What does this ECG show? Answer as a report.",
     "Could you interpret this ECG and write a report?",
@@ -61,3 +63,40 @@ MULTIECG: dict[str, tuple[str, ...]] = {
 }
 
 ECGQA_SUFFIX = " Please answer briefly."
+
+# Question-set phrasings per question type (`anyecg.data.questions`): `{X}` is a vocabulary statement name in
+# lower case ("left bundle branch block"), `{W}` a WFDB beat description (localization), `{P}` its plural.
+QUESTIONS: dict[str, tuple[str, ...]] = {
+    "heart_rate": ("What is the heart rate?", "What is the heart rate on this ECG?",
+                   "How fast is the heart beating in this recording?", "Give the ventricular rate in bpm.",
+                   "Estimate the heart rate of this ECG."),
+    "rhythm": ("What is the rhythm?", "What is the cardiac rhythm on this ECG?", "Which rhythm does this ECG show?",
+               "Identify the underlying rhythm.", "Describe the rhythm of this recording."),
+    "regularity": ("Is the rhythm regular?", "Is the rhythm irregular?", "Are the R-R intervals regular?",
+                   "Is the heartbeat regular or irregular on this ECG?"),
+    "af": ("Is there atrial fibrillation?", "Does this ECG show atrial fibrillation?",
+           "Is the patient in atrial fibrillation?", "Any sign of AF on this recording?"),
+    "pr": ("What is the PR interval?", "How long is the PR interval in ms?", "Measure the PR interval."),
+    "qrs": ("What is the QRS duration?", "How wide is the QRS complex in ms?", "Measure the QRS duration."),
+    "qt": ("What is the QT interval?", "How long is the QT interval in ms?", "Measure the QT interval."),
+    "axis": ("What is the electrical axis?", "Is the QRS axis normal, deviated left or deviated right?",
+             "Describe the heart's electrical axis on this ECG."),
+    "conduction": ("Is there a {X}?", "Does this ECG show a {X}?", "Do you see signs of {X}?",
+                   "Is a {X} present on this ECG?"),
+    "ectopy": ("Are there {X}s?", "Does this ECG show any {X}s?", "Do you see {X}s on this recording?",
+               "Is there at least one {X}?"),
+    "ectopy_count": ("How many {X}s are there?", "Count the {X}s on this ECG.",
+                     "How many {X}s does this recording contain?"),
+    "compare_rhythm": ("Did the rhythm change from the first ECG to the second?",
+                       "Is the rhythm of the second ECG different from the first?",
+                       "Compare the two ECGs: has the rhythm changed?"),
+    "compare_rate": ("Is the heart rate of the second ECG faster, slower or about the same as the first?",
+                     "Compared with the first ECG, how has the heart rate changed in the second?",
+                     "Has the rate gone up, down or stayed the same between these two ECGs?"),
+    "compare_new": ("What finding is new in the second ECG compared with the first?",
+                    "What changed between these two ECGs: which finding appeared?",
+                    "Which abnormality does the second ECG show that the first does not?"),
+    "compare_resolved": ("Which finding of the first ECG is no longer present in the second?",
+                         "What changed between these two ECGs: which finding resolved?",
+                         "Which abnormality of the first ECG has gone in the second?"),
+}

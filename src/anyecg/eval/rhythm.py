@@ -213,3 +213,13 @@ def part(name: str, shared: Path, command: str) -> tuple[dict, str]:
     """`anyecg eval findings --part rhythm|beats`: (figures, Markdown with the command at the top)."""
     result, body = PARTS[name](shared / "mitdb")
     return result, "\n".join([f"# Findings: {name}", "", "Made by:", "", "```", command, "```", "", body])
+
+
+def rhythm_part(shared: Path, command: str) -> tuple[dict, str]:
+    """`anyecg eval findings --part rhythm`."""
+    return part("rhythm", shared, command)
+
+
+def beats_part(shared: Path, command: str) -> tuple[dict, str]:
+    """`anyecg eval findings --part beats`."""
+    return part("beats", shared, command)

@@ -1,4 +1,4 @@
-"""Rhythm localization answered from the findings, not the LLM: `locate --what AF` and `scan` rhythm targets.
+"""Rhythm localization answered from the findings, not the LLM: `locate --what AF` (scan reads the same episodes from its own whole-span findings).
 
 A rhythm target (`anyecg.targets.Target` of kind "rhythm": '(AFIB', '(AFL', '(VT', '(SVTA', '(B', '(T', '(N',
 '(SBR', '(PAUSE') maps to episode kinds of `anyecg.findings.rhythm`; the episodes of a window's findings,
@@ -42,9 +42,3 @@ def locate_episodes(source: str | Path | ECGRecord, key: str, *, start_s: float 
     f = rhythm_findings(beat_track(source, start_s=start_s, end_s=end_s, lead_map=lead_map, fs=fs))
     return episode_intervals(f, kinds)
 
-
-def scan_episodes(path: str | Path, keys: Sequence[str], *, lead_map: str | None = None,
-                  fs: float | None = None) -> dict[str, list[Interval]]:
-    """Rhythm targets of a whole recording (one streamed read): key → intervals in recording seconds."""
-    f = rhythm_findings(beat_track(path, lead_map=lead_map, fs=fs))
-    return {k: episode_intervals(f, TARGET_EPISODES[k]) for k in keys}

@@ -1,0 +1,179 @@
+"""Who answers the question set: the chat model (`ECGChat`), the base LLM without the ECG, and a findings-only
+answerer (each question type answered from `read_findings` by a fixed template, no LLM: the ceiling a
+findings-grounded model can copy). Each has `name` and `predict(samples, mask_leads=None) -> list[str]`, so that
+`anyecg.eval.runner.run_predictions` caches and resumes their answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from anyecg.checks import MIN_CONFIDENCE, findings_intervals
+from anyecg.data.questions import COMPARABLE, FAMILY_NAME, RATE_SAME, RHYTHM_FAMILY, lower
+from anyecg.eval.samples import EvalRef, EvalSample
+from anyecg.findings.read import read_findings
+from anyecg.findings.types import ECGFindings
+from anyecg.io import read_record
+from anyecg.signal.intervals import describe, format_answer
+
+log = logging.getLogger(__name__)
+RR_CV_IRREGULAR = 0.10  # RR coefficient of variation above which the findings answerer calls a rhythm irregular
+ECTOPY_CLASS = {"Premature ventricular contraction": "V", "Premature atrial contraction": "S"}
+INTERVAL_FIELD = {"pr": ("PR interval", "pr_ms"), "qrs": ("QRS duration", "qrs_ms"), "qt": ("QT interval", "qt_ms")}
+
+
+def question_text(sample: EvalSample) -> str:
+    """The sample's last user turn without its `<ecg>` placeholders."""
+    return sample.prompt[-1]["content"].replace("<ecg>", "").strip()
+
+
+class FindingsCache:
+    """`read_findings` once per ECG reference (path and window)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, ECGFindings] = {}
+
+    def get(self, ref: EvalRef) -> ECGFindings:
+        key = (str(ref.path), ref.start_s, ref.end_s)
+        if key not in self._cache:
+            record = read_record(ref.path, start_s=ref.start_s, end_s=ref.end_s, annotations=False)
+            self._cache[key] = read_findings(record)
+        return self._cache[key]
+
+
+# ---- findings-only ---------------------------------------------------------------------------------------
+def _has(f: ECGFindings, name: str) -> bool:
+    if name in ECTOPY_CLASS and f.beat_classes:
+        return ECTOPY_CLASS[name] in f.beat_classes
+    if name == "Atrial fibrillation" and f.episodes_of("AF"):
+        return True
+    s = f.statement(name)
+    return s is not None and s.confidence >= MIN_CONFIDENCE
+
+
+def rhythm_of(f: ECGFindings) -> str:
+    """The rhythm family the findings read: their most confident rhythm statement, sinus by default."""
+    if _has(f, "Atrial fibrillation"):
+        return "af"
+    rhythms = [s for s in f.statements if s.name in RHYTHM_FAMILY and s.confidence >= MIN_CONFIDENCE]
+    return RHYTHM_FAMILY[max(rhythms, key=lambda s: s.confidence).name] if rhythms else "sinus"
+
+
+def _yes_no(present: bool, name: str) -> str:
+    return f"Yes, {lower(name)}." if present else f"No {lower(name)}."
+
+
+def _count(f: ECGFindings, name: str) -> int | None:
+    return sum(c == ECTOPY_CLASS[name] for c in f.beat_classes) if f.beat_classes else None
+
+
+def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
+    """A fixed-template answer from the findings alone (the truth is read only for what is asked: the statement
+    of a yes/no question, the beat type to localize)."""
+    f = fs[0]
+    m = f.measurements
+    if qtype == "heart_rate":
+        return f"The heart rate is {m.heart_rate_bpm:.0f} bpm." if m.heart_rate_bpm else "Unknown heart rate."
+    if qtype == "rhythm":
+        return FAMILY_NAME[rhythm_of(f)] + "."
+    if qtype == "regularity":
+        irregular = rhythm_of(f) == "af" or (m.rr_cv is not None and m.rr_cv > RR_CV_IRREGULAR) \
+            or any(c in ("V", "S") for c in f.beat_classes)
+        return f"The rhythm is {'irregular' if irregular else 'regular'}."
+    if qtype in ("af", "conduction", "ectopy"):
+        return _yes_no(_has(f, truth["statement"]), truth["statement"])
+    if qtype in INTERVAL_FIELD:
+        label, field = INTERVAL_FIELD[qtype]
+        value = getattr(m, field)
+        return f"The {label} is {value:.0f} ms." if value is not None else f"The {label} cannot be measured."
+    if qtype == "axis":
+        a = m.qrs_axis_deg
+        if a is None:
+            return "The axis cannot be measured."
+        word = "Left axis deviation" if a < -30 else "Right axis deviation" if a > 90 else "Normal axis"
+        return f"{word} (QRS axis {a:.0f}°)."
+    if qtype == "ectopy_count":
+        n = _count(f, truth["statement"])
+        return "Cannot count the beats." if n is None else f"{n} {lower(truth['statement'])}s."
+    if qtype == "localization":
+        k = truth["abnormal_type"]
+        intervals = findings_intervals(f, k)
+        return "Cannot locate it." if intervals is None else format_answer(intervals, describe(k))
+    g = fs[1]
+    if qtype == "compare_rhythm":
+        a, b = rhythm_of(f), rhythm_of(g)
+        return "No, the rhythm is unchanged." if a == b else \
+            f"Yes: {lower(FAMILY_NAME[a])} in the first ECG, {lower(FAMILY_NAME[b])} in the second."
+    if qtype == "compare_rate":
+        ra, rb = m.heart_rate_bpm, g.measurements.heart_rate_bpm
+        if not ra or not rb:
+            return "Cannot compare the rates."
+        change = rb / ra - 1.0
+        word = "About the same" if abs(change) <= RATE_SAME else "Faster" if change > 0 else "Slower"
+        return f"{word}: {ra:.0f} bpm in the first ECG, {rb:.0f} bpm in the second."
+    if qtype in ("compare_new", "compare_resolved"):
+        first, second = ({n for n in COMPARABLE if _has(x, n)} for x in (f, g))
+        names = sorted(second - first if qtype == "compare_new" else first - second)
+        if not names:
+            return "No finding changed."
+        return f"{', '.join(names)} {'is new in' if qtype == 'compare_new' else 'is no longer present in'} " \
+               "the second ECG."
+    raise ValueError(f"unknown question type {qtype!r}")
+
+
+class FindingsAnswerer:
+    name = "findings-only"
+
+    def __init__(self, cache: FindingsCache):
+        self.cache = cache
+
+    def predict(self, samples: Sequence[EvalSample], mask_leads=None) -> list[str]:
+        return [findings_answer(s.meta["qtype"], s.meta["truth"], [self.cache.get(r) for r in s.ecgs])
+                for s in samples]
+
+
+# ---- the base LLM without the ECG ------------------------------------------------------------------------
+class BaseLLMAnswerer:
+    """The base SmolLM2 (the embedded GGUF) asked the same question with no ECG: greedy, its chat template."""
+
+    def __init__(self, llm: str = "smollm2", max_new_tokens: int = 64):
+        from anyecg.model.llm import load_llm
+
+        self.model, self.tokenizer = load_llm(llm)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.max_new_tokens = max_new_tokens
+        self.name = f"base {Path(llm).name} (no ECG)"
+
+    def predict(self, samples: Sequence[EvalSample], mask_leads=None) -> list[str]:
+        import torch
+
+        prompts = [self.tokenizer.apply_chat_template([{"role": "user", "content": question_text(s)}],
+                                                      tokenize=False, add_generation_prompt=True) for s in samples]
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        with torch.no_grad():
+            out = self.model.generate(**batch, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+        new = out[:, batch["input_ids"].shape[1]:]
+        return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+
+# ---- the chat model ----------------------------------------------------------------------------------------
+class ChatAnswerer:
+    """A chat model through `ECGChat.ask` (the embedded release for `embedded`)."""
+
+    def __init__(self, model: str, max_new_tokens: int = 64, device: str = "cpu"):
+        from anyecg.chat import ECGChat
+
+        self.chat = ECGChat.load(None if model == "embedded" else model, device=device,
+                                 max_new_tokens=max_new_tokens)
+        self.name = "embedded release" if model == "embedded" else Path(model).name
+
+    def predict(self, samples: Sequence[EvalSample], mask_leads=None) -> list[str]:
+        from anyecg.chat import ECG
+
+        return [self.chat.ask([ECG(r.path, r.start_s, r.end_s) for r in s.ecgs], question_text(s)).text
+                for s in samples]
