@@ -9,7 +9,7 @@ does not grow with the samples; `anyecg.findings.stream` reads long records bloc
   time-locked to the QRS, 0 = none), its running median must also be below `AF_P_MAX`. Beats that pass both
   form AF episodes (runs ≥ `MIN_AF_S`, or half the ECG when shorter; gaps < `MERGE_AF_S` closed).
 - **AFL**: regular RR (irregularity < `AF_IRREGULAR / 2`), no P wave (needs `p_score`), 100-180 bpm, ≥ `MIN_AF_S`.
-- **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than 100 bpm, from the first to the last beat of the
+- **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than `RUN_RATE_BPM`, from the first to the last beat of the
   run (SVT not inside AF / AFL).
 - **pause**: an RR interval ≥ 2 s, from the beat before to the beat after.
 - **bigeminy / trigeminy**: ≥ `MIN_CYCLES` consecutive cycles of N V (N N V).
