@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from anyecg.serve.testing import tiny_checkpoint, write_wfdb
 
 from anyecg.cli import main
+from anyecg.testing.server import tiny_checkpoint, write_wfdb
 
 NO_MODEL = "/nonexistent/checkpoint"  # an argument error must be reported before this is even looked at
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from anyecg.chat import ECGChat
 from anyecg.serve.app import ECGServer
 from anyecg.serve.settings import ServeSettings
-from anyecg.serve.testing import tiny_checkpoint
+from anyecg.testing.server import tiny_checkpoint
 from fuzz_ecg import check_readers, make_seeds, mutate, reset_peak_rss, rss_mb, write_files
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

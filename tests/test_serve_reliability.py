@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from anyecg.serve.testing import ServerProcess, tiny_checkpoint, write_wfdb
 from fastapi.testclient import TestClient
 
 from anyecg.chat import ECGChat
@@ -22,6 +21,7 @@ from anyecg.serve.app import ECGServer
 from anyecg.serve.errors import APIError
 from anyecg.serve.limiter import Limiter
 from anyecg.serve.settings import ServeSettings
+from anyecg.testing.server import ServerProcess, tiny_checkpoint, write_wfdb
 
 MB = 1 << 20
 
