@@ -2,7 +2,7 @@
 
 Prints: encoder + connector time and its share of the answer time (target ≤ 10%), time to first token, and
 decode tokens/s of our model vs the LLM alone on a text prompt of the same token length
-(target ratio ≥ 0.95), and time to first token for a 60 s 2-lead ECG with token_mode all vs present_leads.
+(target ratio ≥ 0.95), and time to first token for a 60 s 2-lead ECG with encoder tokens all vs present_leads.
 Both sides generate exactly --new-tokens tokens, greedy, KV cache; runs interleave and
 the median of --repeats is reported.
 
@@ -22,7 +22,7 @@ import torch
 
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.config import ModelConfig, encoder_preset
-from anyecg.model.tiny import synthetic_ecg
+from anyecg.testing.tiny import synthetic_ecg
 
 QUESTION = "<ecg>\nWrite the report for this ECG."
 
@@ -79,12 +79,12 @@ def main() -> None:
             t["base_n"].append(timed(lambda: llm_alone(n_new)))
         ttft_2lead = {}
         for mode in ("all", "present_leads"):  # the same encoder weights serve both token modes
-            model.cfg.encoder.token_mode = mode
+            model.cfg.encoder.tokens = mode
             two_lead = model.processor()([[{"role": "user", "content": QUESTION}]],
                                          [[synthetic_ecg(60, leads=[1, 6])]], add_generation_prompt=True)
             runs = [timed(lambda b=two_lead: model.generate(b, max_new_tokens=1)) for _ in range(args.repeats)]
             ttft_2lead[mode] = (statistics.median(runs), int((two_lead["input_ids"] == model.tokens.pad_id).sum()))
-        model.cfg.encoder.token_mode = "all"
+        model.cfg.encoder.tokens = "all"
     m = {k: statistics.median(v) for k, v in t.items()}
     ours_rate = (n_new - 1) / (m["ours_n"] - m["ours_1"])
     base_rate = (n_new - 1) / (m["base_n"] - m["base_1"])
@@ -99,7 +99,7 @@ def main() -> None:
           f"{ours_rate / base_rate:.3f} (target ≥ 0.95)")
 
     (t_all, n_all), (t_present, n_present) = ttft_2lead["all"], ttft_2lead["present_leads"]
-    print(f"60 s 2-lead ECG, time to first token: token_mode all {n_all} slots {t_all * 1e3:.1f} ms, "
+    print(f"60 s 2-lead ECG, time to first token: tokens all {n_all} slots {t_all * 1e3:.1f} ms, "
           f"present_leads {n_present} slots {t_present * 1e3:.1f} ms ({t_all / t_present:.2f}× faster)")
 
 

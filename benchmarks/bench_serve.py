@@ -23,7 +23,7 @@ import httpx
 import torch
 
 from anyecg.chat import ECGChat
-from anyecg.serve.testing import ServerProcess, ecg_part, tiny_checkpoint, write_wfdb
+from anyecg.testing.server import ServerProcess, ecg_part, tiny_checkpoint, write_wfdb
 
 QUESTION = "Locate the premature ventricular contractions on this ECG for me, please."
 

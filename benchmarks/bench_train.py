@@ -27,9 +27,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from anyecg.model.anyecg_chat import lora_config
 from anyecg.model.config import ModelConfig
 from anyecg.model.llm import load_llm
-from anyecg.train.config import TrainConfig, _build
+from anyecg.testing.synthetic import write_synthetic_dataset
+from anyecg.train.config import TrainConfig, config_from_dict
 from anyecg.train.recipe import Recipe
-from anyecg.train.synthetic import write_synthetic_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINABLE = {1: (True, True, False), 2: (True, True, True), 3: (False, True, True)}
@@ -37,13 +37,13 @@ TRAINABLE = {1: (True, True, False), 2: (True, True, True), 3: (False, True, Tru
 
 def stage_cfg(stage: int, data: dict, out: Path, steps: int, micro: int, precision: str) -> TrainConfig:
     enc, conn, lora = TRAINABLE[stage]
-    return _build(TrainConfig, {
+    return config_from_dict({
         "stage": stage, "model": str(ROOT / "configs" / "model" / "embedded.yaml"), "output_dir": str(out),
         "micro_batch_size": micro, "effective_batch_size": micro, "max_steps": steps, "log_every": 1,
         "save_every": 0, "mixed_precision": precision,
         "trainable": {"encoder": enc, "connector": conn, "lora": lora},
         "data": {"sources": [{"path": str(data["report"])}, {"path": str(data["localization"])}]},
-    }, "")
+    })
 
 
 def bench_stage(stage: int, data: dict, tmp: Path, steps: int, micro: int, precision: str) -> tuple[float, Recipe]:

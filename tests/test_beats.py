@@ -12,7 +12,6 @@ from anyecg.model.beats import (
     DEFAULT_WEIGHTS,
     BeatEncoder,
     BeatEncoderConfig,
-    batch_beats,
     beat_prompt,
     beat_tokens,
     input_beats,
@@ -207,20 +206,28 @@ def test_context_channels_and_encoder_input():
     assert with_context(np.zeros((0, 2, 70), np.float32)).shape == (0, 4, 70)
 
 
-def test_batch_beats_for_a_processor():
+def test_beat_kind_collates_beats_for_the_encoder(tmp_path):
     from anyecg.io import ECGRecord
+    from anyecg.model.config import BeatsEncoderConfig
+    from anyecg.model.kinds import make_kind
+    from anyecg.model.tokens import ECGTokens
     from anyecg.signal.preprocess import preprocess
 
     short = preprocess(ECGRecord(synthetic_ecg(REGULAR, 10.0), FS, ("II", "V1")))
     long = preprocess(ECGRecord(synthetic_ecg([0.5 + 0.8 * i for i in range(40)], 33.0)[:1], FS, ("II",)))
     cfg = BeatEncoderConfig(dim=16, width=8, context=True)
-    batch = batch_beats([short, long], cfg)
-    assert batch.counts[0] >= 11 and batch.counts[1] >= 38
-    assert batch.windows.shape == (sum(batch.counts), 4, 70) and batch.rr.shape == (sum(batch.counts), 6)
-    assert [len(t) for t in batch.times_s] == batch.counts
-    emb = BeatEncoder(cfg).eval()(batch.windows, batch.rr)
-    assert emb.shape == (sum(batch.counts), 16)
-    assert batch_beats([], cfg).windows.shape == (0, 4, 70)
+    save_beat_encoder(BeatEncoder(cfg), tmp_path / "b.safetensors")
+    kind = make_kind(BeatsEncoderConfig(weights=str(tmp_path / "b.safetensors")))
+    tokens = ECGTokens("<s>", "</s>", "<p>", 1, 2, 3)
+    prepared = [kind.prepare(short, tokens), kind.prepare(long, tokens)]
+    batch = kind.collate(prepared)
+    counts = batch["beats_per_ecg"]
+    assert counts[0] >= 11 and counts[1] >= 38 and counts == [p.slots for p in prepared]
+    assert batch["beat_windows"].shape == (sum(counts), 4, 70) and batch["beat_rr"].shape == (sum(counts), 6)
+    assert [p.text.count("<p>") for p in prepared] == counts
+    emb = kind.encode(BeatEncoder(cfg).eval(), batch, torch.device("cpu"))
+    assert emb.shape == (sum(counts), 16)
+    assert kind.collate([])["beat_windows"].shape == (0, 4, 70)
 
 
 @pytest.mark.parametrize(("dx", "cls"), [

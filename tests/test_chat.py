@@ -75,7 +75,7 @@ def test_locate_per_clip_merges_clip_answers_in_window_time(chat: ECGChat, recor
     canned = {0.0: "Duration: 1.0s-2.0s, 9.5s-10.0s", 10.0: "Duration: 0.0s-0.4s", 20.0: "No Premature ventricular "
               "contraction Found"}
 
-    def fake(items, history=(), **sampling):
+    def fake(items, streamer=None, **sampling):
         out = []
         for prepared, _ in items:
             x = prepared[0].input
@@ -83,7 +83,7 @@ def test_locate_per_clip_merges_clip_answers_in_window_time(chat: ECGChat, recor
             out.append(canned.get(round(x.start_s - 30.0, 1), "Duration: 3.0s-4.0s"))
         return out
 
-    monkeypatch.setattr(chat, "ask_prepared", fake)
+    monkeypatch.setattr(chat, "answer", fake)
     loc = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False, per_clip=True)
     assert [(round(a, 3), round(d, 3)) for a, d in asked] == [(30.0, 10.0), (40.0, 10.0), (50.0, 5.0)]
     assert loc.text == "Duration: 1.0s-2.0s, 9.5s-10.4s" and loc.valid
@@ -115,12 +115,12 @@ def test_localization_text_to_findings_on_the_clock(records: dict[str, Path]) ->
 
     prepared = prepare(ECG(records["long"], 30, 90))
     with_clock = Prepared(prepared.input, dt.datetime(2024, 1, 2, 8, 30, 0))
-    loc = C._localization(with_clock, resolve_target("V"), "Duration: 1.9s-3.1s, 6.8s-8.1s")
+    loc = C.localization(with_clock, resolve_target("V"), "Duration: 1.9s-3.1s, 6.8s-8.1s")
     assert loc.valid and loc.intervals == [(1.9, 3.1), (6.8, 8.1)]
     assert loc.findings[0].abs_start_s == pytest.approx(31.9) and loc.findings[0].clock_start == "08:30:31.9"
-    neg = C._localization(prepared, resolve_target("V"), "No Premature ventricular contraction Found")
+    neg = C.localization(prepared, resolve_target("V"), "No Premature ventricular contraction Found")
     assert neg.valid and neg.findings == []
-    bad = C._localization(prepared, resolve_target("V"), "the beats are at the start")
+    bad = C.localization(prepared, resolve_target("V"), "the beats are at the start")
     assert not bad.valid
 
 
@@ -147,7 +147,11 @@ def test_bad_input_raises_one_clear_error(chat: ECGChat, records: dict[str, Path
 def test_scan_merges_in_absolute_time(chat: ECGChat, records: dict[str, Path], tmp_path: Path) -> None:
     result = scan(chat, records["long"], targets=["V", "A"], window_s=60, overlap_s=10, batch_size=4,
                   progress=False)
-    assert result.n_windows == 3 and result.n_questions == 6
+    assert result.n_windows == 3 and result.n_questions + result.n_prescreened == 6  # 2 targets x 3 windows
+    assert result.findings is not None and result.findings.n_beats > 100
+    unscreened = scan(chat, records["long"], targets=["V"], window_s=60, overlap_s=10, progress=False,
+                      prescreen=False)
+    assert unscreened.n_questions == 3 and unscreened.n_prescreened == 0
     assert result.start_time is not None and result.start_time.time() == dt.time(8, 30)
     for e in result.episodes:
         assert 0 <= e.start_s < e.end_s <= result.duration_s + 1e-6

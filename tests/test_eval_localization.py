@@ -79,14 +79,14 @@ def test_runner_batches_and_resumes(tmp_path):
     assert len(load_cache(cache)) == 7
 
 
-def _checkpoint(folder: Path, token_mode: str) -> Path:
+def _checkpoint(folder: Path, kind: str) -> Path:
     import yaml
     from safetensors.torch import save_file
 
     from anyecg.model.anyecg_chat import AnyECGChatModel
-    from anyecg.model.config import ModelConfig, encoder_preset
+    from anyecg.model.config import BeatsEncoderConfig, ModelConfig, encoder_preset
 
-    cfg = ModelConfig(llm="tiny", encoder=encoder_preset("tiny", token_mode=token_mode))
+    cfg = ModelConfig(llm="tiny", encoder=BeatsEncoderConfig() if kind == "beats" else encoder_preset("tiny"))
     folder.mkdir()
     save_file(AnyECGChatModel.from_config(cfg).trainable_state_dict(), str(folder / "model.safetensors"))
     (folder / "config.yaml").write_text(yaml.safe_dump({"model": cfg.to_dict()}))
@@ -113,6 +113,8 @@ def test_local_model_prescreen_and_per_clip(tmp_path, monkeypatch):
         LocalModelPredictor(_checkpoint(tmp_path / "patches", "all"), prescreen=True)
     pred = LocalModelPredictor(_checkpoint(tmp_path / "beats_ckpt", "beats"), prescreen=True, per_clip=True)
     assert pred.name == "model:beats_ckpt+prescreen+per-clip"
-    assert [round(p[0], 3) for p in pred._pieces(sample, [sample.ecgs[0].load(())])] == [0.0, 10.0, 20.0]
-    monkeypatch.setattr(pred.model, "generate", lambda *a, **k: pytest.fail("the LLM was asked"))
+    from anyecg.chat import clip_pieces
+
+    assert [round(p[0], 3) for p in clip_pieces(sample.ecgs[0].load(()))] == [0.0, 10.0, 20.0]
+    monkeypatch.setattr(pred.chat.model, "generate", lambda *a, **k: pytest.fail("the LLM was asked"))
     assert pred.predict([sample]) == ["No Left bundle branch block beat Found"]

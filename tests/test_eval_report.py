@@ -7,7 +7,8 @@ import pytest
 
 from anyecg.eval.labels import CPSC2018, load_label_set, positive_codes, ptbxl_positive_codes
 from anyecg.eval.samples import EvalRef, EvalSample
-from anyecg.eval.zeroshot import REPORT_PROMPT, as_report_question, evaluate_reports, report_phrases
+from anyecg.eval.zeroshot import as_report_question, evaluate_reports, report_phrases
+from anyecg.prompts import REPORT_QUESTION
 
 SCP = Path(__file__).resolve().parents[2] / "shared/data/ptbxl-meta/scp_statements.csv"
 
@@ -30,7 +31,7 @@ def test_report_phrases_and_prompt():
     assert report_phrases("Report: Sinus rhythm, Left bundle branch block") == ["Sinus rhythm",
                                                                                 "Left bundle branch block"]
     asked = as_report_question(_sample("a", []))
-    assert asked.prompt[0]["content"] == f"<ecg>\n{REPORT_PROMPT}"
+    assert asked.prompt[0]["content"] == f"<ecg>\n{REPORT_QUESTION}"
 
 
 def test_zero_shot_auc_and_bleu():

@@ -165,3 +165,29 @@ def test_statements_on_real_cpsc_records(shared_data):
     flat = make_statements(ECGFindings(source="x", fs=500.0, start_s=0.0, duration_s=10.0, leads=LEADS),
                            np.zeros((12, 5000)))
     assert flat == ()
+
+
+def test_training_fits_saves_and_loads(tmp_path, monkeypatch):
+    from anyecg.train import statement_classifier
+    from anyecg.train.statement_classifier import fit, fit_combination
+
+    monkeypatch.setattr(statement_classifier, "C_GRID", (0.01, 0.1))  # two values keep the test short
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, N_FEATURES))
+    y = np.stack([rng.random(100) < 0.3, x[:, -1] > 0.0], axis=1)
+    x[:, :40] += 1.5 * y[:, :1]  # a shape that marks the first statement
+    known = np.ones_like(y)
+    known[:20, 1] = False  # a database that does not label the second statement
+    names = ["Left bundle branch block", "Atrial fibrillation"]
+    clf, report, oof = fit(x, y, known, names)
+    assert report["Left bundle branch block"]["cv_auc"] > 0.8 and report["Atrial fibrillation"]["cv_auc"] > 0.8
+    assert np.isnan(oof[:20, 1]).all() and not np.isnan(oof[20:, 1]).any()
+    rules = [{"Atrial fibrillation": float(v)} for v in (x[:, -1] > 0.2)]
+    combination = fit_combination(rules, oof, y, known, names)
+    assert list(combination) == ["Atrial fibrillation"]
+    path = tmp_path / "clf.safetensors"
+    clf.save(path)
+    back = load_classifier(path)
+    assert back.names == tuple(names)
+    p, q = clf.predict(x[0]), back.predict(x[0])
+    assert p == pytest.approx(q, abs=1e-5)

@@ -5,9 +5,11 @@ Every case writes real bytes (with wfdb, edfio, numpy or by hand) and reads them
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
+import struct
 import zipfile
 
 import edfio
@@ -238,30 +240,36 @@ def test_unmapped_channel_message_and_drop(tmp_path):
 # ---- bounds before allocation -----------------------------------------------------------------------------
 
 
-def test_npz_bomb_rejected_from_its_header(tmp_path):
-    """A small .npz whose array header promises 12 x 20,000,000 float32 (960 MB) is refused unread."""
-    header = {"descr": "<f4", "fortran_order": False, "shape": (12, 20_000_000)}
-    import io
-
-    buf = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buf, header)
-    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+def _npz_with_header(path, shape, zero_mb: int) -> None:
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         with zf.open("signal.npy", "w", force_zip64=True) as f:
-            f.write(buf.getvalue())
+            f.write(header.getvalue())
             zeros = bytes(1 << 20)
-            for _ in range(64):  # 64 MB of zeros: ~64 KB compressed; the header still says 960 MB
+            for _ in range(zero_mb):
                 f.write(zeros)
         zf.writestr("fs.npy", _npy_bytes(np.array(500.0)))
+
+
+def test_npz_bombs_refused_from_headers(tmp_path):
+    """Refused before numpy allocates: a header promising 12 x 20,000,000 float32 (960 MB) over 16 MB of
+    zeros, and an honest header over 200 MB of zeros (a 1000:1 zip bomb)."""
+    _npz_with_header(tmp_path / "lie.npz", (12, 20_000_000), 16)
+    _npz_with_header(tmp_path / "bomb.npz", (12, 200 * (1 << 20) // 48), 200)
     assert (tmp_path / "bomb.npz").stat().st_size < 1 << 20
-    info = read_info(tmp_path / "bomb.npz")  # header facts only: nothing decompressed
-    assert info.n_samples == 20_000_000
-    with pytest.raises(RecordTooLargeError, match=r"holds 1 x 240000000 samples"):
-        read_record(tmp_path / "bomb.npz", max_values=50_000_000)
+    for call in (read_info, read_record):
+        with pytest.raises(ECGFileError, match="holds only"):
+            call(tmp_path / "lie.npz")
+        with pytest.raises(ECGFileError, match="zip bomb"):
+            call(tmp_path / "bomb.npz")
+    np.savez(tmp_path / "honest.npz", signal=np.zeros((12, 10_000), np.float32), fs=500.0)
+    assert read_info(tmp_path / "honest.npz").n_samples == 10_000
+    with pytest.raises(RecordTooLargeError, match="holds 1 x 120000 samples"):
+        read_info(tmp_path / "honest.npz", max_values=100_000)
 
 
 def _npy_bytes(arr: np.ndarray) -> bytes:
-    import io
-
     buf = io.BytesIO()
     np.save(buf, arr)
     return buf.getvalue()
@@ -279,3 +287,37 @@ def test_header_sample_counts_bounded(tmp_path):
     (tmp_path / "b.csv").write_text("II,V1\n" + "1,2\n" * 100)
     with pytest.raises(RecordTooLargeError):
         read_record(tmp_path / "b.csv", fs=100, max_values=150)
+
+
+def test_compressed_mat_inflation_bounded(tmp_path):
+    """A CPSC .mat is refused while its compressed variable is inflated in a stream, before scipy loads it."""
+    import scipy.io
+
+    scipy.io.savemat(tmp_path / "z.mat", {"ECG": {"data": np.zeros((12, 200_000)), "sex": "Male", "age": 50}},
+                     do_compression=True)
+    assert (tmp_path / "z.mat").stat().st_size < 1 << 20
+    with pytest.raises(RecordTooLargeError, match="inflates"):
+        read_record(tmp_path / "z.mat", max_values=100_000)
+    assert read_record(tmp_path / "z.mat").signal.shape == (12, 200_000)
+
+
+def test_corrupt_mat_structure_named_not_crashing(tmp_path):
+    """CPSC .mat files are parsed by io/mat5.py, which checks every length (scipy's compiled parser crashed the
+    process with a segmentation fault on a fuzzed file)."""
+    import scipy.io
+
+    scipy.io.savemat(tmp_path / "c.mat", {"ECG": {"data": np.ones((12, 100)), "sex": "Female", "age": 61}})
+    good = (tmp_path / "c.mat").read_bytes()
+    rec = read_record(tmp_path / "c.mat")
+    assert rec.signal.shape == (12, 100) and rec.metadata["age"] == 61 and rec.metadata["sex"] == "F"
+    data_at = good.index(b"data\x00")  # field names; the first field's array follows
+    cases = {
+        "type 73": good[:data_at + 40] + b"\x49" + good[data_at + 41:],  # a data type byte → 73
+        "past": good[:132] + struct.pack("<I", 10**9) + good[136:],  # top-level length past the file
+        "short": good[: len(good) - 400],  # truncated inside the data
+        "width": good.replace(struct.pack("<HH", 5, 4) + struct.pack("<I", 5), struct.pack("<HH", 5, 4) + bytes(4)),
+    }
+    for data in cases.values():
+        (tmp_path / "bad.mat").write_bytes(data)
+        with pytest.raises(ECGFileError, match="corrupt MAT file"):
+            read_record(tmp_path / "bad.mat")

@@ -11,7 +11,7 @@ import torch
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.beats import BeatEncoder, beat_prompt, load_beat_encoder
-from anyecg.model.config import ModelConfig, encoder_preset
+from anyecg.model.config import BeatsEncoderConfig, ModelConfig
 from anyecg.signal.beats import BEAT_CLASSES, Beats
 from anyecg.signal.preprocess import preprocess
 
@@ -29,7 +29,7 @@ def spiky_ecg(seconds: float, rr_s: float = 0.8, fs: int = 360) -> ECGRecord:
 
 @pytest.fixture(scope="module")
 def model() -> AnyECGChatModel:
-    cfg = ModelConfig(llm="tiny", encoder=encoder_preset("tiny", token_mode="beats"))
+    cfg = ModelConfig(llm="tiny", encoder=BeatsEncoderConfig())
     return AnyECGChatModel.from_config(cfg)
 
 
@@ -39,8 +39,9 @@ def test_beat_mode_slots_are_detected_beats(model: AnyECGChatModel) -> None:
     conv = [[{"role": "user", "content": "<ecg>Locate the PVC."}, {"role": "assistant", "content": "Duration: 1.0s-2.6s"}],
             [{"role": "user", "content": "<ecg>Report."}, {"role": "assistant", "content": "Report: Sinus rhythm"}]]
     proc = model.processor()
-    blocks, slots, tensors = proc.ecg_blocks(ecgs)
-    assert slots == tensors["beats_per_ecg"] and 11 <= slots[0] <= 13 and 38 <= slots[1] <= 41
+    prepared = [proc.prepare(e) for e in ecgs]
+    blocks, slots = [p.text for p in prepared], [p.slots for p in prepared]
+    assert proc.kind.collate(prepared)["beats_per_ecg"] == slots and 11 <= slots[0] <= 13 and 38 <= slots[1] <= 41
     assert blocks[0].count("s <ECG_pad>") == slots[0] and blocks[0].startswith("<ECG_start>0.3s <ECG_pad> 1.1s")
     batch = proc([conv[0], conv[1]], [[ecgs[0]], [ecgs[1]]])
     assert int((batch["input_ids"] == model.tokens.pad_id).sum()) == sum(slots)
@@ -62,14 +63,45 @@ def test_beat_mode_generation_and_no_beats(model: AnyECGChatModel) -> None:
 
 
 def test_beat_hints_write_the_head_class_of_each_beat() -> None:
-    """With beat_hints the prompt carries the packaged head's class per beat, one per slot, in beat order."""
-    cfg = ModelConfig(llm="tiny", encoder=encoder_preset("tiny", token_mode="beats", beat_hints=True))
+    """With hints the prompt carries the packaged head's class per beat, one per slot, in beat order."""
+    cfg = ModelConfig(llm="tiny", encoder=BeatsEncoderConfig(hints=True))
     proc = AnyECGChatModel.from_config(cfg).processor()
     ecg = preprocess(spiky_ecg(10))
-    blocks, slots, tensors = proc.ecg_blocks([ecg, ecg])
+    prepared = [proc.prepare(ecg), proc.prepare(ecg)]
+    blocks, slots, tensors = [p.text for p in prepared], [p.slots for p in prepared], proc.kind.collate(prepared)
     classes = load_beat_encoder().predict(Beats(np.zeros(slots[0]), 100.0, tensors["beat_windows"][:slots[0]].numpy(),
                                                 tensors["beat_rr"][:slots[0]].numpy()))
     labels = re.findall(r"s ([A-Z]) <ECG_pad>", blocks[0])
     assert labels == [BEAT_CLASSES[c] for c in classes] and len(labels) == slots[0] and blocks[0] == blocks[1]
     with pytest.raises(ValueError, match="labels"):
         beat_prompt([0.3, 1.1], "<ECG_pad>", ["N"])
+
+
+def test_what_the_beat_kind_computes_is_computed_once_and_shared() -> None:
+    """One prepared ECG: beats detected once, classes computed once (hints, prescreen and a later question read
+    them), by the model's own encoder when the processor shares it."""
+    model = AnyECGChatModel.from_config(ModelConfig(llm="tiny", encoder=BeatsEncoderConfig(hints=True))).eval()
+    proc = model.processor(share_encoder=True)
+    assert proc.kind.classifier is model.ecg_encoder
+    calls = []
+    predict = model.ecg_encoder.predict
+    model.ecg_encoder.predict = lambda beats: calls.append(len(beats)) or predict(beats)
+    prepared = proc.prepare(preprocess(spiky_ecg(10)))
+    assert len(calls) == 1 and prepared.slots == calls[0]
+    assert proc.kind.beat_classes(prepared) == set(prepared.classes)
+    batch = proc([[{"role": "user", "content": "<ecg>Rhythm?"}]], [[prepared]], add_generation_prompt=True)
+    assert int((batch["input_ids"] == model.tokens.pad_id).sum()) == prepared.slots
+    assert len(calls) == 1  # neither the prescreen's classes nor the processor ran the head again
+
+
+def test_an_extra_text_block_per_ecg_leaves_the_kind_alone(model: AnyECGChatModel) -> None:
+    from anyecg.model.processor import ECGChatProcessor
+
+    ecg = preprocess(spiky_ecg(10))
+    plain = model.processor().prepare(ecg)
+    proc = ECGChatProcessor(model.tokenizer, model.cfg, model.tokens,
+                            text_blocks=[lambda e: f"\nFindings: {e.duration_s:.0f} s of ECG."])
+    extra = proc.prepare(ecg)
+    assert extra.text == plain.text + "\nFindings: 10 s of ECG." and extra.slots == plain.slots
+    batch = proc([[{"role": "user", "content": "<ecg>Rhythm?"}]], [[ecg]])
+    assert int((batch["input_ids"] == model.tokens.pad_id).sum()) == plain.slots

@@ -12,15 +12,15 @@ from transformers import TextIteratorStreamer
 from anyecg.errors import ModelError
 from anyecg.model.anyecg_chat import AnyECGChatModel, splice_ecg_embeddings
 from anyecg.model.config import LoraSettings, ModelConfig, encoder_preset
-from anyecg.model.tiny import synthetic_ecg
 from anyecg.model.tokens import IGNORE_INDEX
+from anyecg.testing.tiny import synthetic_ecg
 
 SMALL = dict(dim=32, depth=1, heads=2, dim_head=16, mlp_dim=64, dropout=0.0, emb_dropout=0.0)
 STAGES = {"stage1": (True, True, False), "stage2": (True, True, True), "stage3": (False, True, True)}
 
 
-def make_model(seed=0, token_mode="all", lora_targets=("q_proj", "k_proj")):
-    cfg = ModelConfig(encoder=encoder_preset("tiny", **SMALL, token_mode=token_mode), llm="tiny", max_length=2048,
+def make_model(seed=0, tokens="all", lora_targets=("q_proj", "k_proj")):
+    cfg = ModelConfig(encoder=encoder_preset("tiny", **SMALL, tokens=tokens), llm="tiny", max_length=2048,
                       lora=LoraSettings(target_modules=list(lora_targets)))
     torch.manual_seed(seed)
     model = AnyECGChatModel.from_config(cfg)
@@ -56,7 +56,8 @@ def test_splice_positions_for_1_2_and_6_ecgs(model):
              conv("<ecg><ecg><ecg> first three", "Ok.", "and <ecg><ecg><ecg>", "Fine.")]
     batch = model.processor()(convs, ecgs)
     with torch.no_grad():
-        ecg_embeds = model.encode_ecg(batch["ecg_clips"], batch["clips_per_ecg"], batch["lead_masks"])
+        ecg_embeds = model.encode_ecg(ecg_clips=batch["ecg_clips"], clips_per_ecg=batch["clips_per_ecg"],
+                                     lead_masks=batch["lead_masks"])
         embeds = model.embed_inputs(batch["input_ids"], ecg_clips=batch["ecg_clips"],
                                     clips_per_ecg=batch["clips_per_ecg"], lead_masks=batch["lead_masks"])
         plain = model.llm.get_input_embeddings()(batch["input_ids"])
@@ -83,7 +84,7 @@ def test_splice_count_mismatch_names_both_numbers():
 
 
 def test_forward_loss_and_present_leads_mode():
-    model = make_model(token_mode="present_leads")
+    model = make_model(tokens="present_leads")
     batch = model.processor()([conv("<ecg> locate", "Duration: 1.9s-3.1s")], [[synthetic_ecg(37, leads=[1, 6])]])
     assert batch["input_ids"].shape[1] < 80  # 41 ECG tokens instead of 241
     out = model(**batch)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from anyecg.errors import ConfigError
-from anyecg.model.config import EncoderConfig, ModelConfig, encoder_preset
+from anyecg.model.config import BeatsEncoderConfig, ModelConfig, PatchEncoderConfig, encoder_preset
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "model"
 
@@ -23,7 +23,7 @@ def test_presets():
 
 
 def test_yaml_round_trip(tmp_path):
-    cfg = ModelConfig(encoder=encoder_preset("tiny", stem="conv", token_mode="present_leads"), llm="tiny")
+    cfg = ModelConfig(encoder=encoder_preset("tiny", stem="conv", tokens="present_leads"), llm="tiny")
     cfg.to_yaml(tmp_path / "m.yaml")
     assert ModelConfig.from_yaml(tmp_path / "m.yaml") == cfg
 
@@ -35,6 +35,9 @@ def test_yaml_round_trip(tmp_path):
     ("dtype: int8", "dtype"),
     ("lora: {r: 0}", "lora.r"),
     ("lroa: {r: 8}", "bad model config"),
+    ("encoder: {kind: beats, dim: 192}", r"encoder \(kind beats\).*dim"),  # a beat encoder has no ViT sizes
+    ("encoder: {kind: wavelets}", "encoder.kind must be one of patches, beats"),
+    ("encoder: {kind: beats, hints: maybe}", "encoder.hints"),
     ("- a list", "mapping"),
 ])
 def test_invalid_configs_raise(tmp_path, text, match):
@@ -47,10 +50,22 @@ def test_invalid_configs_raise(tmp_path, text, match):
 
 def test_validate_encoder_values():
     with pytest.raises(ConfigError, match="dropout"):
-        EncoderConfig(dropout=1.5).validate()
+        PatchEncoderConfig(dropout=1.5).validate()
 
 
 @pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_load(path):
     cfg = ModelConfig.from_yaml(path)
     cfg.validate()
+
+
+def test_encoder_is_a_tagged_union_and_reads_the_flat_legacy_section(tmp_path):
+    beats = ModelConfig(encoder=BeatsEncoderConfig(hints=True), llm="tiny")
+    beats.to_yaml(tmp_path / "b.yaml")
+    assert "kind: beats" in (tmp_path / "b.yaml").read_text() and ModelConfig.from_yaml(tmp_path / "b.yaml") == beats
+    legacy = ("encoder: {dim: 192, depth: 4, heads: 4, dim_head: 48, mlp_dim: 768, dropout: 0.1, emb_dropout: 0.1,"
+              " patch_samples: 200, stem: linear, token_mode: %s, beat_weights: null, beat_hints: %s}\nllm: tiny\n")
+    (tmp_path / "old_beats.yaml").write_text(legacy % ("beats", "true"))
+    assert ModelConfig.from_yaml(tmp_path / "old_beats.yaml").encoder == BeatsEncoderConfig(hints=True)
+    (tmp_path / "old_patches.yaml").write_text(legacy % ("present_leads", "false"))
+    assert ModelConfig.from_yaml(tmp_path / "old_patches.yaml").encoder == encoder_preset("tiny", tokens="present_leads")

@@ -6,15 +6,15 @@ import pytest
 import torch
 
 from anyecg.model.config import encoder_preset
-from anyecg.model.encoder import build_ecg_encoder, n_ecg_tokens
-from anyecg.model.tiny import synthetic_ecg
+from anyecg.model.encoder import ECGViT, n_ecg_tokens
+from anyecg.testing.tiny import synthetic_ecg
 
 SMALL = dict(dim=32, depth=1, heads=2, dim_head=16, mlp_dim=64, dropout=0.0, emb_dropout=0.0)
 
 
 def encoder(**kw):
     torch.manual_seed(0)
-    return build_ecg_encoder(encoder_preset("tiny", **{**SMALL, **kw})).eval()
+    return ECGViT(encoder_preset("tiny", **{**SMALL, **kw})).eval()
 
 
 def run(enc, ecgs):
@@ -26,7 +26,7 @@ def run(enc, ecgs):
 
 def test_token_counts_10s_37s_2lead():
     cfg_all = encoder_preset("tiny", **SMALL)
-    cfg_present = encoder_preset("tiny", **SMALL, token_mode="present_leads")
+    cfg_present = encoder_preset("tiny", **SMALL, tokens="present_leads")
     ten, long, two = synthetic_ecg(10), synthetic_ecg(37), synthetic_ecg(37, leads=[1, 6])
     assert (ten.n_clips, long.n_clips) == (1, 4)
     assert n_ecg_tokens(ten.n_clips, ten.lead_mask, cfg_all) == 61
@@ -35,7 +35,7 @@ def test_token_counts_10s_37s_2lead():
     assert n_ecg_tokens(two.n_clips, two.lead_mask, cfg_present) == 1 + 5 * 2 * 4
     out_all = run(encoder(), [ten, long, two])
     assert [t.shape for t in out_all] == [(61, 32), (241, 32), (241, 32)]
-    out_present = run(encoder(token_mode="present_leads"), [ten, long, two])
+    out_present = run(encoder(tokens="present_leads"), [ten, long, two])
     assert [t.shape[0] for t in out_present] == [61, 241, 41]
 
 
@@ -51,7 +51,7 @@ def test_long_ecg_is_clipwise_cls_mean_and_time_ordered_patches():
 
 
 def test_batching_ecgs_does_not_change_their_tokens():
-    enc = encoder(token_mode="present_leads")
+    enc = encoder(tokens="present_leads")
     a, b, c = synthetic_ecg(12, seed=1), synthetic_ecg(10, leads=[0, 1], seed=2), synthetic_ecg(31, [0, 1], seed=4)
     together = run(enc, [a, b, c])
     alone = [run(enc, [e])[0] for e in (a, b, c)]
@@ -61,7 +61,7 @@ def test_batching_ecgs_does_not_change_their_tokens():
 
 def test_present_leads_equals_all_when_every_lead_present():
     ecg = synthetic_ecg(10)
-    torch.testing.assert_close(run(encoder(), [ecg])[0], run(encoder(token_mode="present_leads"), [ecg])[0])
+    torch.testing.assert_close(run(encoder(), [ecg])[0], run(encoder(tokens="present_leads"), [ecg])[0])
 
 
 @pytest.mark.parametrize("stem", ["linear", "conv"])
@@ -74,5 +74,5 @@ def test_stems_and_contrastive_head(stem):
 
 def test_paper_encoder_size():
     with torch.device("meta"):
-        enc = build_ecg_encoder(encoder_preset("paper"))
+        enc = ECGViT(encoder_preset("paper"))
     assert 85e6 < sum(p.numel() for p in enc.parameters()) < 87e6

@@ -12,8 +12,8 @@ from anyecg.model import dryrun
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.config import ModelConfig, encoder_preset
 from anyecg.model.llm import load_llm, smollm2_gguf, torch_device
-from anyecg.model.tiny import synthetic_ecg
 from anyecg.model.tokens import ECG_END, ECG_PAD, ECG_START
+from anyecg.testing.tiny import synthetic_ecg
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 

@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 from anyecg.errors import ModelError
 from anyecg.model.loading import WEIGHTS, load_model, read_model
 from anyecg.model.state import check_keys
-from anyecg.serve.testing import tiny_checkpoint
+from anyecg.testing.server import tiny_checkpoint
 from anyecg.train.checkpoint import init_weights
 
 
@@ -43,3 +43,21 @@ def test_init_weights_names_trainable_weights_it_leaves(tmp_path, caplog):
     assert "connector.0.weight" in caplog.text
     with pytest.raises(ModelError, match=r"1 unexpected \(nowhere.weight\)"):
         init_weights(model, {**weights, "nowhere.weight": torch.zeros(1)})
+
+
+def test_shipped_weights_read_the_same_from_the_pre_kinds_config(tmp_path):
+    """The embedded checkpoint's config was converted from the flat pre-kinds encoder section; a checkpoint that
+    still has it (every checkpoint trained before the kinds) reads to the same model config."""
+    from anyecg.chat import EMBEDDED_DIR
+    from anyecg.model.config import BeatsEncoderConfig
+    from anyecg.model.loading import CONFIG, checkpoint_model_config
+
+    text = (EMBEDDED_DIR / CONFIG).read_text()
+    new = text[text.index("  encoder:"):text.index("  connector:")]
+    old = ("  encoder:\n    dim: 192\n    depth: 4\n    heads: 4\n    dim_head: 48\n    mlp_dim: 768\n    dropout: 0.1\n"
+           "    emb_dropout: 0.1\n    patch_samples: 200\n    stem: linear\n    token_mode: beats\n"
+           "    beat_weights: null\n    beat_hints: true\n")
+    (tmp_path / CONFIG).write_text(text.replace(new, old))
+    shipped = checkpoint_model_config(EMBEDDED_DIR)
+    assert shipped.encoder == BeatsEncoderConfig(weights=None, hints=True)
+    assert checkpoint_model_config(tmp_path) == shipped

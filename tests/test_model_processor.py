@@ -8,13 +8,13 @@ import torch
 from anyecg.errors import ModelError
 from anyecg.model.config import ModelConfig, encoder_preset
 from anyecg.model.processor import ECGChatProcessor
-from anyecg.model.tiny import synthetic_ecg, tiny_tokenizer
 from anyecg.model.tokens import IGNORE_INDEX
+from anyecg.testing.tiny import synthetic_ecg, tiny_tokenizer
 
 
 @pytest.fixture(scope="module")
 def proc():
-    cfg = ModelConfig(encoder=encoder_preset("tiny", token_mode="present_leads"), llm="tiny", max_length=400)
+    cfg = ModelConfig(encoder=encoder_preset("tiny", tokens="present_leads"), llm="tiny", max_length=400)
     return ECGChatProcessor(tiny_tokenizer(), cfg)
 
 

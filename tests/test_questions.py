@@ -136,7 +136,7 @@ def test_mitdb_window_truth_from_annotations(shared_data):
 
 
 def test_findings_answerer_on_real_records(shared_data):
-    from anyecg.eval.questions.answerers import FindingsCache, FindingsAnswerer
+    from anyecg.eval.questions.answerers import FindingsAnswerer, FindingsCache
     from anyecg.eval.questions.report import load_questions
 
     wanted = {"q-ludb-121-heart_rate", "q-ludb-122-qrs", "q-cpsc2018-A0101-af"}

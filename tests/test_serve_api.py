@@ -16,7 +16,7 @@ from anyecg.chat import ECGChat
 from anyecg.cli import build_parser
 from anyecg.serve.app import ECGServer
 from anyecg.serve.settings import ServeSettings
-from anyecg.serve.testing import ecg_part, tiny_checkpoint, write_wfdb
+from anyecg.testing.server import ecg_part, tiny_checkpoint, write_wfdb
 
 
 @pytest.fixture(scope="module")

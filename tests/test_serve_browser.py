@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from anyecg.serve.testing import ServerProcess, tiny_checkpoint, write_wfdb
+from anyecg.testing.server import ServerProcess, tiny_checkpoint, write_wfdb
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs `pip install playwright`")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

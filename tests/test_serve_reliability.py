@@ -21,7 +21,7 @@ from anyecg.serve.app import ECGServer
 from anyecg.serve.errors import APIError
 from anyecg.serve.limiter import Limiter
 from anyecg.serve.settings import ServeSettings
-from anyecg.serve.testing import ServerProcess, tiny_checkpoint, write_wfdb
+from anyecg.testing.server import ServerProcess, tiny_checkpoint, write_wfdb
 
 MB = 1 << 20
 
@@ -107,7 +107,7 @@ def test_bombs_refused_before_allocation_and_keep_alive(model: Path, record: Pat
         idle = _peak_rss_mb(server.proc.pid)
         good = upload("a.zip", _zip_of(record))
         assert good.status == 200
-        for name, data, statuses in (("bomb.npz", npz_bomb(), (413,)), ("lie.zip", lying_zip(), (413, 422)),
+        for name, data, statuses in (("bomb.npz", npz_bomb(), (413, 422)), ("lie.zip", lying_zip(), (413, 422)),
                                      ("a.hea", record.with_suffix(".hea").read_bytes(), (422,))):
             resp = upload(name, data)
             assert resp.status in statuses, (name, resp.status)
@@ -188,3 +188,10 @@ def test_queue_bound_is_exact() -> None:
         await asyncio.gather(*waiters, newcomer, return_exceptions=True)
 
     asyncio.run(scenario())
+
+
+def test_upload_says_what_the_reader_assumed(client: TestClient, tmp_path: Path) -> None:
+    rec = write_wfdb(tmp_path, "g", 12, leads=("ECG1", "ECG2"))
+    files = [("file", (p.name, p.read_bytes())) for p in (rec.with_suffix(".hea"), rec.with_suffix(".dat"))]
+    entry = client.post("/v1/files", files=files).json()
+    assert entry["ecg"]["leads"] == ["II", "V1"] and "'ECG1' assumed to be lead II" in entry["ecg"]["notes"][0]

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from anyecg.chat import ECGChat  # noqa: E402
 from anyecg.serve.app import create_app  # noqa: E402
 from anyecg.serve.settings import ServeSettings  # noqa: E402
-from anyecg.serve.testing import tiny_checkpoint  # noqa: E402
+from anyecg.testing.server import tiny_checkpoint  # noqa: E402
 
 MAX_EXAMPLES = 25  # per operation: bounded (about a minute on 2 cores)
 

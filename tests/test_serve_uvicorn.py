@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from anyecg.serve.testing import ServerProcess, ecg_part, tiny_checkpoint, write_wfdb
+from anyecg.testing.server import ServerProcess, ecg_part, tiny_checkpoint, write_wfdb
 
 openai = pytest.importorskip("openai", reason="the client example needs `pip install openai`")
 

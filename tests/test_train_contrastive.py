@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from anyecg.train.config import TrainConfig, _build
+from anyecg.testing.synthetic import write_synthetic_dataset
+from anyecg.train.config import config_from_dict
 from anyecg.train.contrastive import clip_loss, default_text_encoder_path, siglip_loss
 from anyecg.train.recipe import Recipe
-from anyecg.train.synthetic import write_synthetic_dataset
 
 
 def test_losses_reward_matching_pairs():
@@ -41,7 +41,7 @@ def test_stage0_recall_above_chance(tmp_path, loss):
            "data": {"sources": [{"path": str(data["report"])}], "shuffle_buffer": 64},
            "micro_batch_size": 12, "effective_batch_size": 12, "log_every": 5, "save_every": 0,
            "optim": {"lr": 5e-3, "warmup_ratio": 0.05}}
-    recipe = Recipe(_build(TrainConfig, raw, ""))
+    recipe = Recipe(config_from_dict(raw))
     recipe.setup()
     metrics = recipe.train()
     assert metrics["n_reports"] == 4 and metrics["n_val"] >= 6

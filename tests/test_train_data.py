@@ -7,9 +7,9 @@ import json
 import pytest
 from torch.utils.data import DataLoader
 
+from anyecg.testing.synthetic import write_synthetic_dataset
 from anyecg.train.config import SourceConfig
 from anyecg.train.dataset import ChatCollator, ECGLoader, JsonlMixture, PairCollator, is_heldout
-from anyecg.train.synthetic import write_synthetic_dataset
 
 
 def ids(batch: list[dict]) -> list[str]:

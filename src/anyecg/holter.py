@@ -266,19 +266,22 @@ def trend_png(summary: HolterSummary) -> bytes:
     return buf.getvalue()
 
 
-def strip_png(path: str | Path, event: KeyEvent, read_options: dict[str, Any] | None = None) -> bytes:
-    """The event's first `STRIP_S` seconds (centred on short events) on ECG paper, the event highlighted."""
+def strip_png(path: str | Path, event: KeyEvent, read_options: dict[str, Any] | None = None,
+              offset_s: float = 0.0) -> bytes:
+    """The event's first `STRIP_S` seconds (centred on short events) on ECG paper, the event highlighted
+    (`offset_s`: where the summary's time 0 lies in the recording)."""
     from anyecg.io import read_info, read_record
     from anyecg.signal.plot import figure
 
     options = read_options or {}
     total = read_info(path, **options).duration_s
-    mid = (event.start_s + event.end_s) / 2
-    start = event.start_s - 1.0 if event.end_s - event.start_s > STRIP_S - 2 else mid - STRIP_S / 2
+    e0, e1 = event.start_s + offset_s, event.end_s + offset_s
+    mid = (e0 + e1) / 2
+    start = e0 - 1.0 if e1 - e0 > STRIP_S - 2 else mid - STRIP_S / 2
     start = min(max(0.0, start), max(0.0, total - STRIP_S))
     end = min(total, start + STRIP_S)
     record = read_record(path, start_s=start, end_s=end, **options)
-    hl = [(max(0.0, event.start_s - start), min(end - start, event.end_s - start))]
+    hl = [(max(0.0, e0 - start), min(end - start, e1 - start))]
     fig = figure(record, highlight=hl)  # titled with the file, clock time and paper scale
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -346,11 +349,13 @@ machine read by anyecg; research use only, not a medical device.</p>
 
 
 def write_report(summary: HolterSummary, out_dir: str | Path, record_path: str | Path | None = None,
-                 read_options: dict[str, Any] | None = None) -> dict[str, Path]:
-    """holter.json and holter.html in `out_dir` (strips read from `record_path` when given); both atomic."""
+                 read_options: dict[str, Any] | None = None, offset_s: float = 0.0) -> dict[str, Path]:
+    """holter.json and holter.html in `out_dir` (strips read from `record_path` when given, the summary's time 0
+    lying at `offset_s` in it); both atomic."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    strips = [strip_png(record_path, k, read_options) for k in summary.key_events] if record_path else []
+    strips = ([strip_png(record_path, k, read_options, offset_s) for k in summary.key_events]
+              if record_path else [])
     paths = {"json": out / "holter.json", "html": out / "holter.html"}
     write_atomic(paths["json"], json.dumps(summary.to_dict(), indent=2) + "\n")
     write_atomic(paths["html"], render_html(summary, strips))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from anyecg.errors import AnyECGError
@@ -16,11 +17,16 @@ ALIASES: dict[str, str] = {
     "svpb": "S", "sves": "S", "supraventricular ectopic": "S",
     "fusion": "F", "af": "(AFIB", "afib": "(AFIB", "atrial fibrillation": "(AFIB", "aflutter": "(AFL",
     "afl": "(AFL", "vt": "(VT", "ventricular tachycardia": "(VT", "svt": "(SVTA", "bigeminy": "(B",
-    "trigeminy": "(T",
+    "trigeminy": "(T", "pause": "(PAUSE", "pauses": "(PAUSE", "sinus bradycardia": "(SBR", "sinus rhythm": "(N",
 }
 
-# Scanned by default: the paper's beat types (MIT-BIH Arrhythmia A, V, L, R).
-DEFAULT_SCAN = ("V", "A", "L", "R")
+# The paper's beat types (MIT-BIH Arrhythmia); this order fixes the evaluation windows and the U-Net's classes.
+PAPER_BEAT_TYPES = ("A", "V", "L", "R")
+# Scanned and located by default: the paper's beat types, PVCs first.
+DEFAULT_SCAN = ("V", *(t for t in PAPER_BEAT_TYPES if t != "V"))
+
+# Rhythm targets the findings read but no WFDB rhythm label names (answered from `anyecg.findings.locate`).
+FINDINGS_RHYTHMS = {"(PAUSE": "Pause"}
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,8 @@ def resolve_target(what: str) -> Target:
     if key in BEAT_SYMBOLS:
         return Target(key, describe(key), "beat")
     rhythm = key if key.startswith("(") else f"({key}"
-    if rhythm.upper() in RHYTHM_DESCRIPTIONS:
-        return Target(rhythm.upper(), RHYTHM_DESCRIPTIONS[rhythm.upper()], "rhythm")
+    if rhythm.upper() in RHYTHM_DESCRIPTIONS | FINDINGS_RHYTHMS:
+        return Target(rhythm.upper(), (RHYTHM_DESCRIPTIONS | FINDINGS_RHYTHMS)[rhythm.upper()], "rhythm")
     for symbol in BEAT_SYMBOLS:
         if describe(symbol).lower() == raw.lower():
             return Target(symbol, describe(symbol), "beat")
@@ -48,3 +54,25 @@ def resolve_target(what: str) -> Target:
         pass
     known = ", ".join(sorted({*ALIASES, *BEAT_SYMBOLS}))
     raise AnyECGError(f"cannot locate {what!r}: not a known beat type, rhythm or ST episode; try one of {known}")
+
+
+# A question asks to localize when it asks where/when something is (not whether, how many or what).
+_LOCATE_WORDS = re.compile(r"\b(locate|localize|localise|where|when|which\s+(?:seconds|times?|segments?|part)|"
+                           r"mark|highlight|find\s+the|time\s+of|timing\s+of|segments?\s+(?:with|of))\b",
+                           re.IGNORECASE)
+
+
+def question_target(question: str) -> Target | None:
+    """The target of a localization question in free text ("Locate the premature ventricular contractions.",
+    "Where are the PVCs?", "When does atrial fibrillation occur?"), or None for any other question. Every front
+    end routes such a question through `ECGChat.locate_prepared`, so it gets the same answer whatever the door."""
+    if not _LOCATE_WORDS.search(question):
+        return None
+    low = question.lower()
+    names = {**{describe(s).lower(): s for s in BEAT_SYMBOLS}, **{v.lower(): k for k, v in RHYTHM_DESCRIPTIONS.items()},
+             **ALIASES}
+    for name in sorted(names, key=len, reverse=True):  # the longest name that the question contains
+        plural = name if name.endswith("s") else f"{name}s"
+        if re.search(rf"(?<![\w-])(?:{re.escape(name)}|{re.escape(plural)})(?![\w-])", low):
+            return resolve_target(names[name])
+    return None

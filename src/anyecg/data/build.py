@@ -18,8 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from anyecg.atomic import atomic_path
 from anyecg.data.card import duration_bins, render_card
-from anyecg.data.schema import SPLITS, Sample, dumps, write_json, write_lines
+from anyecg.data.schema import SPLITS, TASKS, Sample, dumps, write_json, write_lines
 from anyecg.data.sources.base import Plan, ShardResult, stable_hash, unit_fraction
 from anyecg.data.sources.ecgqa import read_split_tables
 from anyecg.data.sources.ptbxl import read_folds
@@ -29,7 +30,7 @@ from anyecg.data.tasks.localization import LocalizationOptions
 from anyecg.data.tasks.multiecg import group_samples, make_groups
 from anyecg.errors import DataBuildError
 
-BUILD_TASKS = ("report", "localization", "multiecg", "ecgqa")
+BUILD_TASKS = tuple(t for t in TASKS if t != "chat")  # `chat` samples come from elsewhere (LLM rewrites)
 UNITS_PER_SHARD = 256  # metadata-only sources; beat-annotated records are one shard each
 MAX_LISTED = 200  # notes / skipped records listed in the manifest (all are counted)
 
@@ -292,9 +293,9 @@ def _merge(shards: list[Shard], summaries: list[dict], shard_dir: Path, out: Pat
             if p < 1.0 and unit_fraction("balance", d["id"]) >= p:
                 continue
             name = f"{d['task']}_{d['split']}.jsonl"
-            if name not in tmp_files:
-                tmp_files[name] = stack.enter_context(open(out / f".{name}.tmp", "w", encoding="utf-8",
-                                                           newline="\n"))
+            if name not in tmp_files:  # each file replaces its old version when the stack closes
+                tmp_files[name] = stack.enter_context(open(stack.enter_context(atomic_path(out / name)), "w",
+                                                           encoding="utf-8", newline="\n"))
             tmp_files[name].write(dumps(d) + "\n")
             written[name] += 1
             negative = d["task"] == "localization" and not d["meta"]["intervals"]
@@ -304,10 +305,7 @@ def _merge(shards: list[Shard], summaries: list[dict], shard_dir: Path, out: Pat
                 window = ecg["start_s"] is not None and ecg["end_s"] is not None
                 seconds = ecg["end_s"] - ecg["start_s"] if window else duration
                 histograms[d["task"]][duration_bins(seconds)] += 1
-    files = {}
-    for name in sorted(written):
-        (out / f".{name}.tmp").replace(out / name)
-        files[name] = written[name]
+    files = {name: written[name] for name in sorted(written)}
     for stale in out.glob("*_*.jsonl"):
         if stale.name not in files:
             stale.unlink()

@@ -15,6 +15,7 @@ from anyecg.data.schema import ECGRef, Sample, qa
 from anyecg.data.sources.registry import OFFICIAL_DATASETS, OFFICIAL_FS
 from anyecg.errors import DataBuildError
 from anyecg.signal.intervals import parse_answer
+from anyecg.timebase import to_seconds
 
 _TASKS = {"report": "report", "location": "localization", "location_long": "localization", "ecgqa": "ecgqa",
           "multi": "multiecg", "open-ended": "multiecg"}
@@ -39,7 +40,7 @@ def official_sample(row: dict, index: int, name: str, split: str) -> Sample:
         fs = OFFICIAL_FS.get(dataset)
         if fs is None:
             raise DataBuildError(f"no sampling rate known for official dataset {dataset!r}", where)
-        start_s, end_s = row["ecg_start"] / fs, row["ecg_end"] / fs
+        start_s, end_s = to_seconds(row["ecg_start"], fs), to_seconds(row["ecg_end"], fs)
         meta.update(fs=fs, start_sample=row["ecg_start"], end_sample=row["ecg_end"],
                     window="long" if task == "location_long" else "10s",
                     duration_s=round(end_s - start_s, 6), intervals=[list(iv) for iv in parse_answer(answer)])
@@ -60,9 +61,3 @@ def load_official(path: str | Path) -> Iterator[Sample]:
     split = "test" if "test" in path.stem else "train"
     for i, row in enumerate(rows):
         yield official_sample(row, i, path.name, split)
-
-
-def load_official_dir(root: str | Path) -> Iterator[Sample]:
-    """Every official JSON file under `root` (e.g. `anyecg-chat-format/`), in sorted order."""
-    for path in sorted(Path(root).rglob("*.json")):
-        yield from load_official(path)

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from anyecg.atomic import atomic_path
 from anyecg.errors import DataBuildError
 from anyecg.leads import CANONICAL_LEADS
+from anyecg.prompts import ECG_PLACEHOLDER, ecgs_first
 
-ECG_PLACEHOLDER = "<ecg>"
 TASKS = ("report", "localization", "multiecg", "ecgqa", "chat")
 SPLITS = ("train", "valid", "test")
 ROLES = ("user", "assistant", "system")
@@ -105,7 +104,7 @@ class Sample:
 
 def qa(question: str, answer: str, n_ecgs: int = 1) -> tuple[Turn, ...]:
     """A one-question conversation with the `<ecg>` placeholders in front of the question."""
-    return (Turn("user", "\n".join([ECG_PLACEHOLDER] * n_ecgs + [question])), Turn("assistant", answer))
+    return (Turn("user", ecgs_first(question, n_ecgs, sep="\n")), Turn("assistant", answer))
 
 
 def dumps(obj: object) -> str:
@@ -207,21 +206,12 @@ def write_jsonl(path: str | Path, samples: Iterable[Sample | Mapping]) -> int:
 
 def write_lines(path: str | Path, lines: Iterable[str]) -> int:
     """Atomically write text lines (each gets a trailing newline)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for line in lines:
-                f.write(line)
-                f.write("\n")
-                n += 1
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        for line in lines:
+            f.write(line)
+            f.write("\n")
+            n += 1
     return n
 
 

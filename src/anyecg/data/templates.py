@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION
+
 # The paper's localization templates (official anyECG-chat samples, reference §4). The official list glues two
 # of them together by a missing comma ("...of the {X}.Where does..."); we use the 19 intended ones.
 LOCALIZATION: tuple[str, ...] = (
-    "Locate the {X} on this ECG for me, please.",
+    LOCATE_QUESTION,
     "Could you identify where the {X} is on this ECG?",
     "Where should I look to find the {X} on this ECG?",
     "Please locate the specific location of the {X} on this ECG.",
@@ -30,7 +32,7 @@ LOCALIZATION: tuple[str, ...] = (
 REPORT: tuple[str, ...] = (
     "May I have the official report for the ECG provided?",
     "Give me a detailed report on this ECG.",
-    "Please provide the report for the following ECG.",
+    REPORT_QUESTION,
     "Write the report for this ECG.",
     "What does this ECG show? Answer as a report.",
     "Could you interpret this ECG and write a report?",

@@ -8,26 +8,57 @@ import shlex
 import sys
 from pathlib import Path
 
+from anyecg.atomic import write_atomic
 from anyecg.errors import ConfigError
 
-TASKS = ("localization", "report", "ecgqa", "multiecg", "all", "findings", "questions")
-
-
-def _statements_part(shared: Path, command: str) -> tuple[dict, str]:
-    from anyecg.eval import statements
-
-    result = statements.evaluate(shared)
-    return result, statements.markdown(result, command)
-
-
-# `anyecg eval findings --part NAME`: each part writes docs/results/findings_NAME.md (the command at the top)
-FINDINGS_PARTS = {"statements": _statements_part}
+# `anyecg eval findings --part NAME`: the machine read's checks. Each part is "module:function", the function
+# taking (shared data folder: Path, command: str) and returning (results: dict, markdown: str); it writes
+# docs/results/findings_NAME.md (the command at the top) and its JSON beside it.
+FINDINGS_PARTS = {
+    "delineation": "anyecg.eval.delineation:run_part",
+    "rhythm": "anyecg.eval.rhythm:rhythm_part",
+    "beats": "anyecg.eval.rhythm:beats_part",
+    "statements": "anyecg.eval.statements:run_part",
+}
 log = logging.getLogger(__name__)
+
+
+def _eval_localization(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_localization(todo, [predictor], args.out, batch_size=args.batch_size,
+                                     ablations=_split(args.ablations))
+
+
+def _eval_report(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_report(todo, predictor, args.out, label_sets=_split(args.label_sets),
+                               scp_csv=args.scp_statements, text_encoder=args.text_encoder, batch_size=args.batch_size)
+
+
+def _eval_ecgqa(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_ecgqa(todo, predictor, args.out, batch_size=args.batch_size)
+
+
+def _eval_multiecg(todo: list, predictor, args: argparse.Namespace) -> tuple[dict, str]:
+    from anyecg.eval import harness
+
+    return harness.eval_multiecg(todo, predictor, args.out, judge_url=args.judge_url, judge_model=args.judge_model,
+                                 batch_size=args.batch_size)
+
+
+# The evaluable tasks (names of `anyecg.data.schema.TASKS`), in the order `anyecg eval all` runs them: a task's
+# evaluation is a function (samples, predictor, CLI arguments) -> (results, Markdown section) registered here.
+EVALUATORS = {"localization": _eval_localization, "report": _eval_report, "ecgqa": _eval_ecgqa,
+              "multiecg": _eval_multiecg}
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a model with the paper's protocols (tables beside the paper's)")
-    p.add_argument("task", choices=TASKS)
+    p.add_argument("task", choices=(*EVALUATORS, "all", "findings", "questions"))
     who = p.add_mutually_exclusive_group()  # required for every task but findings (checked in run_eval)
     who.add_argument("--model", metavar="CHECKPOINT",
                      help="a checkpoint of the project's chat model (questions: also 'embedded')")
@@ -118,19 +149,25 @@ def _write_report(out: Path, title: str, sections: list[str], results: dict) -> 
 
     write_json(out / "report.json", {"command": _command(), **results})
     md = out / "report.md"
-    md.write_text("\n".join([f"# {title}", "", "Made by:", "", "```", _command(), "```", "", *sections]))
+    write_atomic(md, "\n".join([f"# {title}", "", "Made by:", "", "```", _command(), "```", "", *sections]))
     print(f"report: {md}")
     return md
 
 
 def run_findings(args: argparse.Namespace) -> int:
-    from anyecg.atomic import write_atomic
+    """`anyecg eval findings [--part NAME ...]`: the checks of the machine read on the shared real data, each as
+    Markdown and JSON in --out (default docs/results)."""
+    import importlib
+
     from anyecg.eval.render import write_json
 
+    if not args.shared_data.is_dir():
+        raise ConfigError("shared data folder not found (give --shared-data)", args.shared_data)
     out = args.out or Path("docs/results")
-    for part in args.part or sorted(FINDINGS_PARTS):
-        result, md = FINDINGS_PARTS[part](args.shared_data, _command())
-        write_atomic(out / f"findings_{part}.md", md + "\n")
+    for part in args.part or list(FINDINGS_PARTS):
+        module, func = FINDINGS_PARTS[part].split(":")
+        result, md = getattr(importlib.import_module(module), func)(args.shared_data, _command())
+        write_atomic(out / f"findings_{part}.md", md.rstrip() + "\n")
         write_json(out / f"findings_{part}.json", {"command": _command(), **result})
         print(f"report: {out / f'findings_{part}.md'}")
     return 0
@@ -159,7 +196,6 @@ def run_questions(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from anyecg.eval import harness
     from anyecg.eval.samples import load_samples
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -173,7 +209,7 @@ def run_eval(args: argparse.Namespace) -> int:
         raise ConfigError(f"eval {args.task} needs --data and --out")
     roots = dict(kv.split("=", 1) for kv in _split(args.roots))
     samples = [s for path in args.data for s in load_samples(path, data_root=args.data_root, roots=roots)]
-    tasks = ("localization", "report", "ecgqa", "multiecg") if args.task == "all" else (args.task,)
+    tasks = tuple(EVALUATORS) if args.task == "all" else (args.task,)
     predictor = _predictor(args)
     sections, results = [], {}
     for task in tasks:
@@ -182,18 +218,7 @@ def run_eval(args: argparse.Namespace) -> int:
             if args.task != "all":
                 raise ConfigError(f"no {task} samples in {', '.join(map(str, args.data))}")
             continue
-        if task == "localization":
-            res, md = harness.eval_localization(todo, [predictor], args.out, batch_size=args.batch_size,
-                                                ablations=_split(args.ablations))
-        elif task == "report":
-            res, md = harness.eval_report(todo, predictor, args.out, label_sets=_split(args.label_sets),
-                                          scp_csv=args.scp_statements, text_encoder=args.text_encoder,
-                                          batch_size=args.batch_size)
-        elif task == "ecgqa":
-            res, md = harness.eval_ecgqa(todo, predictor, args.out, batch_size=args.batch_size)
-        else:
-            res, md = harness.eval_multiecg(todo, predictor, args.out, judge_url=args.judge_url,
-                                            judge_model=args.judge_model, batch_size=args.batch_size)
+        res, md = EVALUATORS[task](todo, predictor, args)
         results[task] = res
         sections.append(md)
     _write_report(args.out, f"anyecg eval {args.task}: {predictor.name}", sections, results)
@@ -231,6 +256,5 @@ def run_baseline_eval(args: argparse.Namespace) -> int:
     path = _write_report(args.out, "Localization on MIT-BIH DS2: U-Net baseline and trivial references",
                          [intro, md], {"localization": tables})
     if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(path.read_text())
+        write_atomic(args.markdown, path.read_text())
     return 0

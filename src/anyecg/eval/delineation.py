@@ -2,7 +2,9 @@
 
 Truth per beat: the median across the leads where the wave is annotated of their onsets and of their offsets;
 per record: the median over beats. Ours: `anyecg.findings.read_findings` (the median beat's intervals).
-Comparator: neurokit2's `ecg_delineate` (discrete wavelet method) on lead II, median over beats.
+Comparators: neurokit2's `ecg_delineate` (discrete wavelet method) on lead II, median over beats; ecgdeli (the
+Python port of KIT-IBT ECGdeli) on all leads, per beat the median across leads, median over beats. Both are optional
+(`pip install anyecg[compare]`); a part whose package is missing is left out of the table.
 Reported beside the IEC 60601-2-51 tolerances for global intervals (mean / SD of the differences).
 """
 
@@ -111,13 +113,48 @@ def neurokit(record: ECGRecord) -> dict[str, float | None]:
             "qt_ms": med(t_off - r_on)}
 
 
-METHODS: dict[str, Callable[[ECGRecord], dict[str, float | None]]] = {"anyecg": ours, "neurokit2-dwt": neurokit}
+def ecgdeli(record: ECGRecord) -> dict[str, float | None]:
+    """ecgdeli (the Python port of KIT-IBT ECGdeli; GPL, a comparator only): its filter chain and multi-lead
+    annotation on all leads; per beat the median across leads of each lead's onsets and offsets (the truth's rule),
+    then the median over beats."""
+    import ecgdeli as deli
+
+    fs = record.fs
+    try:
+        x = deli.filter_ecg(np.nan_to_num(record.signal.T.astype(np.float64)), fs)
+        ann = deli.annotate(x, fs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells
+            s = np.nanmedian(np.stack([lead.samples for lead in ann.leads]), axis=0)
+    except Exception:  # a record ecgdeli cannot delineate: no value
+        return dict.fromkeys(INTERVALS)
+    p_on, p_off, q_on, q_off, t_off = (s[:, c] for c in (0, 2, 3, 7, 11))
+
+    def med(values: np.ndarray) -> float | None:
+        values = values[np.isfinite(values) & (values > 0)]
+        return 1000.0 * float(np.median(values)) / fs if len(values) else None
+
+    return {"p_ms": med(p_off - p_on), "pr_ms": med(q_on - p_on), "qrs_ms": med(q_off - q_on),
+            "qt_ms": med(t_off - q_on)}
 
 
-def compare(ludb: str | Path, records: Sequence[int], methods: Sequence[str] = tuple(METHODS)) -> dict:
+METHODS: dict[str, Callable[[ECGRecord], dict[str, float | None]]] = {
+    "anyecg": ours, "neurokit2-dwt": neurokit, "ecgdeli": ecgdeli}
+
+
+def available_methods() -> list[str]:
+    """Ours, and each comparator whose package is installed."""
+    import importlib.util
+
+    needs = {"neurokit2-dwt": "neurokit2", "ecgdeli": "ecgdeli"}
+    return [m for m in METHODS if m not in needs or importlib.util.find_spec(needs[m]) is not None]
+
+
+def compare(ludb: str | Path, records: Sequence[int], methods: Sequence[str] | None = None) -> dict:
     """Per record: truth and each method's intervals; per method and interval: n, mean and SD of the
     differences (method - truth, ms) over records where both exist; and the seconds each method took."""
     ludb = Path(ludb)
+    methods = available_methods() if methods is None else list(methods)
     rows, seconds = [], dict.fromkeys(methods, 0.0)
     for r in records:
         path = ludb / "data" / str(r)
@@ -173,3 +210,14 @@ def markdown(result: dict, command: str) -> str:
     lines += ["", "Seconds for all records (this machine): "
               + ", ".join(f"{m} {s:g} s" for m, s in result["seconds"].items()), ""]
     return "\n".join(lines)
+
+
+def run_part(data_dir: Path, command: str) -> tuple[dict, str]:
+    """`anyecg eval findings --part delineation`: LUDB 121-160, ours beside neurokit2."""
+    ludb = Path(data_dir) / "ludb"
+    if not (ludb / "data" / "121.hea").is_file():
+        from anyecg.errors import ConfigError
+
+        raise ConfigError("LUDB records 121-160 not found (expected ludb/data/121.hea)", ludb)
+    result = compare(ludb, TEST_RECORDS)
+    return result, markdown(result, command)

@@ -18,6 +18,7 @@ import numpy as np
 
 from anyecg.errors import ModelError
 from anyecg.eval.samples import EvalSample
+from anyecg.prompts import without_placeholders
 
 TEMPLATE = Path(__file__).with_name("judge_prompt.txt")
 _SCORE = re.compile(r"(?<![\d.])([0-5](?:\.\d+)?)(?![\d.])")
@@ -36,7 +37,7 @@ def parse_score(text: str) -> float | None:
 
 
 def question_text(sample: EvalSample) -> str:
-    return "\n".join(t["content"] for t in sample.prompt if t["role"] == "user").replace("<ecg>", "").strip()
+    return without_placeholders("\n".join(t["content"] for t in sample.prompt if t["role"] == "user")).strip()
 
 
 class Judge:

@@ -34,12 +34,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from anyecg.errors import ECGFileError, ModelError
+from anyecg.errors import AnyECGError, ECGFileError, ModelError
 from anyecg.eval.samples import EvalSample
 from anyecg.io.formats import format_of_suffix
+from anyecg.prompts import ECG_PLACEHOLDER
 from anyecg.signal.intervals import describe, format_answer
-
-ECG_PLACEHOLDER = "<ecg>"
+from anyecg.targets import Target, resolve_target
 
 
 class Predictor(Protocol):
@@ -155,73 +155,58 @@ class EndpointPredictor:
 
 # ---------------------------------------------------------------------------------------- local model
 class LocalModelPredictor:
-    """The project's chat model (a stage checkpoint or an exported directory), one `generate` per batch.
+    """The project's chat model (a stage checkpoint or an exported directory), answered through `ECGChat`: the
+    same rules and batching a user's `locate`/`ask` runs, so evaluation measures what users run.
 
-    Greedy decoding (`do_sample=False`), so that evaluation is repeatable; prompts left-padded. Two options do
-    for localization samples what `ECGChat.locate` does by default: `prescreen` answers a beat-type question
-    "No ... Found" without the LLM when the model's beat head finds no beat of that type (beat-mode models), and
-    `per_clip` asks about a window longer than 10 s clip by clip and merges the answers.
+    Greedy decoding, prompts left-padded, one generation per batch. For localization samples two options do what
+    `ECGChat.locate` does by default: `prescreen` (`ECGChat.screened`: a beat type the beat head does not find is
+    answered "No ... Found" without the LLM; beat-kind models) and `per_clip` (a window longer than 10 s asked
+    clip by clip, the answers joined); each sample keeps its own question.
     """
 
     def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256, device: str = "cpu",
                  prescreen: bool = False, per_clip: bool = False):
-        from anyecg.model.loading import load_model
+        from anyecg.chat import ECGChat
 
         path = Path(checkpoint)
-        self.model = model = load_model(path, device)
-        self.processor = model.processor()
-        self.max_new_tokens = max_new_tokens
-        if prescreen and model.cfg.encoder.token_mode != "beats":
-            raise ModelError("--prescreen needs a beat-mode model (encoder.token_mode: beats)", path)
+        self.chat = ECGChat.load(path, device=device, max_new_tokens=max_new_tokens)
+        if prescreen and not self.chat.model.kind.classifies_beats:
+            raise ModelError("--prescreen needs a beat-mode model (encoder.kind: beats)", path)
         self.prescreen, self.per_clip = prescreen, per_clip
         self.name = f"model:{path.name}" + "".join(f"+{o}" for o, on in (("prescreen", prescreen),
                                                                        ("per-clip", per_clip)) if on)
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
-        from anyecg.chat import join_clip_answers
+        from anyecg.chat import Prepared
 
         masks = mask_leads or [()] * len(samples)
-        # Each sample is one question, or one per 10 s clip (per_clip): (sample index, offset s, ECGs, answer).
-        parts: list[list[Any]] = []
-        for i, (s, mask) in enumerate(zip(samples, masks, strict=True)):
-            ecgs = [ref.load(mask) for ref in s.ecgs]
-            for offset, piece in self._pieces(s, ecgs):
-                parts.append([i, offset, piece, self._screened(s, piece)])
-        todo = [p for p in parts if p[3] is None]
-        if todo:
-            batch = self.processor([list(samples[p[0]].prompt) for p in todo], [p[2] for p in todo],
-                                   add_generation_prompt=True, padding_side="left")
-            new_ids = self.model.generate(batch, max_new_tokens=self.max_new_tokens)  # (B, <= max_new_tokens)
-            for p, text in zip(todo, self.processor.tokenizer.batch_decode(new_ids, skip_special_tokens=True),
+        ecgs = [[Prepared(ref.load(mask), None) for ref in s.ecgs] for s, mask in zip(samples, masks, strict=True)]
+        located = [i for i, (s, e) in enumerate(zip(samples, ecgs, strict=True))
+                   if s.task == "localization" and len(e) == 1]
+        others = [i for i in range(len(samples)) if i not in set(located)]
+        out = [""] * len(samples)
+        if located:
+            locs = self.chat.locate_prepared([ecgs[i][0] for i in located],
+                                             [_target(samples[i].abnormal_type) for i in located],
+                                             prescreen=self.prescreen, per_clip=self.per_clip,
+                                             conversations=[samples[i].prompt for i in located])
+            for i, loc in zip(located, locs, strict=True):
+                out[i] = loc.text
+        if others:
+            for i, text in zip(others, self.chat.answer([(ecgs[i], samples[i].prompt) for i in others]),
                                strict=True):
-                p[3] = text.strip()
-        out = []
-        for i, s in enumerate(samples):
-            mine = [(p[1], p[3]) for p in parts if p[0] == i]
-            if len(mine) == 1:
-                out.append(mine[0][1])
-            else:
-                out.append(join_clip_answers(mine, describe(s.abnormal_type)))
+                out[i] = text
         return out
 
-    def _pieces(self, sample: EvalSample, ecgs: list) -> list[tuple[float, list]]:
-        """(offset in seconds, ECGs) per question: the sample itself, or its 10 s clips (per_clip)."""
-        if not self.per_clip or sample.task != "localization" or len(ecgs) != 1 or ecgs[0].n_clips == 1:
-            return [(0.0, ecgs)]
-        from anyecg.chat import clip_pieces
 
-        return [(offset, [clip]) for offset, clip in clip_pieces(ecgs[0])]
-
-    def _screened(self, sample: EvalSample, ecgs: list) -> str | None:
-        """The prescreen's answer for a single-ECG beat localization question, None when the LLM must answer."""
-        if not self.prescreen or sample.task != "localization" or len(ecgs) != 1:
-            return None
-        from anyecg.model.beats import present_classes, screened_out
-
-        if not screened_out(sample.abnormal_type, present_classes(self.model.ecg_encoder, ecgs[0])):
-            return None
-        return format_answer([], describe(sample.abnormal_type))
+def _target(symbol: str) -> Target:
+    """The localization target of an evaluation sample's abnormal type (a type no front end knows is asked as
+    written and never prescreened)."""
+    try:
+        return resolve_target(symbol)
+    except AnyECGError:
+        return Target(symbol, symbol, "other")
 
 
 # ---------------------------------------------------------------------------------------- beat classifier

@@ -12,6 +12,7 @@ import numpy as np
 from anyecg.atomic import write_atomic
 from anyecg.eval import paper
 from anyecg.eval.localization import LocScore
+from anyecg.signal.plot import save_figure
 
 
 def fmt(x: float | None, pct: bool = False) -> str:
@@ -76,8 +77,7 @@ def iou_histograms(scores: Sequence[LocScore], path: Path, title: str) -> None:
         ax.set_xlabel("IoU")
     fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
 
 
@@ -99,8 +99,7 @@ def roc_curves(labels: np.ndarray, scores: np.ndarray, names: Sequence[str], pat
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title)
     ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
 
 

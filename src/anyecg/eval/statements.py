@@ -163,3 +163,9 @@ def markdown(result: dict, command: str) -> str:
     lines += _table("PTB-XL fold 9: diagnostic super-classes", result["ptbxl_super"], lambda c: "(best of its statements)")
     lines += _table("PTB-XL fold 9: rhythm", result["ptbxl_rhythm"], lambda c: SCP[c][0])
     return "\n".join(lines)
+
+
+def run_part(shared: Path, command: str) -> tuple[dict, str]:
+    """`anyecg eval findings --part statements`."""
+    result = evaluate(shared)
+    return result, markdown(result, command)

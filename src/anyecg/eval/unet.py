@@ -26,7 +26,7 @@ from anyecg.errors import ModelError
 from anyecg.eval.samples import EvalSample
 from anyecg.eval.windows import DS1, MITDB_TYPES
 from anyecg.signal.intervals import beat_intervals, describe, format_answer
-from anyecg.timebase import MODEL_FS
+from anyecg.timebase import MODEL_FS, to_samples, to_seconds
 
 log = logging.getLogger(__name__)
 WEIGHTS = Path(__file__).parent / "weights" / "unet_mitdb_ds1.safetensors"
@@ -79,7 +79,7 @@ def decode(prob: np.ndarray, threshold: float = 0.5) -> list[tuple[float, float]
     """Runs of `prob` [T] above `threshold` (at least MIN_RUN_S long) as (start_s, end_s) intervals."""
     above = np.concatenate([[False], prob > threshold, [False]])
     edges = np.flatnonzero(np.diff(above.astype(np.int8)))
-    runs = [(a / MODEL_FS, b / MODEL_FS) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    runs = [(to_seconds(a, MODEL_FS), to_seconds(b, MODEL_FS)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
     return [(a, b) for a, b in runs if b - a >= MIN_RUN_S]
 
 
@@ -168,11 +168,11 @@ def training_windows(record_path: Path, classes: Sequence[str], n_random: int, n
         starts.append(min(max(0, t - rng.randrange(length)), total - length))
     xs, ys = [], []
     for start in starts:
-        x = preprocess(record, start_s=start / fs, end_s=(start + length) / fs)
+        x = preprocess(record, start_s=to_seconds(start, fs), end_s=to_seconds(start + length, fs))
         y = np.zeros((len(classes), x.n_samples), dtype=np.float32)
         for k, c in enumerate(classes):
             for a, b in beat_intervals(sample, symbol, c, start, start + length, fs):
-                y[k, round(a * MODEL_FS): round(b * MODEL_FS)] = 1.0
+                y[k, to_samples(a, MODEL_FS): to_samples(b, MODEL_FS)] = 1.0
         xs.append(x.signal)
         ys.append(y)
     return np.stack(xs), np.stack(ys)

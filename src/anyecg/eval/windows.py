@@ -20,8 +20,10 @@ from anyecg.data.sources import mitdb as mitdb_split
 from anyecg.eval.samples import EvalSample, from_sample
 from anyecg.io import read_record
 from anyecg.signal.intervals import beat_intervals, describe, format_answer
+from anyecg.targets import PAPER_BEAT_TYPES
+from anyecg.timebase import to_samples, to_seconds
 
-MITDB_TYPES = ("A", "V", "L", "R")
+MITDB_TYPES = PAPER_BEAT_TYPES
 # de Chazal et al. 2004 inter-patient split, in record order (one list, in the MIT-BIH source adapter).
 DS1 = tuple(sorted(mitdb_split.DS1))
 DS2 = tuple(sorted(mitdb_split.DS2))
@@ -50,13 +52,13 @@ def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long
         sid = f"{dataset}-{name}-{k}-{'long' if long else 'short'}-{kind}-{len(out):04d}"
         question = f"Locate the {describe(k)} on this ECG."
         out.append(Sample(sid, "localization", dataset, "test",
-                          (_ref(path, start / fs, end / fs),), qa(question, format_answer(intervals, describe(k))),
+                          (_ref(path, to_seconds(start, fs), to_seconds(end, fs)),), qa(question, format_answer(intervals, describe(k))),
                           {"abnormal_type": k, "intervals": [list(iv) for iv in intervals]}))
 
     for k in types:
         where = sample[[i for i, s in enumerate(symbol) if s == k]]
         for _ in range(n_pos if len(where) else 0):
-            length = round(_window_len(rng, long) * fs)
+            length = to_samples(_window_len(rng, long), fs)
             t = int(rng.choice(where))
             start = min(max(0, t - rng.randrange(length)), n_total - length)
             add("pos", k, start, length)
@@ -64,13 +66,13 @@ def record_windows(path: str | Path, *, types: Sequence[str] = MITDB_TYPES, long
         k = rng.choice(list(types))
         where = sample[[i for i, s in enumerate(symbol) if s == k]]
         for _try in range(200):
-            length = round(_window_len(rng, long) * fs)
+            length = to_samples(_window_len(rng, long), fs)
             start = rng.randrange(n_total - length)
             if not ((where >= start) & (where < start + length)).any():
                 add("neg", k, start, length)
                 break
     for _ in range(n_nat):
-        length = round(_window_len(rng, long) * fs)
+        length = to_samples(_window_len(rng, long), fs)
         start = rng.randrange(n_total - length)
         for k in types:
             add("nat", k, start, length)

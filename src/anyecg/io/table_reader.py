@@ -111,16 +111,26 @@ def _npy(path: Path, opts: ReadOptions):
 
 
 _NPZ_SMALL = 4096  # entries of `fs` / `leads` beyond this are not an ECG's
+MAX_COMPRESSION = 1000  # a member that inflates more than this (and beyond 64 MB) is a zip bomb, not an ECG
 
 
 def _member_shape(zf: zipfile.ZipFile, key: str, path: Path) -> tuple[tuple[int, ...], np.dtype]:
-    """Shape and dtype from the header of one .npz member, without decompressing its data."""
-    with zf.open(f"{key}.npy") as f:
+    """Shape and dtype from the header of one .npz member, without decompressing its data; the data the
+    header promises must fit in the member (numpy allocates it before reading)."""
+    member = zf.getinfo(f"{key}.npy")
+    if member.file_size > max(64 << 20, MAX_COMPRESSION * member.compress_size):
+        raise ECGFileError(f"'{key}' inflates from {member.compress_size} to {member.file_size} bytes: refused as "
+                           "a zip bomb", path)
+    with zf.open(member) as f:
         version = np.lib.format.read_magic(f)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
             np.lib.format.read_array_header_2_0
         shape, _, dtype = read_header(f)
-    return tuple(int(n) for n in shape), dtype
+    shape = tuple(int(n) for n in shape)
+    if int(np.prod(shape, dtype=object)) * dtype.itemsize > member.file_size:
+        raise ECGFileError(f"'{key}' header promises shape {shape} of {dtype} but the member holds only "
+                           f"{member.file_size} bytes", path)
+    return shape, dtype
 
 
 def _npz_header(path: Path, opts: ReadOptions):

@@ -22,15 +22,13 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from anyecg.errors import ConfigError, ModelError
 from anyecg.model.config import ModelConfig
 from anyecg.model.connector import build_connector
-from anyecg.model.encoder import build_ecg_encoder
+from anyecg.model.kinds import make_kind
 from anyecg.model.llm import load_llm
 from anyecg.model.processor import ECGChatProcessor
 from anyecg.model.state import check_keys
 from anyecg.model.tokens import ECGTokens, add_ecg_tokens
 
 TRAINABLE_PREFIXES = ("ecg_encoder.", "connector.", "token_embeds.")
-# Batch keys the encoders read (patch modes: clips; beat mode: beats), as the processor writes them.
-ECG_INPUT_KEYS = ("ecg_clips", "clips_per_ecg", "lead_masks", "beat_windows", "beat_rr", "beats_per_ecg")
 
 
 def is_trainable_name(name: str) -> bool:
@@ -65,7 +63,8 @@ class AnyECGChatModel(nn.Module):
         self.lora_merged = False
         self.llm = llm
         embedding = llm.get_input_embeddings()
-        self.ecg_encoder = build_ecg_encoder(cfg.encoder)
+        self.kind = make_kind(cfg.encoder)
+        self.ecg_encoder = self.kind.build_encoder()
         self.connector = build_connector(cfg, self.ecg_encoder.dim, embedding.embedding_dim)
         rows = embedding.weight.detach()[[tokens.start_id, tokens.end_id]].float()  # (2, D)
         self.token_embeds = nn.Embedding(2, embedding.embedding_dim, _weight=rows.clone())
@@ -86,33 +85,21 @@ class AnyECGChatModel(nn.Module):
             llm = get_peft_model(llm, lora_config(cfg))
         return cls(cfg, llm, tokens, tokenizer, stop_ids)
 
-    def processor(self) -> ECGChatProcessor:
+    def processor(self, share_encoder: bool = False) -> ECGChatProcessor:
+        """The processor of this model. share_encoder: what the kind computes per ECG with an encoder (the beat
+        classes) uses this model's own, on its device (inference); else a CPU copy (training's DataLoader
+        workers must not hold the model)."""
         if self.tokenizer is None:
             raise ModelError("this model was built without a tokenizer")
-        return ECGChatProcessor(self.tokenizer, self.cfg, self.tokens)
+        kind = make_kind(self.cfg.encoder, self.ecg_encoder) if share_encoder else None
+        return ECGChatProcessor(self.tokenizer, self.cfg, self.tokens, kind)
 
     # ---- forward --------------------------------------------------------------------------------------
-    def encode_ecg(self, ecg_clips: Tensor | None = None, clips_per_ecg: Sequence[int] | None = None,
-                   lead_masks: Tensor | None = None, beat_windows: Tensor | None = None,
-                   beat_rr: Tensor | None = None, beats_per_ecg: Sequence[int] | None = None) -> Tensor:
-        """Encoder inputs from the processor → connector outputs (Σ slots, d_llm), ECGs in order.
-
-        Patch modes: clips (Σclips, 12, 1000) through the ViT. Beat mode: beat windows (Σbeats, C, W) and RR
-        features (Σbeats, 6) through the BeatEncoder, one slot per beat.
-        """
-        d_llm = self.token_embeds.embedding_dim
+    def encode_ecg(self, **ecg_inputs: Any) -> Tensor:
+        """The kind's encoder inputs from the processor (`kind.batch_keys`) → connector outputs (Σ slots, d_llm),
+        ECGs in order."""
         device = self.token_embeds.weight.device
-        if self.cfg.encoder.token_mode == "beats":
-            if beat_windows is None or beat_rr is None or beat_windows.shape[0] == 0:
-                return self.token_embeds.weight.new_zeros(0, d_llm)
-            feats = self.ecg_encoder(beat_windows.to(device, torch.float32), beat_rr.to(device, torch.float32))
-            return self.connector(feats)  # (Σ beats, d_llm)
-        if ecg_clips is None or not clips_per_ecg:
-            return self.token_embeds.weight.new_zeros(0, d_llm)
-        clips = ecg_clips.to(device=device, dtype=torch.float32)
-        masks = lead_masks.to(device) if lead_masks is not None else None
-        tokens = self.ecg_encoder.encode_ecgs(clips, clips_per_ecg, masks)  # list of (n_i, D_enc)
-        return self.connector(torch.cat(tokens))  # (Σ n_i, d_llm)
+        return self.connector(self.kind.encode(self.ecg_encoder, ecg_inputs, device))
 
     def embed_inputs(self, input_ids: Tensor, **ecg_inputs: Any) -> Tensor:
         """Token embeddings with trainable ECG start/end rows and the ECG embeddings spliced in (B, T, D).
@@ -121,7 +108,7 @@ class AnyECGChatModel(nn.Module):
         for row, token_id in enumerate((self.tokens.start_id, self.tokens.end_id)):
             at = (input_ids == token_id).unsqueeze(-1)  # (B, T, 1)
             embeds = torch.where(at, self.token_embeds.weight[row].to(embeds.dtype), embeds)
-        ecg = self.encode_ecg(**{k: v for k, v in ecg_inputs.items() if k in ECG_INPUT_KEYS})  # (N, D)
+        ecg = self.encode_ecg(**{k: v for k, v in ecg_inputs.items() if k in self.kind.batch_keys})  # (N, D)
         return splice_ecg_embeddings(embeds, input_ids, ecg, self.tokens.pad_id)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, labels: Tensor | None = None,
@@ -143,7 +130,7 @@ class AnyECGChatModel(nn.Module):
         if mask.shape[0] > 1 and bool((mask[:, -1] == 0).any()):
             raise ModelError("batched generation needs left padding (processor padding_side='left')")
         embeds = self.embed_inputs(batch["input_ids"].to(device),
-                                   **{k: v for k, v in batch.items() if k in ECG_INPUT_KEYS})
+                                   **{k: v for k, v in batch.items() if k in self.kind.batch_keys})
         sampling = {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None,
                                                                                    "top_p": None, "top_k": None}
         pad_id = self.tokenizer.pad_token_id if self.tokenizer is not None else None

@@ -23,10 +23,7 @@ from anyecg.signal.beats import (
     BEAT_CLASSES,
     CLASS_SYMBOL,
     N_RR,
-    POST_S,
-    PRE_S,
     SYMBOL_CLASS,
-    WINDOW_FS,
     Beats,
     extract_beats,
 )
@@ -43,12 +40,6 @@ def input_beats(ecg: ECGInput, norm: str = "local", context: bool = False) -> Be
     present = np.flatnonzero(ecg.lead_mask)
     return extract_beats(ecg.signal[present], MODEL_FS, [CANONICAL_LEADS[i] for i in present], norm=norm,
                          context=context)
-
-
-def present_classes(encoder: BeatEncoder, ecg: ECGInput) -> set[str]:
-    """Beat classes (BEAT_CLASSES letters) that the encoder's own head finds in a preprocessed ECG."""
-    beats = input_beats(ecg, norm=encoder.cfg.norm, context=encoder.cfg.context)
-    return {BEAT_CLASSES[c] for c in encoder.predict(beats)}
 
 
 def screened_out(symbol: str, present: set[str]) -> bool:
@@ -166,28 +157,6 @@ def beat_prompt(times_s: Sequence[float], token: str, labels: Sequence[str] | No
     if len(labels) != len(times_s):
         raise ValueError(f"{len(times_s)} beat times but {len(labels)} labels")
     return " ".join(f"{t:.1f}s {lab} {token}" for t, lab in zip(times_s, labels, strict=True))
-
-
-@dataclass
-class BeatBatch:
-    """Encoder inputs of several ECGs' beats, in ECG order: windows [Σn, C, W], rr [Σn, 6], counts [n_ecgs],
-    times_s (one array per ECG, seconds from its window start)."""
-
-    windows: Tensor
-    rr: Tensor
-    counts: list[int]
-    times_s: list[np.ndarray]
-
-
-def batch_beats(ecgs: Sequence[ECGInput], cfg: BeatEncoderConfig) -> BeatBatch:
-    """What a processor in beat mode computes for the ECGs of a sample: their beats, ready for `BeatEncoder`.
-    ECG i then takes `counts[i]` slots, written `beat_prompt(times_s[i], pad)` between its start/end tokens."""
-    beats = [input_beats(e, norm=cfg.norm, context=cfg.context) for e in ecgs]
-    width = round((PRE_S + POST_S) * WINDOW_FS)
-    windows = [b.windows for b in beats] or [np.zeros((0, cfg.in_channels, width), np.float32)]
-    rr = [b.rr for b in beats] or [np.zeros((0, N_RR), np.float32)]
-    return BeatBatch(torch.from_numpy(np.concatenate(windows)), torch.from_numpy(np.concatenate(rr)),
-                     [len(b) for b in beats], [b.times_s for b in beats])
 
 
 @torch.no_grad()

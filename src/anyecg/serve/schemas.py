@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from anyecg.serve.uploads import FORMAT_HINTS
+from anyecg.targets import DEFAULT_SCAN
 from anyecg.timebase import DEFAULT_WINDOW_S
 
 
@@ -77,7 +78,7 @@ class ScanRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     ecg: ECGFile
-    targets: list[str] = Field(default_factory=lambda: ["V", "A", "L", "R"], min_length=1, max_length=16)
+    targets: list[str] = Field(default_factory=lambda: list(DEFAULT_SCAN), min_length=1, max_length=16)
     window_s: float = Field(DEFAULT_WINDOW_S, ge=10, le=600)
     overlap_s: float = Field(0.0, ge=0, lt=600)
     batch_size: int = Field(8, ge=1, le=64)

@@ -178,4 +178,4 @@ def inspect(path: Path, what: str, max_hours: float, max_samples: int, *, lead_m
 def info_dict(info: RecordInfo) -> dict:
     return {"format": info.format, "fs": info.fs, "n_samples": info.n_samples,
             "duration_s": round(info.duration_s, 3), "leads": list(info.leads),
-            "start_time": info.start_time.isoformat() if info.start_time else None}
+            "start_time": info.start_time.isoformat() if info.start_time else None, "notes": list(info.notes)}

@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
+from scipy.signal import butter, resample_poly, sosfiltfilt
 
 BEAT_CLASSES = ("N", "V", "S", "L", "R", "F", "Q")
 SYMBOL_CLASS = {"N": "N", "e": "N", "j": "N", "n": "N", "V": "V", "E": "V", "A": "S", "a": "S", "J": "S",
@@ -28,6 +29,7 @@ CLASS_SYMBOL = {"N": "N", "V": "V", "S": "A", "L": "L", "R": "R", "F": "F", "Q":
 PRE_S, POST_S, WINDOW_FS = 0.25, 0.45, 100
 NEIGHBOURS = 8  # beats on each side for the local amplitude scale and median RR
 N_RR = 6
+MIN_DETECT_FS = 100.0  # below this rate, detection runs on an upsampled copy
 
 
 def class_of(symbol: str) -> int:
@@ -56,6 +58,10 @@ def detect_beats(lead: np.ndarray, fs: float) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     import sleepecg  # lazy: only needed when detecting
 
+    if fs < MIN_DETECT_FS:  # sleepecg's 5-30 Hz band needs a Nyquist above 30 Hz: detect on an upsampled copy
+        up = math.ceil(MIN_DETECT_FS / fs)
+        found = np.asarray(sleepecg.detect_heartbeats(resample_poly(x, up, 1), fs * up)) / up
+        return np.unique(np.clip(np.round(found), 0, len(x) - 1).astype(np.int64))
     return np.asarray(sleepecg.detect_heartbeats(x, fs), dtype=np.int64)
 
 

@@ -25,6 +25,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--highlight", default=None,
                    help="intervals to highlight, seconds from the window start: '1.9-3.1,6.8-8.1' "
                         "or a localization answer 'Duration: 1.9s-3.1s'")
+    p.add_argument("--measure", action="store_true",
+                   help="mark the machine read: global P, QRS and T onsets/offsets per beat, and rhythm episodes")
     p.add_argument("--lead-map", default=None, help="rename or drop channels: 'ECG A=II,Resp=-'")
     p.add_argument("--fs", type=float, default=None, help="sampling rate, for files that do not store one")
     p.set_defaults(func=run_plot)
@@ -44,6 +46,16 @@ def run_plot(args: argparse.Namespace) -> int:
         end = min(args.start + DEFAULT_PLOT_S, read_info(args.file, lead_map=args.lead_map, fs=args.fs).duration_s)
     record = read_record(args.file, lead_map=args.lead_map, fs=args.fs, start_s=args.start, end_s=end)
     leads = [x.strip() for x in args.leads.split(",") if x.strip()] if args.leads else None
-    plot_record(record, out, start_s=args.start, end_s=end, leads=leads, highlight=highlight)
+    marks, spans = _measure_marks(record) if args.measure else ([], [])
+    plot_record(record, out, start_s=args.start, end_s=end, leads=leads, highlight=highlight, marks=marks,
+                spans=spans)
     print(out)
     return 0
+
+
+def _measure_marks(record) -> tuple[list, list]:
+    """The findings' waves and episodes as plot marks (the CLI path may use findings; signal/plot does not)."""
+    from anyecg.findings.marks import plot_marks
+    from anyecg.findings.read import read_findings
+
+    return plot_marks(read_findings(record))

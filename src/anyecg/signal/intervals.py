@@ -29,6 +29,7 @@ import numpy as np
 
 from anyecg.errors import AnswerFormatError
 from anyecg.io.record import Event
+from anyecg.timebase import to_seconds
 from anyecg.vocabulary import MITBIH_RHYTHMS
 
 Interval = tuple[float, float]
@@ -119,7 +120,7 @@ def beat_intervals(
     beats = [i for i, s in enumerate(symbol) if s in BEAT_SYMBOLS]
     pos = np.asarray(sample, dtype=np.int64)[beats]
     syms = [symbol[i] for i in beats]
-    duration = (end - start) / fs
+    duration = to_seconds(end - start, fs)
     raw: list[Interval] = []
     for k, t in enumerate(pos):
         before = t < start and k + 1 < len(pos) and pos[k + 1] > start  # reaches into the window
@@ -127,7 +128,8 @@ def beat_intervals(
             continue
         prev = pos[k - 1] if k > 0 else start
         nxt = pos[k + 1] if k + 1 < len(pos) else end
-        raw.append((min(max((prev - start) / fs, 0.0), duration), min(max((nxt - start) / fs, 0.0), duration)))
+        raw.append((min(max(to_seconds(prev - start, fs), 0.0), duration),
+                    min(max(to_seconds(nxt - start, fs), 0.0), duration)))
     return [(a, b) for a, b in _round(merge_intervals(raw)) if b > a]
 
 

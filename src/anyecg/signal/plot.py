@@ -6,15 +6,15 @@ longer windows are squeezed into at most `MAX_ROWS` rows (time axis compressed, 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from anyecg.atomic import atomic_path
 from anyecg.errors import LeadError
 from anyecg.io.record import ECGRecord
 from anyecg.leads import CANONICAL_LEADS, canonical_lead
@@ -28,6 +28,9 @@ GAIN = 10.0  # mm/mV
 MAX_TRUE_SCALE_S = 60.0
 MAX_ROWS = 6
 MARGIN_MM = {"left": 14.0, "right": 5.0, "top": 12.0, "bottom": 4.0, "row_gap": 9.0}
+MARK_COLOR = "#1565c0"
+Mark = tuple[float, str]  # (seconds from the window start, label)
+Span = tuple[float, float, str]  # (start, end, label), seconds from the window start
 GRID = {"minor": ("#f6c9c9", 0.35), "major": ("#e07b7b", 0.8)}
 
 
@@ -89,12 +92,17 @@ def figure(
     end_s: float | None = None,
     leads: Sequence[str] | None = None,
     highlight: Sequence[Interval] = (),
+    marks: Sequence[Mark] = (),
+    spans: Sequence[Span] = (),
     row_s: float = 10.0,
     title: str | None = None,
 ) -> Figure:
     """The ECG paper figure of a window (seconds from the recording start; x axis: seconds from window start).
 
     highlight: intervals in seconds from the window start (as in localization answers).
+    marks: (time, label) points in seconds from the window start, drawn as thin lines on every strip with the
+    label above the first one (e.g. wave onsets and offsets); spans: labelled (start, end, label) intervals
+    (e.g. rhythm episodes), shaded with the label above the first strip.
     """
     i0, i1, start = window_samples(record, start_s, end_s)
     rows = _select(record, leads)
@@ -135,6 +143,17 @@ def figure(
         for a, b in highlight:
             if b > t0 and a < t1:
                 ax.axvspan(max(a, t0), min(b, t1), color="#ffd54f", alpha=0.35, zorder=0)
+        for time_s, label in marks:
+            if t0 <= time_s < t1:
+                ax.axvline(time_s, color=MARK_COLOR, linewidth=0.4, alpha=0.7, zorder=1)
+                if lead == rows[0]:
+                    ax.text(time_s, lo, label, fontsize=4, color=MARK_COLOR, ha="center", va="top", clip_on=False)
+        for a, b, label in spans:
+            if b > t0 and a < t1:
+                ax.axvspan(max(a, t0), min(b, t1), color="#80cbc4", alpha=0.3, zorder=0)
+                if lead == rows[0]:
+                    ax.text(max(a, t0), hi, label, fontsize=6, color="#00695c", ha="left", va="bottom",
+                            clip_on=False)
         if beats is not None and lead == rows[0]:
             in_row = np.flatnonzero((beats.sample >= record.offset + i0 + t0 * record.fs)
                                     & (beats.sample < record.offset + i0 + min(t1, duration) * record.fs))
@@ -147,18 +166,12 @@ def figure(
     return fig
 
 
-def save_figure(fig: Figure, out: str | Path) -> Path:
-    """Write atomically (temporary file beside `out`, then rename); the format follows the suffix."""
+def save_figure(fig: Figure, out: str | Path, **savefig: Any) -> Path:
+    """Write atomically (`anyecg.atomic`); the format follows the suffix; `savefig`: e.g. dpi."""
     out = Path(out)
     fmt = out.suffix.lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".{fmt}")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=fmt)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format=fmt, **savefig)
     return out
 
 

@@ -230,25 +230,34 @@ def iter_windows(
     source: ECGRecord | str | Path,
     window_s: float,
     step_s: float | None = None,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
     **options,
 ) -> Iterator[ECGInput]:
-    """Preprocess consecutive windows (the last one shorter) of a record or a file.
+    """Preprocess consecutive windows (the last one shorter) of a record or a file, from `start_s` to `end_s`
+    (seconds from the recording start; default: all of it).
 
     With a path, the file is read in blocks of whole windows (`read_record(start_s=, end_s=)`, at most
     BLOCK_VALUES samples of all leads, about 20 MB at peak), so memory stays bounded however long the recording.
     `options` go to `preprocess` (leads, resample, mask_leads) and, for a path, to the reader (lead_map, fs).
     """
     step_s = window_s if step_s is None else step_s
+
+    def spans(duration_s: float, first: float = 0.0) -> list[tuple[float, float]]:
+        a0 = max(0.0, start_s or 0.0)
+        a1 = min(duration_s, duration_s if end_s is None else end_s)
+        return [(first + a0 + a, first + a0 + b) for a, b in _window_starts(max(0.0, a1 - a0), window_s, step_s)]
+
     if isinstance(source, ECGRecord):
-        first = source.offset_s
-        for a, b in _window_starts(source.duration_s, window_s, step_s):
-            yield preprocess(source, start_s=first + a, end_s=first + b, **options)
+        for a, b in spans(source.duration_s, source.offset_s):
+            yield preprocess(source, start_s=a, end_s=b, **options)
         return
     from anyecg.io import read_info, read_record
 
     reader = {k: options.pop(k) for k in ("lead_map", "fs") if k in options}
     info = read_info(source, **reader)
-    windows = list(_window_starts(info.duration_s, window_s, step_s))
+    windows = spans(info.duration_s)
     block_s = max(window_s, BLOCK_VALUES / (max(len(info.leads), 1) * info.fs))
     k = 0
     while k < len(windows):

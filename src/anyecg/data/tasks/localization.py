@@ -25,6 +25,7 @@ from anyecg.signal.intervals import (
     episode_intervals,
     format_answer,
 )
+from anyecg.timebase import to_samples, to_seconds
 
 WINDOW_KINDS = ("10s", "long")
 NORMAL_RHYTHMS = frozenset({"(N", "(P"})  # not localization targets: normal sinus and paced rhythm
@@ -82,7 +83,7 @@ def answer_for(record: ECGRecord, target: str, start: int, end: int, beats: Beat
         sample, symbol = index.around(start, end)
         intervals = beat_intervals(sample, symbol, target, start, end, fs)
     else:
-        intervals = episode_intervals(record.events, target, start / fs, end / fs)
+        intervals = episode_intervals(record.events, target, to_seconds(start, fs), to_seconds(end, fs))
     return format_answer(intervals, describe(target)), intervals
 
 
@@ -112,7 +113,7 @@ def record_targets(record: ECGRecord, beat_targets: tuple[str, ...], opts: Local
                 describe(ev.label)
             except KeyError:
                 continue
-            pair = np.array([[round(ev.start_s * record.fs), round(ev.end_s * record.fs)]], np.int64)
+            pair = np.array([[to_samples(ev.start_s, record.fs), to_samples(ev.end_s, record.fs)]], np.int64)
             out[ev.label] = np.concatenate([out[ev.label], pair]) if ev.label in out else pair
     return out
 
@@ -186,11 +187,12 @@ class _WindowMaker:
         if bool(intervals) != positive:
             return False
         question = LOCALIZATION[int(self.rng.integers(len(LOCALIZATION)))].format(X=self.description)
-        window = ECGRef(self.ref, round(start / fs, 6), round((start + length) / fs, 6), tuple(record.leads))
+        window = ECGRef(self.ref, round(to_seconds(start, fs), 6), round(to_seconds(start + length, fs), 6),
+                        tuple(record.leads))
         meta = {"abnormal_type": self.target, "description": self.description,
                 "target_kind": target_kind(self.target), "window": self.kind,
                 "intervals": [list(iv) for iv in intervals], "record": self.key, "fs": fs,
-                "start_sample": start, "end_sample": start + length, "duration_s": round(length / fs, 6)}
+                "start_sample": start, "end_sample": start + length, "duration_s": round(to_seconds(length, fs), 6)}
         sid = f"{self.source}-{self.key}-{self.kind}-{slug(self.target)}-{len(self.samples):04d}"
         self.samples.append(Sample(sid, "localization", self.source, self.split, (window,),
                                    qa(question, answer), meta))

@@ -16,6 +16,7 @@ from anyecg.data.tasks.localization import target_kind, usable
 from anyecg.data.templates import REPORT
 from anyecg.io.record import ECGRecord
 from anyecg.signal.intervals import BEAT_SYMBOLS, describe
+from anyecg.timebase import to_samples, to_seconds
 
 _RATE_PHRASES = ("Heart rate {hr} bpm", "Ventricular rate {hr} bpm", "Rate {hr} beats per minute")
 _COUNT_PHRASES = ("{desc} x{n}", "{desc} ({n} beat{s})", "{desc}: {n}")
@@ -76,7 +77,7 @@ def holter_reports(record: ECGRecord, *, source: str, key: str, ref: str, split:
     for _ in range(n_windows * 2):
         if len(samples) >= n_windows:
             break
-        length = round(float(np.round(rng.uniform(min_s, max_s), 1)) * fs)
+        length = to_samples(float(np.round(rng.uniform(min_s, max_s), 1)), fs)
         if length > n:
             break
         start = int(rng.integers(0, n - length + 1))
@@ -88,8 +89,9 @@ def holter_reports(record: ECGRecord, *, source: str, key: str, ref: str, split:
             continue
         labels = findings["rhythms"] + list(findings["beats"]) + findings["st"]
         meta = {"labels": labels, "findings": findings, "record": key, "fs": fs, "start_sample": start,
-                "end_sample": start + length, "duration_s": round(length / fs, 6)}
-        window = ECGRef(ref, round(start / fs, 6), round((start + length) / fs, 6), tuple(record.leads))
+                "end_sample": start + length, "duration_s": round(to_seconds(length, fs), 6)}
+        window = ECGRef(ref, round(to_seconds(start, fs), 6), round(to_seconds(start + length, fs), 6),
+                        tuple(record.leads))
         samples.append(Sample(f"{source}-{key}-report-{len(samples):04d}", "report", source, split, (window,),
                               qa(question(rng), report_answer(parts)), meta))
     return samples

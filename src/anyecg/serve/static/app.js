@@ -264,7 +264,7 @@ async function ask(question) {
   addMessage("user", question);
   const out = addMessage("assistant", "…");
   $("send").disabled = true;
-  let text = "", loc = null;
+  let text = "", loc = null, checks = [];
   try {
     const resp = await api("/v1/chat/completions", {
       method: "POST", headers: {"Content-Type": "application/json"},
@@ -287,16 +287,30 @@ async function ask(question) {
         const choice = chunk.choices[0];
         if (choice.delta && choice.delta.content) { text += choice.delta.content; out.textContent = text; }
         if (choice.localization) loc = choice.localization;
+        if (choice.checks) checks = choice.checks;
       }
     }
     state.messages = [...messages, {role: "assistant", content: text.trim()}];
     state.transcript.push({role: "user", text: question}, {role: "assistant", text: text.trim(), intervals: loc});
     if (loc) showLocalization(out, loc, "answer", question);
+    showChecks(out, checks);
   } catch (err) {
     out.className = "msg error";
     out.textContent = `error: ${err.message}`;
   } finally {
     $("send").disabled = false;
+  }
+}
+
+function showChecks(div, checks) {
+  // Claims of the answer that the machine read of the signal contradicts, one line each.
+  const flagged = checks.filter((c) => !c.agrees);
+  div.dataset.flags = String(flagged.length);
+  for (const c of flagged) {
+    const note = document.createElement("div");
+    note.className = "flag";
+    note.textContent = `⚠ answer says ${c.stated}; the signal reads ${c.measured}`;
+    div.append(note);
   }
 }
 

@@ -24,12 +24,13 @@ def tiny_checkpoint(folder: Path) -> Path:
 
     from anyecg.model.anyecg_chat import AnyECGChatModel
     from anyecg.model.config import ModelConfig
+    from anyecg.model.loading import CONFIG, WEIGHTS
 
     cfg = ModelConfig(llm="tiny")
     model = AnyECGChatModel.from_config(cfg)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(model.trainable_state_dict(), str(folder / "model.safetensors"))
-    (folder / "config.yaml").write_text(yaml.safe_dump({"model": cfg.to_dict()}))
+    save_file(model.trainable_state_dict(), str(folder / WEIGHTS))
+    (folder / CONFIG).write_text(yaml.safe_dump({"model": cfg.to_dict()}))
     return folder
 
 

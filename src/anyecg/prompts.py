@@ -1,0 +1,27 @@
+"""How ECGs and questions are written in a conversation: defined once here (data, model, chat, eval, server).
+
+- `ECG_PLACEHOLDER`: each ECG of a user turn is written `<ecg>`; the processor expands it to the ECG's tokens.
+- "ECGs go first" (`ecgs_first`): the model was trained with every ECG at the start of the first user turn, so a
+  conversation without placeholders gets them there, in order.
+- The questions the front ends ask (`REPORT_QUESTION`, `LOCATE_QUESTION`: the paper's evaluation prompt and its
+  first localization template, `anyecg.data.templates`).
+"""
+
+from __future__ import annotations
+
+ECG_PLACEHOLDER = "<ecg>"
+REPORT_QUESTION = "Please provide the report for the following ECG."  # the paper's evaluation prompt
+LOCATE_QUESTION = "Locate the {X} on this ECG for me, please."  # the paper's first localization template
+
+
+def ecgs_first(content: str, n_ecgs: int, sep: str = "") -> str:
+    """A user turn's text with `n_ecgs` placeholders before it (joined by `sep`: the data builders write one per
+    line); unchanged when it already holds placeholders."""
+    if ECG_PLACEHOLDER in content or n_ecgs == 0:
+        return content
+    return sep.join([ECG_PLACEHOLDER] * n_ecgs + [content]) if sep else ECG_PLACEHOLDER * n_ecgs + content
+
+
+def without_placeholders(text: str) -> str:
+    """A turn's text with its ECG placeholders removed."""
+    return text.replace(ECG_PLACEHOLDER, "")

@@ -1,0 +1,159 @@
+"""Checked answers and one answer whatever the door (issue 14 items 4 and 5).
+
+The LLM's words are replaced by a deliberately wrong canned answer (`CannedChat.answer`); everything around them
+is real: the machine read of the ECG, the checks, the CLI, the HTTP API and the web page in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from anyecg.chat import ECG, ECGChat
+from anyecg.cli import main
+from anyecg.serve.app import ECGServer
+from anyecg.serve.settings import ServeSettings
+from anyecg.testing.server import ecg_part, free_port, tiny_checkpoint
+
+WRONG = "Atrial fibrillation. The heart rate is 150 bpm."
+RATE_QUESTION = "What is the heart rate?"
+LOCATE = "Locate the premature ventricular contractions."
+
+
+class CannedChat(ECGChat):
+    """ECGChat whose LLM always says `WRONG` (the record is sinus rhythm at 74 bpm)."""
+
+    def answer(self, items, streamer=None, **sampling):
+        if streamer is not None:  # as generate streams: the prompt first (skipped by the streamer), then the answer
+            ids = self.processor.tokenizer(WRONG, return_tensors="pt")["input_ids"]
+            streamer.put(ids[:, :1])
+            streamer.put(ids)
+            streamer.end()
+        return [WRONG] * len(items)
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_checkpoint(tmp_path_factory.mktemp("ckpt"))
+
+
+@pytest.fixture(scope="module")
+def record(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 12 s of MIT-BIH 100 (sinus rhythm, 74 bpm by the machine read) as its own WFDB record."""
+    import wfdb
+
+    from anyecg.io import read_record
+
+    rec = read_record(shared_data / "mitdb" / "100", end_s=12.0, annotations=False)
+    folder = tmp_path_factory.mktemp("ecg")
+    wfdb.wrsamp("mitdb100", fs=rec.fs, units=["mV"] * 2, sig_name=["MLII", "V5"], p_signal=rec.signal.T,
+                fmt=["16"] * 2, write_dir=str(folder))
+    return folder / "mitdb100"
+
+
+@pytest.fixture(scope="module")
+def canned(ckpt: Path) -> CannedChat:
+    return CannedChat.load(ckpt, max_new_tokens=8)
+
+
+def _flag_lines(checks: list[dict]) -> list[str]:
+    return [c["stated"] for c in checks if not c["agrees"]]
+
+
+def test_python_api_flags_the_wrong_claims(canned: CannedChat, record: Path) -> None:
+    answer = canned.ask(record, RATE_QUESTION)
+    assert answer.text == WRONG
+    flagged = {c.kind: c for c in answer.flagged}
+    assert flagged["heart_rate"].stated == "150 bpm" and flagged["heart_rate"].measured == "74 bpm"
+    assert flagged["statement"].stated == "Atrial fibrillation"
+    assert answer.to_dict()["checks"]
+
+
+def test_cli_warns_on_stderr_and_lists_checks_in_json(ckpt: Path, record: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(ECGChat, "answer", CannedChat.answer)
+    assert main(["chat", "--model", str(ckpt), str(record), RATE_QUESTION]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == WRONG
+    assert "anyecg: warning: answer says 150 bpm; the signal reads 74 bpm" in err
+    assert main(["chat", "--model", str(ckpt), "--json", str(record), RATE_QUESTION]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(_flag_lines(data["checks"])) == {"150 bpm", "Atrial fibrillation"}
+
+
+def test_http_api_returns_message_checks(canned: CannedChat, record: Path) -> None:
+    server = ECGServer(canned, ServeSettings(max_tokens=8, timeout_s=60))
+    with TestClient(server.app()) as client:
+        body = {"model": "anyecg", "messages": [{"role": "user", "content": [
+            ecg_part(record), {"type": "text", "text": RATE_QUESTION}]}]}
+        message = client.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]
+        assert message["content"] == WRONG
+        assert set(_flag_lines(message["checks"])) == {"150 bpm", "Atrial fibrillation"}
+        lines = client.post("/v1/chat/completions", json={**body, "stream": True}).text.splitlines()
+        last = json.loads([x for x in lines if x.startswith("data: {")][-1][6:])["choices"][0]
+        assert set(_flag_lines(last["checks"])) == {"150 bpm", "Atrial fibrillation"}
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def test_web_page_shows_the_flags(canned: CannedChat, record: Path, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs `pip install playwright`")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("needs Debian's chromium (apt-get install -y chromium)")
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(ECGServer(canned, ServeSettings(max_tokens=8, timeout_s=60)).app(),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1300, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.set_input_files("#file-input", [str(record.with_suffix(s)) for s in (".hea", ".dat")])
+                page.wait_for_selector("#ecg-list li", timeout=60_000)
+                page.fill("#question", RATE_QUESTION)
+                page.click("#send")
+                page.wait_for_function("document.querySelector('.msg.assistant')?.dataset.flags !== undefined",
+                                       timeout=60_000)
+                flags = page.locator(".msg.assistant .flag").all_inner_texts()
+                page.screenshot(path=str(tmp_path / "flags.png"), full_page=True)
+            finally:
+                browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert any("150 bpm" in f and "74 bpm" in f for f in flags), flags
+    assert any("Atrial fibrillation" in f for f in flags), flags
+
+
+def test_localization_question_gets_the_same_answer_at_every_door(ckpt: Path, record: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    chat = ECGChat.load(ckpt, max_new_tokens=8)  # the real (tiny, random) model: answers are whatever it says
+    ecg = ECG(record, 0.0, 10.0)
+    located = chat.locate(ecg, "V").text
+    assert chat.ask(ecg, LOCATE).text == located
+    assert chat.conversation(ecg).ask(LOCATE).text == located
+    assert "".join(chat.stream(ecg, LOCATE)) == located
+    assert main(["chat", "--model", str(ckpt), "--max-new-tokens", "8", "--start", "0", "--end", "10",
+                 str(record), LOCATE]) == 0
+    assert capsys.readouterr().out.strip() == located
+    server = ECGServer(chat, ServeSettings(max_tokens=8, timeout_s=60))
+    with TestClient(server.app()) as client:
+        body = {"model": "anyecg", "messages": [{"role": "user", "content": [
+            ecg_part(record, start_s=0, end_s=10), {"type": "text", "text": LOCATE}]}]}
+        assert client.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]["content"] == located

@@ -1,0 +1,184 @@
+"""The machine read: delineation and measurements on generated ECGs with set intervals and on LUDB (tuning
+records 1-120 only), bad input, `anyecg measure` and `anyecg plot --measure`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import wfdb
+
+from anyecg.cli import main
+from anyecg.findings.measure import rr_stats
+from anyecg.findings.read import read_findings
+from anyecg.io import read_record
+from anyecg.io.record import ECGRecord
+from anyecg.signal.beats import detect_beats_multilead
+from ecg_synth import synthetic_ecg
+
+# generated lobes are smoother than real waves at their ends: looser than the IEC tolerances
+TOL_MS = {"p_ms": 20, "pr_ms": 20, "qrs_ms": 15, "qt_ms": 25}
+
+
+def _record(s, **meta) -> ECGRecord:
+    return ECGRecord(s.signal, s.fs, s.leads, metadata=meta)
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"pr_ms": 220.0, "qrs_ms": 130.0, "qt_ms": 440.0, "rr_s": 1.0},
+    {"rr_s": 0.6, "qt_ms": 320.0, "pr_ms": 140.0},
+    {"fs": 250.0, "rr_sd_s": 0.05},
+    {"fs": 1000.0, "p_ms": 120.0},
+])
+def test_synthetic_intervals_recovered(kw):
+    s = synthetic_ecg(**kw)
+    f = read_findings(_record(s))
+    m = f.measurements
+    assert f.n_beats == len(s.r_times_s)
+    np.testing.assert_allclose(f.beat_times_s, s.r_times_s, atol=0.03)
+    for key, tol in TOL_MS.items():
+        assert abs(getattr(m, key) - getattr(s, key)) <= tol, (key, getattr(m, key), getattr(s, key))
+    rr = np.diff(s.r_times_s) * 1000
+    assert m.heart_rate_bpm == pytest.approx(60000 / rr.mean(), rel=0.02)
+    assert m.qtc_bazett_ms == pytest.approx(m.qt_ms / np.sqrt(m.rr_mean_ms / 1000))
+    assert m.qtc_fridericia_ms == pytest.approx(m.qt_ms / (m.rr_mean_ms / 1000) ** (1 / 3))
+    assert abs(m.qrs_axis_deg - s.qrs_axis_deg) <= 10
+    assert set(m.r_amp_mv) == set(s.leads) and set(m.st_j60_mv) == set(s.leads)
+    if s.qt_ms - 220 > s.qrs_ms + 60:  # J+60 ms before the generated T wave starts
+        assert abs(m.st_j60_mv["II"]) < 0.05  # no ST shift was generated
+    assert m.low_voltage_limb is False and m.low_voltage_precordial is False
+
+
+def test_waves_per_beat_follow_the_median_beat():
+    s = synthetic_ecg(rr_sd_s=0.05)
+    w = read_findings(_record(s)).waves
+    has_p = w.p_on >= 0
+    assert has_p[1:-1].mean() >= 0.8  # dominant beats carry the median beat's P
+    pr = (w.qrs_on[has_p] - w.p_on[has_p]) / s.fs * 1000
+    assert np.all(np.abs(pr - s.pr_ms) <= TOL_MS["pr_ms"])
+    assert np.all(w.p_on[has_p] < w.p_off[has_p]) and np.all(w.qrs_off[1:-1] < w.t_off[1:-1])
+
+
+def test_irregular_rhythm_without_p_waves():
+    s = synthetic_ecg(p_wave=False, rr_sd_s=0.2, seed=3)
+    f = read_findings(_record(s))
+    m = f.measurements
+    assert m.p_ms is None and m.pr_ms is None and "no P wave found" in f.notes
+    assert m.rr_cv > 0.1 and m.qrs_ms is not None
+    assert np.all(f.waves.p_on == -1)
+
+
+def test_rr_stats():
+    beats = np.array([0, 500, 1000, 1600, 2100])  # RR 1000, 1000, 1200, 1000 ms at 500 Hz
+    st = rr_stats(beats, 500.0)
+    assert st["rr_mean_ms"] == pytest.approx(1050.0)
+    assert st["heart_rate_bpm"] == pytest.approx(60000 / 1050)
+    assert st["pnn50"] == pytest.approx(2 / 3)
+    assert rr_stats(np.array([10]), 500.0)["heart_rate_bpm"] is None
+
+
+def test_multilead_vote_survives_a_noisy_lead():
+    s = synthetic_ecg(duration_s=20.0)
+    x = s.signal.copy()
+    x[3] = np.random.default_rng(0).standard_normal(x.shape[1]).astype(np.float32)
+    beats = detect_beats_multilead(x, s.fs) / s.fs
+    assert len(beats) == len(s.r_times_s)
+    np.testing.assert_allclose(beats, s.r_times_s, atol=0.03)
+
+
+@pytest.mark.parametrize("case", ["flat_lead", "all_flat", "one_second", "5khz", "50hz", "nans", "all_nan_lead"])
+def test_bad_input_gives_notes_not_exceptions(case):
+    fs = {"5khz": 5000.0, "50hz": 50.0}.get(case, 500.0)
+    s = synthetic_ecg(fs=fs, duration_s=1.0 if case == "one_second" else 10.0)
+    x = s.signal.copy()
+    if case == "flat_lead":
+        x[7] = 0.0
+    elif case == "all_flat":
+        x[:] = 0.2
+    elif case == "nans":
+        x[:, 1000:1100] = np.nan
+    elif case == "all_nan_lead":
+        x[2] = np.nan
+    f = read_findings(ECGRecord(x, fs, s.leads))
+    json.dumps(f.to_dict())
+    notes = " ".join(f.notes)
+    if case == "flat_lead":
+        assert "V2" in notes and f.measurements.qrs_ms is not None and "V2" not in f.measurements.r_amp_mv
+    elif case == "all_flat":
+        assert "no beats detected" in notes and f.measurements.heart_rate_bpm is None
+    elif case == "one_second":
+        assert "too short for rhythm" in notes and "no beats detected" in notes
+    elif case == "50hz":
+        assert "low sampling rate" in notes and f.measurements.heart_rate_bpm == pytest.approx(70, abs=3)
+    elif case == "5khz":
+        assert abs(f.measurements.qrs_ms - s.qrs_ms) <= TOL_MS["qrs_ms"]
+    elif case == "nans":
+        assert "NaN" in notes and f.measurements.qrs_ms is not None
+    else:
+        assert "III" in notes and f.measurements.qrs_axis_deg is not None  # axis from I and aVF
+
+
+def test_window_read_reports_times_from_its_start():
+    s = synthetic_ecg(duration_s=20.0)
+    f = read_findings(_record(s), start_s=10.0, end_s=20.0)
+    assert f.start_s == 10.0 and f.duration_s == pytest.approx(10.0)
+    expected = s.r_times_s[(s.r_times_s > 10.2) & (s.r_times_s < 19.6)] - 10.0
+    assert all(np.min(np.abs(f.beat_times_s - t)) < 0.03 for t in expected)
+
+
+def test_unknown_lead_positions_from_a_file_named_ecg(tmp_path):
+    s = synthetic_ecg(duration_s=10.0)
+    wfdb.wrsamp("rec", fs=500, units=["mV", "mV"], sig_name=["ECG1", "ECG2"],
+                p_signal=s.signal[[1, 6]].T.astype(np.float64), fmt=["16", "16"], write_dir=str(tmp_path))
+    rec = read_record(tmp_path / "rec")
+    f = read_findings(rec)
+    m = f.measurements
+    assert f.lead_positions_known is False and any("lead positions unknown" in n for n in f.notes)
+    assert m.qrs_axis_deg is None and m.r_amp_mv == {} and m.low_voltage_limb is None
+    assert m.heart_rate_bpm is not None and m.qrs_ms is not None
+    mapped = read_findings(read_record(tmp_path / "rec", lead_map="ECG1=II,ECG2=V1"))
+    assert mapped.lead_positions_known is True and "II" in mapped.measurements.r_amp_mv
+
+
+@pytest.mark.parametrize("record", [2, 5, 30, 40, 100])
+def test_ludb_tuning_records_within_tolerance(shared_data, record):
+    """LUDB records from the tuning set (1-120): global intervals against the cardiologists' within twice the
+    IEC 60601-2-51 mean tolerance per record."""
+    from anyecg.eval.delineation import IEC_TOLERANCE, ludb_truth
+
+    path = shared_data / "ludb" / "data" / str(record)
+    truth = ludb_truth(path)
+    m = read_findings(read_record(path, annotations=False)).measurements
+    for key in ("pr_ms", "qrs_ms", "qt_ms"):
+        assert abs(getattr(m, key) - truth[key]) <= 2 * IEC_TOLERANCE[key][0] + 10, (key, getattr(m, key),
+                                                                                     truth[key])
+
+
+def test_measure_json(shared_data, capsys):
+    assert main(["measure", str(shared_data / "ludb" / "data" / "3"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("heart_rate_bpm", "pr_ms", "qrs_ms", "qt_ms", "qtc_ms", "qrs_axis_deg", "statements", "episodes"):
+        assert key in d
+    assert 50 < d["heart_rate_bpm"] < 90 and 60 < d["qrs_ms"] < 140 and d["qtc_ms"] == d["qtc_bazett_ms"]
+    assert isinstance(d["statements"], list) and isinstance(d["episodes"], list)
+
+
+def test_measure_text_on_a_window(shared_data, capsys):
+    assert main(["measure", str(shared_data / "mitdb" / "100"), "--start", "60", "--end", "70"]) == 0
+    out = capsys.readouterr().out
+    assert "Vent. rate" in out and "PR interval" in out and "QT / QTc" in out
+    assert "from 60 s" in out
+
+
+def test_measure_names_the_file_on_bad_input(tmp_path, capsys):
+    assert main(["measure", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+
+
+def test_plot_measure_marks(shared_data, tmp_path):
+    out = tmp_path / "m.png"
+    assert main(["plot", str(shared_data / "ludb" / "data" / "2"), "--measure", "--leads", "II,V1",
+                 "--out", str(out)]) == 0
+    assert out.stat().st_size > 10_000
