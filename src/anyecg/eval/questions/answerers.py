@@ -19,7 +19,8 @@ from anyecg.io import read_record
 from anyecg.signal.intervals import describe, format_answer
 
 log = logging.getLogger(__name__)
-RR_CV_IRREGULAR = 0.10  # RR coefficient of variation above which the findings answerer calls a rhythm irregular
+RR_CV_IRREGULAR = 0.10
+AF_SHARE = 0.3  # AF episodes over this share of the ECG: atrial fibrillation (as `anyecg.checks` reads them)  # RR coefficient of variation above which the findings answerer calls a rhythm irregular
 ECTOPY_CLASS = {"Premature ventricular contraction": "V", "Premature atrial contraction": "S"}
 INTERVAL_FIELD = {"pr": ("PR interval", "pr_ms"), "qrs": ("QRS duration", "qrs_ms"), "qt": ("QT interval", "qt_ms")}
 
@@ -47,7 +48,8 @@ class FindingsCache:
 def _has(f: ECGFindings, name: str) -> bool:
     if name in ECTOPY_CLASS and f.beat_classes:
         return ECTOPY_CLASS[name] in f.beat_classes
-    if name == "Atrial fibrillation" and f.episodes_of("AF"):
+    if name == "Atrial fibrillation" and f.duration_s and \
+            sum(e.duration_s for e in f.episodes_of("AF")) / f.duration_s >= AF_SHARE:
         return True
     s = f.statement(name)
     return s is not None and s.confidence >= MIN_CONFIDENCE
