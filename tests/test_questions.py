@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from anyecg.data.question_truth import mitdb_window_truth
 from anyecg.data.questions import QTYPES, RecordTruth, pair_questions, single_questions
 from anyecg.data.schema import ECGRef, read_jsonl
 from anyecg.data.sources.mitdb import DS2
-from anyecg.eval.questions.build import QUESTIONS_FILE, mitdb_window_truth
+from anyecg.eval.questions.build import QUESTIONS_FILE
 from anyecg.eval.questions.grade import accuracy_table, grade
 from anyecg.io import read_record
 

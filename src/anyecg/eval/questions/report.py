@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from anyecg.checks import check_answer, localization_check
+from anyecg.data.question_truth import roots
 from anyecg.data.questions import QTYPES
 from anyecg.eval.questions.answerers import FindingsCache
-from anyecg.eval.questions.build import QUESTIONS_FILE, roots
+from anyecg.eval.questions.build import QUESTIONS_FILE
 from anyecg.eval.questions.grade import accuracy_table, grade
 from anyecg.eval.runner import run_predictions
 from anyecg.eval.samples import EvalSample, load_samples
