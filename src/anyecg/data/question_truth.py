@@ -15,13 +15,20 @@ import numpy as np
 
 from anyecg.data.questions import RHYTHM_FAMILY, RecordTruth
 from anyecg.data.schema import ECGRef
-from anyecg.data.statement_corpus import LUDB_KNOWN, cpsc_records, ludb_records, ptbxl_records
+from anyecg.data.statement_corpus import (
+    LUDB_KNOWN,
+    cpsc_records,
+    ludb_records,
+    ptbxl_records,
+    training_records,
+)
 from anyecg.io import read_record
 from anyecg.signal.beats import SYMBOL_CLASS
 from anyecg.signal.intervals import BEAT_SYMBOLS, beat_intervals
 from anyecg.vocabulary import rhythm_name
 
-SHARED_DIRS = {"cpsc2018": "cpsc2018-a0001-a0150", "ptbxl": "ptbxl-500", "ludb": "ludb", "mitdb": "mitdb"}
+SHARED_DIRS = {"cpsc2018": "cpsc2018-a0001-a0150", "ptbxl": "ptbxl-500", "ludb": "ludb", "mitdb": "mitdb",
+               "cinc2021": "cinc2021-sample", "chapman": "chapman-4"}
 WINDOW_S = 10.0
 EDGE_S = 0.25  # an ectopic beat this close to a window edge makes its count unsure: no count question
 RR_REGULAR = 0.15  # sinus, all beats normal and every RR within 15 % of the median: a regular rhythm
@@ -38,6 +45,12 @@ def roots(shared: Path) -> dict[str, Path]:
 def cpsc_truths(shared: Path, numbers: Iterable[int]) -> list[RecordTruth]:
     return [RecordTruth(f"cpsc2018:{r.path.name}", "cpsc2018", ECGRef(f"cpsc2018:{r.path.name}"), r.names, r.known)
             for r in cpsc_records(shared, range(min(numbers), max(numbers) + 1))]
+
+
+def dx_truths(shared: Path, database: str) -> list[RecordTruth]:
+    """The CinC 2021 sample or Chapman-4 records with their SNOMED Dx labels (every name known)."""
+    return [RecordTruth(f"{database}:{r.path.name}", database, ECGRef(f"{database}:{r.path.name}"), r.names, r.known)
+            for r in training_records(shared) if r.database == database]
 
 
 def ptbxl_truths(shared: Path, folds: tuple[int, ...]) -> list[RecordTruth]:

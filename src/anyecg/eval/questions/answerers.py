@@ -31,16 +31,26 @@ def question_text(sample: EvalSample) -> str:
 
 
 class FindingsCache:
-    """`read_findings` once per ECG reference (path and window)."""
+    """`read_findings` once per ECG reference (path and window). A machine read that fails (a bug: it should
+    never raise) is logged, counted in `failed` and stands as findings without beats or measurements, so that one
+    ECG does not stop an evaluation."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple, ECGFindings] = {}
+        self.failed: list[str] = []
 
     def get(self, ref: EvalRef) -> ECGFindings:
         key = (str(ref.path), ref.start_s, ref.end_s)
         if key not in self._cache:
             record = read_record(ref.path, start_s=ref.start_s, end_s=ref.end_s, annotations=False)
-            self._cache[key] = read_findings(record)
+            try:
+                self._cache[key] = read_findings(record)
+            except Exception as err:
+                where = f"{ref.path} [{ref.start_s}-{ref.end_s}]"
+                log.warning("read_findings failed on %s: %s: %s", where, type(err).__name__, err)
+                self.failed.append(f"{where}: {type(err).__name__}: {err}")
+                self._cache[key] = ECGFindings(str(ref.path), record.fs, record.offset_s, record.duration_s,
+                                               record.leads, notes=(f"machine read failed: {err}",))
         return self._cache[key]
 
 
@@ -177,5 +187,11 @@ class ChatAnswerer:
     def predict(self, samples: Sequence[EvalSample], mask_leads=None) -> list[str]:
         from anyecg.chat import ECG
 
-        return [self.chat.ask([ECG(r.path, r.start_s, r.end_s) for r in s.ecgs], question_text(s)).text
-                for s in samples]
+        out = []
+        for s in samples:
+            try:
+                out.append(self.chat.ask([ECG(r.path, r.start_s, r.end_s) for r in s.ecgs], question_text(s)).text)
+            except Exception as err:  # a failure of one question is a wrong answer, not a stopped evaluation
+                log.warning("%s: ask failed on %s: %s: %s", self.name, s.id, type(err).__name__, err)
+                out.append(f"(no answer: {type(err).__name__})")
+        return out

@@ -69,9 +69,10 @@ def flag_summary(samples: Sequence[EvalSample], correct: Sequence[bool], flags: 
             "wrong_flagged": sum(bool(fl) for fl in wrong) / len(wrong) if wrong else math.nan}
 
 
-def evaluate(samples: Sequence[EvalSample], predictors: Sequence, out_dir: Path, *, batch_size: int = 8) -> dict:
+def evaluate(samples: Sequence[EvalSample], predictors: Sequence, out_dir: Path, *, batch_size: int = 8,
+             cache: FindingsCache | None = None) -> dict:
     """Answers (cached under out_dir), verdicts and flags for every predictor."""
-    cache = FindingsCache()
+    cache = cache or FindingsCache()
     results = {}
     for p in predictors:
         slug = re.sub(r"[^\w.-]+", "_", p.name).strip("_")
@@ -93,7 +94,7 @@ def _pct(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
 
 
-def markdown(results: dict, command: str, n_questions: int) -> str:
+def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequence[str] = ()) -> str:
     names = list(results)
     lines = ["# Question set: answers graded against labels and annotations", "", "Made by:", "", "```", command,
              "```", "",
@@ -124,6 +125,10 @@ def markdown(results: dict, command: str, n_questions: int) -> str:
         c = results[n]["checks"]
         lines.append(f"| {n} | {c['answers']} | {_pct(c['checked'])} | {_pct(c['flagged'])} | "
                      f"{_pct(c['flag_right'])} | {_pct(c['wrong_flagged'])} |")
+    if failed_reads:
+        lines += ["", f"`read_findings` raised on {len(failed_reads)} ECG(s) (a bug: it should never raise); "
+                  "their findings stand empty here (the findings-only answerer cannot answer, nothing is checked):",
+                  "", *[f"- {x}" for x in failed_reads]]
     lines += ["", "## Sample answers", ""]
     for n in names:
         lines += [f"**{n}**", "", "| question | truth | answer | right |", "|---|---|---|---|"]
