@@ -148,3 +148,28 @@ def test_findings_answerer_on_real_records(shared_data):
     assert all(v.read is not None for v in verdicts.values())
     assert verdicts["q-ludb-121-heart_rate"].correct
     assert verdicts["q-ludb-122-qrs"].correct
+
+
+def test_training_questions_use_training_records_only(shared_data):
+    from anyecg.data.tasks.questions import training_questions
+
+    samples = training_questions(shared_data, measure=False)
+    assert len(samples) > 1000 and {s.split for s in samples} == {"train"}
+    refs = {e.path for s in samples for e in s.ecgs}
+    assert not any(_held_out(p, None) for p in refs if not p.startswith("ptbxl:"))
+    with open(shared_data / "ptbxl-500" / "ptbxl_database.csv", newline="") as f:
+        fold9 = {r["filename_hr"] for r in csv.DictReader(f) if int(float(r["strat_fold"])) >= 9}
+    assert not any(p.split(":", 1)[1] in fold9 for p in refs if p.startswith("ptbxl:"))
+    assert {"cinc2021", "chapman", "mitdb", "ludb", "cpsc2018", "ptbxl"} <= {s.dataset for s in samples}
+    assert all(grade(s.meta, s.answer).correct for s in samples)
+
+
+def test_training_truth_measured_where_labels_lack(shared_data):
+    from anyecg.data.question_truth import cpsc_truths
+    from anyecg.data.tasks.questions import with_measurements
+
+    t = cpsc_truths(shared_data, range(1, 2))[0]
+    assert t.heart_rate_bpm is None and not t.intervals_ms
+    m = with_measurements(t, shared_data)
+    assert 30 < m.heart_rate_bpm < 200 and 60 < m.intervals_ms["qrs"] < 200
+    assert {s.meta["qtype"] for s in single_questions(m, "train")} >= {"heart_rate", "qrs", "axis"}
