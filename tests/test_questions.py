@@ -173,3 +173,19 @@ def test_training_truth_measured_where_labels_lack(shared_data):
     m = with_measurements(t, shared_data)
     assert 30 < m.heart_rate_bpm < 200 and 60 < m.intervals_ms["qrs"] < 200
     assert {s.meta["qtype"] for s in single_questions(m, "train")} >= {"heart_rate", "qrs", "axis"}
+
+
+def test_eval_questions_command_writes_the_report_and_resumes(shared_data, tmp_path):
+    from anyecg.cli import main
+    from anyecg.data.schema import write_jsonl
+
+    wanted = {"q-ludb-121-heart_rate", "q-ludb-122-qrs", "q-cpsc2018-A0101-af"}
+    write_jsonl(tmp_path / "q.jsonl", [s for s in read_jsonl(QUESTIONS_FILE) if s.id in wanted])
+    args = ["eval", "questions", "--references", "findings", "--questions", str(tmp_path / "q.jsonl"),
+            "--shared-data", str(shared_data), "--out", str(tmp_path / "cache"), "--results", str(tmp_path / "q.md")]
+    assert main(args) == 0
+    md = (tmp_path / "q.md").read_text()
+    assert "Made by:" in md and "q.jsonl" in md and "| heart_rate | 1 | 100.0 |" in md and "| qrs | 1 | 100.0 |" in md
+    cache = (tmp_path / "cache" / "findings-only.jsonl").read_text()
+    assert cache.count("\n") == 3
+    assert main(args) == 0 and (tmp_path / "cache" / "findings-only.jsonl").read_text() == cache

@@ -94,11 +94,12 @@ def _pct(x: float) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
 
 
-def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequence[str] = ()) -> str:
+def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequence[str] = (),
+             source: str = "src/anyecg/eval/questions/questions_v1.jsonl") -> str:
     names = list(results)
     lines = ["# Question set: answers graded against labels and annotations", "", "Made by:", "", "```", command,
              "```", "",
-             f"{n_questions} questions of `src/anyecg/eval/questions/questions_v1.jsonl` (held-out records only: "
+             f"{n_questions} questions of `{source}` (held-out records only: "
              "CPSC2018 A0101-A0150, PTB-XL strat_fold 9, LUDB 121-160, MIT-BIH DS2 10 s windows; built by "
              "`python -m anyecg.eval.questions.build`, truth from labels and annotations only). Tolerances: rate "
              "±10 %, PR/QRS/QT ±20 ms, PVC/PAC counts exact, localization IoU ≥ 0.5, categories exact after "
