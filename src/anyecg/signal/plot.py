@@ -20,7 +20,7 @@ from anyecg.io.record import ECGRecord
 from anyecg.leads import CANONICAL_LEADS, canonical_lead
 from anyecg.signal.intervals import BEAT_SYMBOLS, Interval
 from anyecg.signal.preprocess import window_samples
-from anyecg.timebase import format_clock
+from anyecg.timebase import format_clock, to_samples, to_seconds
 
 MM = 1 / 25.4  # inches
 PAPER_SPEED = 25.0  # mm/s
@@ -61,7 +61,7 @@ def _ylim(x: np.ndarray) -> tuple[float, float]:
 
 
 def _row_slice(row: int, row_s: float, duration: float, fs: float) -> slice:
-    return slice(round(row * row_s * fs), round(min((row + 1) * row_s, duration) * fs))
+    return slice(to_samples(row * row_s, fs), to_samples(min((row + 1) * row_s, duration), fs))
 
 
 def _lines(lo: float, hi: float, step: float) -> np.ndarray:
@@ -107,7 +107,7 @@ def figure(
     """
     i0, i1, start = window_samples(record, start_s, end_s)
     rows = _select(record, leads)
-    duration = (i1 - i0) / record.fs
+    duration = to_seconds(i1 - i0, record.fs)
     true_scale = duration <= MAX_TRUE_SCALE_S
     if not true_scale:
         row_s = duration / MAX_ROWS
