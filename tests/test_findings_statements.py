@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anyecg.findings.classifier import DEFAULT_WEIGHTS, N_FEATURES, load_classifier, record_features
-from anyecg.findings.criteria import apply_criteria
+from anyecg.findings.criteria import apply_criteria, sigmoid_margin
 from anyecg.findings.statements import combine, make_statements, score_statements
 from anyecg.findings.types import ECGFindings, Episode, Evidence, Measurements, Statement
 from anyecg.leads import CANONICAL_LEADS
@@ -72,8 +72,10 @@ def test_af_from_measurements_and_from_episodes():
     assert conf(af, "Sinus tachycardia") < 0.1 and conf(af, "Normal ECG") < 0.1
     assert conf(findings(), "Atrial fibrillation") < 0.05
     ep = (Episode("AF", 0.0, 9.0, Evidence(reason="irregular")),)
-    out = apply_criteria(findings(episodes=ep))["Atrial fibrillation"]
-    assert out.confidence == pytest.approx(0.9) and out.evidence.end_s == 9.0
+    out = apply_criteria(findings(episodes=ep, rr_cv=0.25, pr_ms=None))["Atrial fibrillation"]
+    assert out.confidence == pytest.approx((0.9 + 0.9 * sigmoid_margin(0.25, 0.1, 0.02)) / 2)
+    assert out.evidence.end_s == 9.0 and "90 %" in out.evidence.reason
+    assert conf(findings(episodes=ep), "Atrial fibrillation") < 0.5  # regular, with P waves: the episodes alone
 
 
 def test_lvh_voltage_only_with_real_amplitudes():
