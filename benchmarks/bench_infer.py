@@ -71,8 +71,7 @@ def main() -> None:
         ours(4), llm_alone(4)  # warm-up
         t = {k: [] for k in ("enc", "ours_1", "ours_n", "base_1", "base_n")}
         for _ in range(args.repeats):
-            t["enc"].append(timed(lambda: model.encode_ecg(batch["ecg_clips"], batch["clips_per_ecg"],
-                                                           batch["lead_masks"])))
+            t["enc"].append(timed(lambda: model.encode_ecg(**{k: batch[k] for k in model.kind.batch_keys})))
             t["ours_1"].append(timed(lambda: ours(1)))
             t["base_1"].append(timed(lambda: llm_alone(1)))
             t["ours_n"].append(timed(lambda: ours(n_new)))

@@ -39,7 +39,10 @@ def _lobe(t: np.ndarray, start: float, width: float, skew: float = 1.0) -> np.nd
 
 def synthetic_ecg(*, fs: float = 500.0, duration_s: float = 10.0, rr_s: float = 0.85, rr_sd_s: float = 0.0,
                   p_ms: float = 100.0, pr_ms: float = 160.0, qrs_ms: float = 90.0, qt_ms: float = 380.0,
-                  p_wave: bool = True, noise_mv: float = 0.01, seed: int = 0) -> Synthetic:
+                  p_wave: bool = True, ectopic: tuple[int, ...] = (), ectopic_qrs_ms: float = 160.0,
+                  noise_mv: float = 0.01, seed: int = 0) -> Synthetic:
+    """`ectopic`: indices of beats drawn as ventricular ectopics (no P, a wide QRS of `ectopic_qrs_ms` in another
+    direction, a discordant T)."""
     rng = np.random.default_rng(seed)
     n = round(duration_s * fs)
     # (amplitude mV, direction, start ms from QRS onset, width ms, skew)
@@ -56,11 +59,16 @@ def synthetic_ecg(*, fs: float = 500.0, duration_s: float = 10.0, rr_s: float = 
     rr = np.clip(rr_s + rr_sd_s * rng.standard_normal(int(duration_s / rr_s) + 5), 0.3, 3.0)
     r_times = 0.5 + np.concatenate([[0.0], np.cumsum(rr)])
     r_times = r_times[r_times < duration_s - 0.6]
+    half = ectopic_qrs_ms / 2
+    pvc = [(1.8, (-0.6, -0.3, -0.7), 0.0, half, 1.0), (-1.0, (0.3, 0.6, 0.7), half, half, 1.0),
+           (-0.5, (0.6, 0.7, 0.3), qt_ms + 40 - 220.0, 220.0, 1.6)]
     x = np.zeros((12, n))
     t = np.arange(n) / fs
-    for t_r in r_times:
+    for k, t_r in enumerate(r_times):
         q0 = t_r - (q + r / 2) / 1000.0  # R peak in the middle of the R lobe
-        for amp, direction, start, width, skew in waves:
+        if k in ectopic:
+            q0 = t_r - half / 2 / 1000.0
+        for amp, direction, start, width, skew in pvc if k in ectopic else waves:
             a, b = q0 + start / 1000.0, q0 + (start + width) / 1000.0
             if a < 0 or b > duration_s:
                 continue

@@ -19,7 +19,8 @@ NO_MODEL = "/nonexistent/checkpoint"  # an argument error must be reported befor
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("ecg")
-    return {"ok": write_wfdb(folder, "ok", 30), "art": write_wfdb(folder, "art", 30, leads=("MLII", "ART"))}
+    return {"ok": write_wfdb(folder, "ok", 30), "art": write_wfdb(folder, "art", 30, leads=("MLII", "ART")),
+            "long": write_wfdb(folder, "long", 700, fs=50)}
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -36,6 +37,7 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     (["chat", "{art}", "Rhythm?"], "'ART' fit no ECG lead"),
     (["chat", "{ok}", "--leads", "V5", "Rhythm?"], "--leads V5: not in this record"),
     (["scan", "{ok}", "--window", "5"], "--window must be 10-600 s"),
+    (["report", "{long}"], "too long to ask about at once"),
 ])
 def test_argument_errors_come_before_the_model_loads(records, capsys, argv, words) -> None:
     argv = [a.format(**{k: str(v) for k, v in records.items()}) for a in argv]

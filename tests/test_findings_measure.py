@@ -61,6 +61,17 @@ def test_waves_per_beat_follow_the_median_beat():
     assert np.all(w.p_on[has_p] < w.p_off[has_p]) and np.all(w.qrs_off[1:-1] < w.t_off[1:-1])
 
 
+def test_ectopic_beats_get_their_own_qrs():
+    s = synthetic_ecg(duration_s=20.0, ectopic=(4, 12))
+    f = read_findings(_record(s))
+    w, m = f.waves, f.measurements
+    width = (w.qrs_off - w.qrs_on) / s.fs * 1000
+    assert abs(m.qrs_ms - s.qrs_ms) <= TOL_MS["qrs_ms"]  # the median beat is the dominant one
+    assert np.all(width[[4, 12]] >= 130) and np.all(w.p_on[[4, 12]] == -1)
+    normal = np.setdiff1d(np.arange(1, f.n_beats - 1), [4, 12])
+    assert np.all(np.abs(width[normal] - m.qrs_ms) < 1)
+
+
 def test_irregular_rhythm_without_p_waves():
     s = synthetic_ecg(p_wave=False, rr_sd_s=0.2, seed=3)
     f = read_findings(_record(s))
@@ -156,6 +167,12 @@ def test_ludb_tuning_records_within_tolerance(shared_data, record):
                                                                                      truth[key])
 
 
+def test_ptbxl_record_where_no_beat_confirms_the_p(shared_data):
+    """PTB-XL 279 (training fold 5): every beat's previous T wave reaches into the P found; once a crash."""
+    f = read_findings(read_record(shared_data / "ptbxl-500" / "records500" / "00000" / "00279_hr"))
+    assert f.measurements.qrs_ms is not None and f.n_beats > 5
+
+
 def test_measure_json(shared_data, capsys):
     assert main(["measure", str(shared_data / "ludb" / "data" / "3"), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
@@ -182,3 +199,18 @@ def test_plot_measure_marks(shared_data, tmp_path):
     assert main(["plot", str(shared_data / "ludb" / "data" / "2"), "--measure", "--leads", "II,V1",
                  "--out", str(out)]) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_plot_marks_only_at_true_scale():
+    from anyecg.findings.marks import plot_marks
+    from anyecg.signal.plot import figure
+
+    s = synthetic_ecg(duration_s=90.0)
+    record = _record(s)
+    marks, _ = plot_marks(read_findings(record, end_s=10.0))
+    assert {label for _, label in marks} == {"P(", ")P", "Q(", ")J", ")T"}
+    short = figure(record, end_s=10.0, leads=["II"], marks=marks, spans=[(1.0, 2.0, "test")])
+    long = figure(record, leads=["II"], marks=marks, spans=[(1.0, 2.0, "test")])
+    assert len(short.axes[0].lines) == 1 + len(marks)  # the trace and one line per mark
+    assert len(long.axes[0].lines) == 1
+    assert any(t.get_text() == "test" for t in long.axes[0].texts)

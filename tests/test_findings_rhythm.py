@@ -198,3 +198,18 @@ def test_locate_af_in_a_window_of_record_201(shared_data):
     whole = scan(None, path, targets=["AF", "pause"], engine="findings", progress=False)
     rows = {r["target"]: r for r in whole.summary()}
     assert rows["AF"]["total_s"] > 300 and rows["pause"]["episodes"] > 0
+
+
+@pytest.mark.parametrize("fs", [50.0, 360.0, 5000.0])
+def test_generated_ecg_at_any_rate_reads_sinus(fs):
+    """A generated 2-lead ECG (QRS-like pulses at 75 bpm, small T waves, noise) at 50 Hz, 360 Hz and 5 kHz:
+    the beats are found and the rhythm is sinus, whatever the rate."""
+    rng = np.random.default_rng(3)
+    t = np.arange(int(60 * fs)) / fs
+    beats = np.arange(0.5, 59.5, 0.8)
+    ecg = sum(1.2 * np.exp(-((t - b) / 0.012) ** 2) + 0.25 * np.exp(-((t - b - 0.25) / 0.05) ** 2) for b in beats)
+    sig = np.stack([ecg, -0.5 * ecg]) + 0.02 * rng.standard_normal((2, len(t)))
+    f = rhythm_findings(beat_track(ECGRecord(sig.astype(np.float32), fs, ("II", "V1"))))
+    assert abs(f.n_beats - len(beats)) <= 2
+    assert {e.kind for e in f.episodes} == {"sinus"}
+    assert set(f.beat_classes) <= {"N", "Q"} and f.beat_classes.count("N") > 0.9 * f.n_beats

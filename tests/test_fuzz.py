@@ -115,11 +115,11 @@ def test_fuzz_long(seeds, client: TestClient, tmp_path: Path) -> None:
         seed = rnd.choice(seeds)
         files, target = mutate(seed, rnd)
         per_seed[seed.name] = per_seed.get(seed.name, 0) + 1
+        write_files(tmp_path / "case", files)  # first: after a crash of the process the culprit is there
         if tried["readers"] % 10 == 9:
             tried["upload"] += 1
             server_errors += [f"{seed.name}/{target}: {route} {status}"
                               for route, status in upload_statuses(client, files, rnd) if status >= 500]
-        write_files(tmp_path / "case", files)
         tried["readers"] += 1
         if crash := check_readers(tmp_path / "case" / seed.main):
             crashes.append(f"{seed.name}/{target}: {crash}")

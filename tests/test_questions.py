@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from anyecg.data.question_truth import mitdb_window_truth
 from anyecg.data.questions import QTYPES, RecordTruth, pair_questions, single_questions
 from anyecg.data.schema import ECGRef, read_jsonl
 from anyecg.data.sources.mitdb import DS2
-from anyecg.eval.questions.build import QUESTIONS_FILE, mitdb_window_truth
+from anyecg.eval.questions.build import QUESTIONS_FILE
 from anyecg.eval.questions.grade import accuracy_table, grade
 from anyecg.io import read_record
 
@@ -147,3 +148,44 @@ def test_findings_answerer_on_real_records(shared_data):
     assert all(v.read is not None for v in verdicts.values())
     assert verdicts["q-ludb-121-heart_rate"].correct
     assert verdicts["q-ludb-122-qrs"].correct
+
+
+def test_training_questions_use_training_records_only(shared_data):
+    from anyecg.data.tasks.questions import training_questions
+
+    samples = training_questions(shared_data, measure=False)
+    assert len(samples) > 1000 and {s.split for s in samples} == {"train"}
+    refs = {e.path for s in samples for e in s.ecgs}
+    assert not any(_held_out(p, None) for p in refs if not p.startswith("ptbxl:"))
+    with open(shared_data / "ptbxl-500" / "ptbxl_database.csv", newline="") as f:
+        fold9 = {r["filename_hr"] for r in csv.DictReader(f) if int(float(r["strat_fold"])) >= 9}
+    assert not any(p.split(":", 1)[1] in fold9 for p in refs if p.startswith("ptbxl:"))
+    assert {"cinc2021", "chapman", "mitdb", "ludb", "cpsc2018", "ptbxl"} <= {s.dataset for s in samples}
+    assert all(grade(s.meta, s.answer).correct for s in samples)
+
+
+def test_training_truth_measured_where_labels_lack(shared_data):
+    from anyecg.data.question_truth import cpsc_truths
+    from anyecg.data.tasks.questions import with_measurements
+
+    t = cpsc_truths(shared_data, range(1, 2))[0]
+    assert t.heart_rate_bpm is None and not t.intervals_ms
+    m = with_measurements(t, shared_data)
+    assert 30 < m.heart_rate_bpm < 200 and 60 < m.intervals_ms["qrs"] < 200
+    assert {s.meta["qtype"] for s in single_questions(m, "train")} >= {"heart_rate", "qrs", "axis"}
+
+
+def test_eval_questions_command_writes_the_report_and_resumes(shared_data, tmp_path):
+    from anyecg.cli import main
+    from anyecg.data.schema import write_jsonl
+
+    wanted = {"q-ludb-121-heart_rate", "q-ludb-122-qrs", "q-cpsc2018-A0101-af"}
+    write_jsonl(tmp_path / "q.jsonl", [s for s in read_jsonl(QUESTIONS_FILE) if s.id in wanted])
+    args = ["eval", "questions", "--references", "findings", "--questions", str(tmp_path / "q.jsonl"),
+            "--shared-data", str(shared_data), "--out", str(tmp_path / "cache"), "--results", str(tmp_path / "q.md")]
+    assert main(args) == 0
+    md = (tmp_path / "q.md").read_text()
+    assert "Made by:" in md and "q.jsonl" in md and "| heart_rate | 1 | 100.0 |" in md and "| qrs | 1 | 100.0 |" in md
+    cache = (tmp_path / "cache" / "findings-only.jsonl").read_text()
+    assert cache.count("\n") == 3
+    assert main(args) == 0 and (tmp_path / "cache" / "findings-only.jsonl").read_text() == cache

@@ -195,3 +195,14 @@ def test_upload_says_what_the_reader_assumed(client: TestClient, tmp_path: Path)
     files = [("file", (p.name, p.read_bytes())) for p in (rec.with_suffix(".hea"), rec.with_suffix(".dat"))]
     entry = client.post("/v1/files", files=files).json()
     assert entry["ecg"]["leads"] == ["II", "V1"] and "'ECG1' assumed to be lead II" in entry["ecg"]["notes"][0]
+
+
+def test_chat_window_bounded_before_reading(client: TestClient, tmp_path: Path) -> None:
+    """A question about 20 min of ECG at once is refused (the model's memory grows with the window)."""
+    rec = write_wfdb(tmp_path, "long", 1200, fs=100)
+    files = [("file", (p.name, p.read_bytes())) for p in (rec.with_suffix(".hea"), rec.with_suffix(".dat"))]
+    file_id = client.post("/v1/files", files=files).json()["id"]
+    resp = client.post("/v1/chat/completions", json=_chat_body({"file_id": file_id}))
+    assert resp.status_code == 422 and "at most 600 s" in resp.json()["error"]["message"]
+    ok = client.post("/v1/chat/completions", json=_chat_body({"file_id": file_id, "start_s": 590, "end_s": 600}))
+    assert ok.status_code == 200, ok.text

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from anyecg.errors import AnyECGError, LeadError
+from anyecg.errors import AnyECGError, LeadError, WindowError
 from anyecg.leads import ANY, DROP, canonical_lead
 from anyecg.targets import DEFAULT_SCAN
-from anyecg.timebase import DEFAULT_WINDOW_S
+from anyecg.timebase import DEFAULT_WINDOW_S, MAX_WINDOW_S
 
 if TYPE_CHECKING:
     from anyecg.checks import Check
@@ -63,6 +63,7 @@ def _leads(args: argparse.Namespace) -> tuple[str, ...] | None:
 
 def _check_inputs(args: argparse.Namespace) -> None:
     """Files, channels, window, leads and targets, checked as the model would (raises AnyECGError)."""
+    whole_window = args.func in (cmd_chat, cmd_report) or getattr(args, "whole_window", False)
     from anyecg.io import read_info, read_record
     from anyecg.targets import resolve_target
 
@@ -76,6 +77,10 @@ def _check_inputs(args: argparse.Namespace) -> None:
             print(f"anyecg: note: {f}: {note}", file=sys.stderr)
         if start is not None or end is not None:
             read_record(f, lead_map=_lead_map(args), fs=args.fs, start_s=start, end_s=end, annotations=False)
+        span = min(end if end is not None else info.duration_s, info.duration_s) - (start or 0.0)
+        if whole_window and span > MAX_WINDOW_S:
+            raise WindowError(f"a {span:.0f} s window is too long to ask about at once (at most {MAX_WINDOW_S:g} s); "
+                              "choose one with --start/--end, or use `anyecg scan` for the whole recording", f)
         missing = [lead for lead in _leads(args) or () if canonical_lead(lead) not in info.leads]
         if missing:
             raise LeadError(f"--leads {', '.join(missing)}: not in this record (it has {', '.join(info.leads)})", f)

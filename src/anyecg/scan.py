@@ -108,13 +108,13 @@ class ScanResult:
         return rows
 
     def holter(self) -> HolterSummary:
-        """The Holter summary of the span (beats and episodes of the findings, on the recording's clock)."""
+        """The Holter summary of the span (the findings' beats and episodes; times from the span's start)."""
         f = self.findings
-        times = f.beat_times_s + self.start_s if f is not None else np.zeros(0)
-        classes = f.beat_classes if f is not None else ()
-        return summarize(self.source, self.duration_s, times - self.start_s, classes,
-                         [e for e in (f.episodes if f is not None else ()) if e.kind != "sinus"],
-                         self.start_time + dt.timedelta(seconds=self.start_s) if self.start_time else None)
+        start = self.start_time + dt.timedelta(seconds=self.start_s) if self.start_time else None
+        if f is None:
+            return summarize(self.source, self.duration_s, np.zeros(0), [], [], start)
+        return summarize(self.source, self.duration_s, f.beat_times_s, f.beat_classes,
+                         [e for e in f.episodes if e.kind != "sinus"], start)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -48,6 +48,7 @@ def clock(seconds: float, start_time: dt.datetime | None = None, *, with_date: b
 
 
 DEFAULT_WINDOW_S = 10.0  # `scan` windows: the embedded model was trained on 10 s windows (longer: mostly "No")
+MAX_WINDOW_S = 600.0  # longest window the model is asked about at once (60 clips; `scan`'s largest window)
 
 
 def parse_time(text: str | float, start_time: dt.datetime | None = None) -> float:

@@ -155,7 +155,7 @@ def single_questions(t: RecordTruth, split: str, seed: str = "v1") -> list[Sampl
     regular = is_regular(t)
     if regular is not None:
         i, question = _pick(rng("regularity"), "regularity")
-        polarity = {0: "regular", 1: "irregular"}.get(i, "either")
+        polarity = {0: "regular", 1: "irregular", 2: "regular"}.get(i, "either")
         word = "regular" if regular else "irregular"
         yes = {"regular": regular, "irregular": not regular}.get(polarity)
         answer = f"The rhythm is {word}." if yes is None else f"{'Yes' if yes else 'No'}, the rhythm is {word}."

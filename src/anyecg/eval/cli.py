@@ -183,14 +183,18 @@ def run_questions(args: argparse.Namespace) -> int:
     unknown = set(refs) - {"findings", "base"}
     if unknown:
         raise ConfigError(f"unknown reference(s) {', '.join(sorted(unknown))}: use findings, base or none")
-    predictors = ([answerers.FindingsAnswerer(answerers.FindingsCache())] if "findings" in refs else []) + \
+    cache = answerers.FindingsCache()
+    predictors = ([answerers.FindingsAnswerer(cache)] if "findings" in refs else []) + \
         ([answerers.BaseLLMAnswerer(max_new_tokens=args.max_new_tokens)] if "base" in refs else []) + \
         ([answerers.ChatAnswerer(args.model, args.max_new_tokens, args.device)] if args.model else [])
     if not predictors:
         raise ConfigError("eval questions needs --model and/or --references")
-    results = report.evaluate(samples, predictors, args.out or Path("runs/questions"), batch_size=args.batch_size)
-    write_atomic(args.results, report.markdown(results, _command(), len(samples)))
-    write_json(args.results.with_suffix(".json"), {"command": _command(), "questions": len(samples), **results})
+    results = report.evaluate(samples, predictors, args.out or Path("runs/questions"), batch_size=args.batch_size,
+                              cache=cache)
+    write_atomic(args.results, report.markdown(results, _command(), len(samples), cache.failed,
+                                                       **({"source": str(args.questions)} if args.questions else {})))
+    write_json(args.results.with_suffix(".json"), {"command": _command(), "questions": len(samples),
+                                                   "failed_reads": cache.failed, **results})
     print(f"report: {args.results}")
     return 0
 

@@ -25,6 +25,7 @@ from anyecg.atomic import atomic_path
 from anyecg.errors import ModelError
 from anyecg.eval.samples import EvalSample
 from anyecg.eval.windows import DS1, MITDB_TYPES
+from anyecg.model.state import check_keys
 from anyecg.signal.intervals import beat_intervals, describe, format_answer
 from anyecg.timebase import MODEL_FS, to_samples, to_seconds
 
@@ -143,10 +144,8 @@ def load_unet(path: str | Path = WEIGHTS) -> tuple[UNet1D, dict]:
     cfg = UNetConfig(**{**cfg_dict, "classes": tuple(cfg_dict["classes"])})
     model = UNet1D(cfg)
     state = load_file(str(path))
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ModelError(f"weights do not match the U-Net config (missing {missing}, unexpected {unexpected})",
-                         path)
+    check_keys(model.state_dict(), state, path)
+    model.load_state_dict(state)
     return model.eval(), meta
 
 

@@ -126,8 +126,20 @@ def load_classifier(path: str | Path = WEIGHTS) -> BeatClassifier:
 
 
 def classify_beats(x: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bool = False) -> tuple[str, ...]:
-    """N / V / S / F / Q per beat from the two beat leads (no L / R: see `conduction`)."""
-    return load_classifier().predict(beat_features(x, fs, beats, filtered=filtered))
+    """N / V / S / F / Q per beat from the two beat leads (no L / R: see `conduction`).
+
+    A V call needs the beat to differ from its dominant beat: one whose QRS matches it (correlation > 0.95 in
+    every recorded lead, residual < 0.2) at a rate under 100 bpm is N. The classifier reads the beat's shape too,
+    and a record of wide but uniform beats (a bundle branch block) must not turn into V beats on shape alone;
+    a run of identical V beats faster than 100 bpm (VT) keeps them."""
+    feats = beat_features(x, fs, beats, filtered=filtered)
+    classes = load_classifier().predict(feats)
+    if not classes:
+        return classes
+    second = bool(np.ptp(x[1]) > 0) if len(x) > 1 else False
+    corr0, corr1, resid0, local_rr = feats[:, 6], feats[:, 7], feats[:, 10], feats[:, 5]
+    same = (corr0 > 0.95) & ((corr1 > 0.95) | (not second)) & (np.expm1(resid0) < 0.2) & (local_rr > 0.6)
+    return tuple("N" if c == "V" and s else c for c, s in zip(classes, same, strict=True))
 
 
 # ---- record level --------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ How (thresholds in `Params`, tuned on LUDB records 1-120 only, paced records lef
    removed, the peak of the spatial magnitude; onset / offset where it falls to `p_level` of the way from the
    floor on that side to the peak. Present when the dominant beats' P segments correlate with the median beat's
    (median r ≥ `p_corr`) and the P peak is ≥ `p_min_rel` of the QRS magnitude (none in AF, most paced beats).
-7. Per beat: the template's offsets from R placed at each beat's alignment point (no P for beats that are not
-   dominant, e.g. ectopic beats).
+7. Per beat: the template's offsets from R placed at each beat's alignment point; beats seen to differ from the
+   median beat (not dominant: ectopic, aberrant) get their own QRS onset / offset and no P.
 """
 
 from __future__ import annotations
@@ -332,14 +332,16 @@ def find_fiducials(st: BeatStack, params: Params = PARAMS) -> tuple[dict[str, in
     if pw is not None:
         # confirmed on the beats whose previous T ends well before this P: the P must recur in them
         sure = prev_t_off[clean] <= pw[0] - round(P_CLEAR_S * fs)
+        if sure.sum() < max(1, min(MIN_P_BEATS, len(beats))):
+            pw = None
+    if pw is not None:
         p_seg = slice(pw[0], pw[2] + 1)
         beat_p = _detrend(beats[sure][:, :, p_seg], fs)
         r_p = (_corr(beat_p.reshape(int(sure.sum()), -1), _detrend(xp[:, p_seg], fs).ravel()) if sure.any()
                else np.zeros(1))  # no beat clear of the previous T: the P cannot be confirmed
         mag = _magnitude(xb, fs, 0.02)
         p_height = _magnitude(xp, fs, 0.02)[pw[1]]
-        if (sure.sum() < min(MIN_P_BEATS, len(beats)) or np.median(r_p) < params.p_corr
-                or p_height < params.p_min_rel * mag[on: off + 1].max()):
+        if np.median(r_p) < params.p_corr or p_height < params.p_min_rel * mag[on: off + 1].max():
             pw = None
     notes: list[str] = []
     if pw is None:
@@ -378,17 +380,24 @@ def delineate(signal: np.ndarray, fs: float, beats: np.ndarray, leads: tuple[str
     where[st.idx] += st.shift
     dominant = np.zeros(len(beats), dtype=bool)
     dominant[st.idx[st.dominant]] = True
+    other = st.idx[~st.dominant]  # beats seen to differ from the median beat (ectopic, aberrant)
 
-    def place(key: str, only_dominant: bool = False) -> np.ndarray:
+    def place(key: str) -> np.ndarray:
         if fid[key] is None:
             return np.full(len(beats), -1, dtype=np.int64)
         out = where + (fid[key] - pre)
-        if only_dominant:
-            out = np.where(dominant, out, -1)
-        return np.where((out >= 0) & (out < signal.shape[1]), out, -1).astype(np.int64)
+        if key.startswith("p_"):
+            out[other] = -1
+        return out
 
-    waves = Waves(p_on=place("p_on", True), p_peak=place("p_peak", True), p_off=place("p_off", True),
-                  qrs_on=place("qrs_on"), r_peak=where, qrs_off=place("qrs_off"), t_peak=place("t_peak"),
-                  t_off=place("t_off"))
+    qrs_on, qrs_off = place("qrs_on"), place("qrs_off")
+    for j in np.flatnonzero(~st.dominant):  # their own QRS bounds, from their own window
+        b_on, b_off, _ = _global_qrs(st.win[j], fs, pre, params)
+        qrs_on[st.idx[j]], qrs_off[st.idx[j]] = where[st.idx[j]] + b_on - pre, where[st.idx[j]] + b_off - pre
+    inside = {key: np.where((v >= 0) & (v < signal.shape[1]), v, -1).astype(np.int64)
+              for key, v in {"p_on": place("p_on"), "p_peak": place("p_peak"), "p_off": place("p_off"),
+                             "qrs_on": qrs_on, "qrs_off": qrs_off, "t_peak": place("t_peak"),
+                             "t_off": place("t_off")}.items()}
+    waves = Waves(r_peak=where, **inside)
     template = Template(xb, fs, pre, names, int(st.dominant.sum()))
     return Delineation(waves, template, fid, lead_fid, dominant, tuple(notes))

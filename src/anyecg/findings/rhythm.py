@@ -9,7 +9,7 @@ does not grow with the samples; `anyecg.findings.stream` reads long records bloc
   time-locked to the QRS, 0 = none), its running median must also be below `AF_P_MAX`. Beats that pass both
   form AF episodes (runs ≥ `MIN_AF_S`, or half the ECG when shorter; gaps < `MERGE_AF_S` closed).
 - **AFL**: regular RR (irregularity < `AF_IRREGULAR / 2`), no P wave (needs `p_score`), 100-180 bpm, ≥ `MIN_AF_S`.
-- **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than 100 bpm, from the first to the last beat of the
+- **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than `RUN_RATE_BPM`, from the first to the last beat of the
   run (SVT not inside AF / AFL).
 - **pause**: an RR interval ≥ 2 s, from the beat before to the beat after.
 - **bigeminy / trigeminy**: ≥ `MIN_CYCLES` consecutive cycles of N V (N N V).
@@ -46,25 +46,27 @@ MIN_RHYTHM_S = 5.0  # shortest ECG on which rhythm is read
 _ECTOPIC = frozenset("VFQ")
 
 
-def _running(values: np.ndarray, k: int, stat=np.nanmedian) -> np.ndarray:
-    """stat over values[i-k : i+k+1] (NaN-aware; edges use what exists)."""
+def _running(values: np.ndarray, k: int, stat=np.nanmedian, chunk: int = 8192) -> np.ndarray:
+    """stat over values[i-k : i+k+1] (NaN-aware; edges use what exists), `chunk` beats at a time so that the
+    working memory stays bounded for a 24 h record."""
     if len(values) == 0:
         return values.astype(np.float64)
     pad = np.full(k, np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, values, pad]), 2 * k + 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows → NaN
-        return stat(windows, axis=-1)
+        return np.concatenate([stat(windows[i:i + chunk], axis=-1) for i in range(0, len(windows), chunk)])
 
 
 def irregularity(times_s: np.ndarray, classes: Sequence[str] | None = None, k: int = AF_HALF_WINDOW) -> np.ndarray:
     """Per RR interval (len = beats − 1): running median |ΔRR| / running median RR over ±k intervals, intervals
-    touching an ectopic (V, F, Q) beat left out; NaN where fewer than `MIN_VALID_RR` differences (or half the
+    touching an ectopic (V, F, Q) beat and pauses (≥ `PAUSE_S`) left out; NaN where fewer than `MIN_VALID_RR` differences (or half the
     window's, on a short ECG) are left (bigeminy leaves none: every interval touches a V beat)."""
     t = np.asarray(times_s, dtype=np.float64)
     if len(t) < 3:
         return np.full(max(len(t) - 1, 0), np.nan)
     rr = np.diff(t)
+    rr = np.where(rr >= PAUSE_S, np.nan, rr)  # pauses are read as pauses, not as irregularity
     if classes is not None:
         ect = np.fromiter((c in _ECTOPIC for c in classes), bool, len(t))
         rr = np.where(ect[1:] | ect[:-1], np.nan, rr)

@@ -19,13 +19,15 @@ from typing import Any
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from anyecg.chat import ECGChat, Prepared, answer_findings, prepare
+from anyecg.chat import ECG, ECGChat, Prepared, answer_findings, prepare
 from anyecg.errors import AnyECGError
+from anyecg.io import read_info
 from anyecg.prompts import ecgs_first, without_placeholders
 from anyecg.serve.errors import APIError, from_anyecg, unreadable
 from anyecg.serve.schemas import ChatRequest, ECGFile, ECGPart, TextPart
 from anyecg.serve.settings import ServeSettings
 from anyecg.serve.store import FileStore, resolve_ecg
+from anyecg.timebase import MAX_WINDOW_S
 
 
 @dataclass
@@ -79,6 +81,13 @@ def localization(text: str, prepared: Sequence[Prepared]) -> dict[str, Any] | No
             "intervals": [f.to_dict() for f in found]}
 
 
+def window_span(ecg: ECG) -> float:
+    """Seconds of the window an `ECG` asks about, from the file's header."""
+    info = read_info(ecg.source, lead_map=ecg.lead_map, fs=ecg.fs)
+    end = info.duration_s if ecg.end_s is None else min(ecg.end_s, info.duration_s)
+    return end - (ecg.start_s or 0.0)
+
+
 class Completions:
     """The chat endpoint's work, apart from routing (so tests and the benchmark can call it directly)."""
 
@@ -90,7 +99,13 @@ class Completions:
         out = []
         for k, spec in enumerate(turns.ecgs):
             try:
-                out.append(prepare(resolve_ecg(spec, self.store, folder, f"ecg {k + 1}")))
+                ecg = resolve_ecg(spec, self.store, folder, f"ecg {k + 1}")
+                span = window_span(ecg)
+                if span > MAX_WINDOW_S:  # the model's memory grows with the window: checked before reading it
+                    raise APIError(422, f"ecg {k + 1}: the window is {span:.0f} s long; ask about at most "
+                                   f"{MAX_WINDOW_S:g} s (start_s/end_s), or scan the recording with /v1/ecg/scan",
+                                   "invalid_window")
+                out.append(prepare(ecg))
             except AnyECGError as err:
                 api = from_anyecg(err)
                 raise APIError(api.status, f"ecg {k + 1}: {api.message}", api.code) from err

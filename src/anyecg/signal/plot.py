@@ -20,7 +20,7 @@ from anyecg.io.record import ECGRecord
 from anyecg.leads import CANONICAL_LEADS, canonical_lead
 from anyecg.signal.intervals import BEAT_SYMBOLS, Interval
 from anyecg.signal.preprocess import window_samples
-from anyecg.timebase import format_clock
+from anyecg.timebase import format_clock, to_samples, to_seconds
 
 MM = 1 / 25.4  # inches
 PAPER_SPEED = 25.0  # mm/s
@@ -61,7 +61,7 @@ def _ylim(x: np.ndarray) -> tuple[float, float]:
 
 
 def _row_slice(row: int, row_s: float, duration: float, fs: float) -> slice:
-    return slice(round(row * row_s * fs), round(min((row + 1) * row_s, duration) * fs))
+    return slice(to_samples(row * row_s, fs), to_samples(min((row + 1) * row_s, duration), fs))
 
 
 def _lines(lo: float, hi: float, step: float) -> np.ndarray:
@@ -101,12 +101,13 @@ def figure(
 
     highlight: intervals in seconds from the window start (as in localization answers).
     marks: (time, label) points in seconds from the window start, drawn as thin lines on every strip with the
-    label above the first one (e.g. wave onsets and offsets); spans: labelled (start, end, label) intervals
-    (e.g. rhythm episodes), shaded with the label above the first strip.
+    label below the first one (e.g. wave onsets and offsets), only at true paper scale (a compressed window would
+    be a wall of lines); spans: labelled (start, end, label) intervals (e.g. rhythm episodes), shaded with the
+    label above the first strip.
     """
     i0, i1, start = window_samples(record, start_s, end_s)
     rows = _select(record, leads)
-    duration = (i1 - i0) / record.fs
+    duration = to_seconds(i1 - i0, record.fs)
     true_scale = duration <= MAX_TRUE_SCALE_S
     if not true_scale:
         row_s = duration / MAX_ROWS
@@ -143,7 +144,7 @@ def figure(
         for a, b in highlight:
             if b > t0 and a < t1:
                 ax.axvspan(max(a, t0), min(b, t1), color="#ffd54f", alpha=0.35, zorder=0)
-        for time_s, label in marks:
+        for time_s, label in marks if true_scale else ():
             if t0 <= time_s < t1:
                 ax.axvline(time_s, color=MARK_COLOR, linewidth=0.4, alpha=0.7, zorder=1)
                 if lead == rows[0]:

@@ -19,7 +19,7 @@ import scipy.signal
 from anyecg.errors import LeadError, WindowError
 from anyecg.io.record import ECGRecord
 from anyecg.leads import CANONICAL_LEADS, LEAD_INDEX, N_LEADS, canonical_lead
-from anyecg.timebase import CLIP_SAMPLES, MODEL_FS, n_clips, to_samples
+from anyecg.timebase import CLIP_SAMPLES, MODEL_FS, n_clips, to_samples, to_seconds
 
 Resample = Literal["fft", "poly"]
 BLOCK_VALUES = 1 << 20  # samples (all leads) per read when scanning a file: 24 min of 2-lead 360 Hz
@@ -47,7 +47,7 @@ class ECGInput:
 
     @property
     def duration_s(self) -> float:
-        return self.n_samples / MODEL_FS
+        return to_seconds(self.n_samples, MODEL_FS)
 
     @property
     def signal(self) -> np.ndarray:
@@ -57,7 +57,7 @@ class ECGInput:
     def clip_inputs(self) -> list[ECGInput]:
         """Each 10 s clip as an ECG of its own, in time order (scaling kept: it was done over the whole window)."""
         return [ECGInput(self.clips[k:k + 1], self.lead_mask, min(CLIP_SAMPLES, self.n_samples - k * CLIP_SAMPLES),
-                         self.start_s + k * CLIP_SAMPLES / MODEL_FS, self.source) for k in range(self.n_clips)]
+                         self.start_s + to_seconds(k * CLIP_SAMPLES, MODEL_FS), self.source) for k in range(self.n_clips)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,9 +161,9 @@ def preprocess(
     if resample not in ("fft", "poly"):
         raise ValueError(f"resample must be 'fft' or 'poly', got {resample!r}")
     i0, i1, start = window_samples(record, start_s, end_s)
-    n_out = to_samples((i1 - i0) / record.fs, MODEL_FS)
+    n_out = to_samples(to_seconds(i1 - i0, record.fs), MODEL_FS)
     if n_out < 1:
-        raise WindowError(f"window of {(i1 - i0) / record.fs:g} s is shorter than one sample at {MODEL_FS} Hz",
+        raise WindowError(f"window of {to_seconds(i1 - i0, record.fs):g} s is shorter than one sample at {MODEL_FS} Hz",
                           record.source)
     keep = _slots(leads, "lead", record.source) if leads is not None else set(CANONICAL_LEADS)
     masked = _slots(mask_leads, "masked lead", record.source)
@@ -172,7 +172,7 @@ def preprocess(
         raise LeadError(f"lead selection {list(leads or [])} leaves no lead; the record has "
                         f"{', '.join(record.leads)}", record.source)
 
-    total = n_clips(n_out / MODEL_FS) * CLIP_SAMPLES
+    total = n_clips(to_seconds(n_out, MODEL_FS)) * CLIP_SAMPLES
     out = np.zeros((N_LEADS, total), dtype=np.float32)
     mask = np.zeros(N_LEADS, dtype=bool)
     live: list[tuple[int, np.ndarray, np.ndarray | None]] = []  # (slot, filled lead, long NaN gaps)

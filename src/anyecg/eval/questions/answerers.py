@@ -19,7 +19,8 @@ from anyecg.io import read_record
 from anyecg.signal.intervals import describe, format_answer
 
 log = logging.getLogger(__name__)
-RR_CV_IRREGULAR = 0.10  # RR coefficient of variation above which the findings answerer calls a rhythm irregular
+RR_CV_IRREGULAR = 0.10
+AF_SHARE = 0.3  # AF episodes over this share of the ECG: atrial fibrillation (as `anyecg.checks` reads them)  # RR coefficient of variation above which the findings answerer calls a rhythm irregular
 ECTOPY_CLASS = {"Premature ventricular contraction": "V", "Premature atrial contraction": "S"}
 INTERVAL_FIELD = {"pr": ("PR interval", "pr_ms"), "qrs": ("QRS duration", "qrs_ms"), "qt": ("QT interval", "qt_ms")}
 
@@ -30,16 +31,26 @@ def question_text(sample: EvalSample) -> str:
 
 
 class FindingsCache:
-    """`read_findings` once per ECG reference (path and window)."""
+    """`read_findings` once per ECG reference (path and window). A machine read that fails (a bug: it should
+    never raise) is logged, counted in `failed` and stands as findings without beats or measurements, so that one
+    ECG does not stop an evaluation."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple, ECGFindings] = {}
+        self.failed: list[str] = []
 
     def get(self, ref: EvalRef) -> ECGFindings:
         key = (str(ref.path), ref.start_s, ref.end_s)
         if key not in self._cache:
             record = read_record(ref.path, start_s=ref.start_s, end_s=ref.end_s, annotations=False)
-            self._cache[key] = read_findings(record)
+            try:
+                self._cache[key] = read_findings(record)
+            except Exception as err:
+                where = f"{ref.path} [{ref.start_s}-{ref.end_s}]"
+                log.warning("read_findings failed on %s: %s: %s", where, type(err).__name__, err)
+                self.failed.append(f"{where}: {type(err).__name__}: {err}")
+                self._cache[key] = ECGFindings(str(ref.path), record.fs, record.offset_s, record.duration_s,
+                                               record.leads, notes=(f"machine read failed: {err}",))
         return self._cache[key]
 
 
@@ -47,7 +58,8 @@ class FindingsCache:
 def _has(f: ECGFindings, name: str) -> bool:
     if name in ECTOPY_CLASS and f.beat_classes:
         return ECTOPY_CLASS[name] in f.beat_classes
-    if name == "Atrial fibrillation" and f.episodes_of("AF"):
+    if name == "Atrial fibrillation" and f.duration_s and \
+            sum(e.duration_s for e in f.episodes_of("AF")) / f.duration_s >= AF_SHARE:
         return True
     s = f.statement(name)
     return s is not None and s.confidence >= MIN_CONFIDENCE
@@ -175,5 +187,11 @@ class ChatAnswerer:
     def predict(self, samples: Sequence[EvalSample], mask_leads=None) -> list[str]:
         from anyecg.chat import ECG
 
-        return [self.chat.ask([ECG(r.path, r.start_s, r.end_s) for r in s.ecgs], question_text(s)).text
-                for s in samples]
+        out = []
+        for s in samples:
+            try:
+                out.append(self.chat.ask([ECG(r.path, r.start_s, r.end_s) for r in s.ecgs], question_text(s)).text)
+            except Exception as err:  # a failure of one question is a wrong answer, not a stopped evaluation
+                log.warning("%s: ask failed on %s: %s: %s", self.name, s.id, type(err).__name__, err)
+                out.append(f"(no answer: {type(err).__name__})")
+        return out
