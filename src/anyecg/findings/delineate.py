@@ -337,8 +337,7 @@ def find_fiducials(st: BeatStack, params: Params = PARAMS) -> tuple[dict[str, in
     if pw is not None:
         p_seg = slice(pw[0], pw[2] + 1)
         beat_p = _detrend(beats[sure][:, :, p_seg], fs)
-        r_p = (_corr(beat_p.reshape(int(sure.sum()), -1), _detrend(xp[:, p_seg], fs).ravel()) if sure.any()
-               else np.zeros(1))  # no beat clear of the previous T: the P cannot be confirmed
+        r_p = _corr(beat_p.reshape(int(sure.sum()), -1), _detrend(xp[:, p_seg], fs).ravel())
         mag = _magnitude(xb, fs, 0.02)
         p_height = _magnitude(xp, fs, 0.02)[pw[1]]
         if np.median(r_p) < params.p_corr or p_height < params.p_min_rel * mag[on: off + 1].max():
