@@ -8,7 +8,7 @@ positives among the records that label it; class weights balanced; C per stateme
 on the training records; the decision threshold per statement is the one that maximises the out-of-fold F1 (the
 saved probabilities are shifted so that this threshold reads 0.5). Then, per statement that the criteria also
 score, the combination of the two (`fit_combination`) from the criteria and the out-of-fold classifier
-confidences of the same training records. Takes about 4 min on 2 CPU cores.
+confidences of the same training records. Takes 4-6 min on 2 CPU cores (caches in runs/).
 """
 
 from __future__ import annotations
