@@ -83,6 +83,9 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_bombs_refused_before_allocation_and_keep_alive(model: Path, record: Path) -> None:
     """A real server: the NPZ bomb and the lying zip are 413/422, its peak RSS stays within 200 MB of idle,
     and one keep-alive connection carries a good request after each rejected one."""
+    # Built first: uvicorn closes a keep-alive connection idle for 5 s.
+    payloads = (("bomb.npz", npz_bomb(), (413, 422)), ("lie.zip", lying_zip(), (413, 422)),
+                ("a.hea", record.with_suffix(".hea").read_bytes(), (422,)))
     with ServerProcess(model, "--max-upload-mb", "8") as server:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         conn.connect()
@@ -107,8 +110,7 @@ def test_bombs_refused_before_allocation_and_keep_alive(model: Path, record: Pat
         idle = _peak_rss_mb(server.proc.pid)
         good = upload("a.zip", _zip_of(record))
         assert good.status == 200
-        for name, data, statuses in (("bomb.npz", npz_bomb(), (413, 422)), ("lie.zip", lying_zip(), (413, 422)),
-                                     ("a.hea", record.with_suffix(".hea").read_bytes(), (422,))):
+        for name, data, statuses in payloads:
             resp = upload(name, data)
             assert resp.status in statuses, (name, resp.status)
             assert resp.getheader("connection") != "close"
