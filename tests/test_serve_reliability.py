@@ -208,3 +208,13 @@ def test_chat_window_bounded_before_reading(client: TestClient, tmp_path: Path) 
     assert resp.status_code == 422 and "at most 600 s" in resp.json()["error"]["message"]
     ok = client.post("/v1/chat/completions", json=_chat_body({"file_id": file_id, "start_s": 590, "end_s": 600}))
     assert ok.status_code == 200, ok.text
+
+
+def test_plot_of_a_corrupt_sample_stays_small(client: TestClient, tmp_path: Path) -> None:
+    """One sample of 10^7 mV (found by the long fuzz run) used to ask the ECG paper for 10^7 grid lines."""
+    x = np.zeros((1, 1000), np.float32)
+    x[0, 500] = 1e7
+    np.savez(tmp_path / "spike.npz", signal=x, fs=500.0, leads=np.array(["II"]))
+    entry = client.post("/v1/files", files=[("file", ("spike.npz", (tmp_path / "spike.npz").read_bytes()))]).json()
+    png = client.get(f"/v1/files/{entry['id']}/plot.png", params={"end_s": 2})
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
