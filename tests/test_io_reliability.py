@@ -168,6 +168,9 @@ def test_wfdb_header_messages(tmp_path):
     path.with_suffix(".hea").write_text(text.replace("h 2 250", "h 3 250"))
     with pytest.raises(ECGFileError, match="declares 3 signals but has 2 signal line"):
         read_info(path)
+    path.with_suffix(".hea").write_text(text.replace("h 2 250", "h 1\u00b2 250"))  # found by the long fuzz run
+    with pytest.raises(ECGFileError, match="record line"):
+        read_info(path)
     path.with_suffix(".hea").write_text(text.replace("h.dat 16", "h.dat 999"))
     with pytest.raises(ECGFileError, match="storage format '999' is not a WFDB format"):
         read_record(path)

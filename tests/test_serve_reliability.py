@@ -83,6 +83,9 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_bombs_refused_before_allocation_and_keep_alive(model: Path, record: Path) -> None:
     """A real server: the NPZ bomb and the lying zip are 413/422, its peak RSS stays within 200 MB of idle,
     and one keep-alive connection carries a good request after each rejected one."""
+    # Built first: uvicorn closes a keep-alive connection idle for 5 s.
+    payloads = (("bomb.npz", npz_bomb(), (413, 422)), ("lie.zip", lying_zip(), (413, 422)),
+                ("a.hea", record.with_suffix(".hea").read_bytes(), (422,)))
     with ServerProcess(model, "--max-upload-mb", "8") as server:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         conn.connect()
@@ -107,8 +110,7 @@ def test_bombs_refused_before_allocation_and_keep_alive(model: Path, record: Pat
         idle = _peak_rss_mb(server.proc.pid)
         good = upload("a.zip", _zip_of(record))
         assert good.status == 200
-        for name, data, statuses in (("bomb.npz", npz_bomb(), (413, 422)), ("lie.zip", lying_zip(), (413, 422)),
-                                     ("a.hea", record.with_suffix(".hea").read_bytes(), (422,))):
+        for name, data, statuses in payloads:
             resp = upload(name, data)
             assert resp.status in statuses, (name, resp.status)
             assert resp.getheader("connection") != "close"
@@ -206,3 +208,13 @@ def test_chat_window_bounded_before_reading(client: TestClient, tmp_path: Path) 
     assert resp.status_code == 422 and "at most 600 s" in resp.json()["error"]["message"]
     ok = client.post("/v1/chat/completions", json=_chat_body({"file_id": file_id, "start_s": 590, "end_s": 600}))
     assert ok.status_code == 200, ok.text
+
+
+def test_plot_of_a_corrupt_sample_stays_small(client: TestClient, tmp_path: Path) -> None:
+    """One sample of 10^7 mV (found by the long fuzz run) used to ask the ECG paper for 10^7 grid lines."""
+    x = np.zeros((1, 1000), np.float32)
+    x[0, 500] = 1e7
+    np.savez(tmp_path / "spike.npz", signal=x, fs=500.0, leads=np.array(["II"]))
+    entry = client.post("/v1/files", files=[("file", ("spike.npz", (tmp_path / "spike.npz").read_bytes()))]).json()
+    png = client.get(f"/v1/files/{entry['id']}/plot.png", params={"end_s": 2})
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"

@@ -35,6 +35,7 @@ _NOT_ANNOTATIONS = {"hea", "dat", "mat", "xws", "txt", "csv", "tsv", "json", "pn
 _CHUNK = 1 << 22  # samples per wfdb read (~3 h at 360 Hz)
 _FORMAT_CODES = {"8", "16", "24", "32", "61", "80", "160", "212", "310", "311", "508", "516", "524"}
 _MAX_HEADER_BYTES = 1 << 20
+_UINT = re.compile(r"[0-9]{1,9}")  # str.isdigit() also takes '²', which int() refuses
 _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3, "311": 4 / 3,
                      "24": 3, "32": 4}
 
@@ -75,7 +76,7 @@ def _check_header_text(hea: Path) -> None:
         raise ECGFileError("empty WFDB header (no record line)", hea)
     fields = lines[0].split()
     n_segments = fields[0].split("/", 1)[1] if "/" in fields[0] else None
-    if len(fields) < 2 or not fields[1].isdigit() or (n_segments is not None and not n_segments.isdigit()):
+    if len(fields) < 2 or not _UINT.fullmatch(fields[1]) or (n_segments is not None and not _UINT.fullmatch(n_segments)):
         raise ECGFileError(f"record line {lines[0][:80]!r} is not 'NAME[/SEGMENTS] SIGNALS [FS [SAMPLES]]'", hea)
     if len(fields) > 2:
         rate = re.split(r"[/(]", fields[2], maxsplit=1)[0]

@@ -50,10 +50,17 @@ def _select(record: ECGRecord, leads: Sequence[str] | None) -> list[int]:
     return rows
 
 
+MAX_STRIP_MV = 40.0  # a strip never spans more (a corrupt sample of 10^7 mV would ask for 10^7 grid lines)
+
+
 def _ylim(x: np.ndarray) -> tuple[float, float]:
-    """Limits on 0.5 mV lines around the whole strip, at least 2 mV tall."""
+    """Limits on 0.5 mV lines around the whole strip, at least 2 mV and at most MAX_STRIP_MV tall (then centred
+    on the median: outliers run off the strip)."""
     finite = x[np.isfinite(x)]
     lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+    if hi - lo > MAX_STRIP_MV:
+        centre = float(np.median(finite))
+        lo, hi = centre - MAX_STRIP_MV / 2 + 0.2, centre + MAX_STRIP_MV / 2 - 0.2
     lo, hi = np.floor((lo - 0.2) * 2) / 2, np.ceil((hi + 0.2) * 2) / 2
     mid = (lo + hi) / 2
     half = max((hi - lo) / 2, 1.0)
