@@ -28,19 +28,24 @@ log = logging.getLogger(__name__)
 
 
 def load_questions(path: Path | None, shared: Path, limit: int | None = None) -> list[EvalSample]:
-    """The question set with its ECG references resolved under the shared data folder; `limit`: the first N
-    questions of every type (so that a short run still covers each type)."""
+    """The question set with its ECG references resolved under the shared data folder; `limit`: at most N
+    questions of every type, taken in turn from each dataset (so that a short run still covers every type and
+    dataset), in file order."""
     samples = load_samples(path or QUESTIONS_FILE, roots=roots(shared))
     if limit is None:
         return samples
-    taken: dict[str, int] = {}
-    out = []
+    queues: dict[str, dict[str, list[EvalSample]]] = {}
     for s in samples:
-        q = s.meta["qtype"]
-        if taken.get(q, 0) < limit:
-            taken[q] = taken.get(q, 0) + 1
-            out.append(s)
-    return out
+        queues.setdefault(s.meta["qtype"], {}).setdefault(s.dataset, []).append(s)
+    keep: set[str] = set()
+    for by_dataset in queues.values():
+        taken = 0
+        while taken < limit and any(by_dataset.values()):
+            for q in by_dataset.values():
+                if q and taken < limit:
+                    keep.add(q.pop(0).id)
+                    taken += 1
+    return [s for s in samples if s.id in keep]
 
 
 def flag_of(sample: EvalSample, answer: str, cache: FindingsCache) -> bool | None:
