@@ -100,7 +100,7 @@ def _pct(x: float) -> str:
 
 
 def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequence[str] = (),
-             source: str = "src/anyecg/eval/questions/questions_v1.jsonl") -> str:
+             source: str = "src/anyecg/eval/questions/questions_v1.jsonl", limit: int | None = None) -> str:
     names = list(results)
     lines = ["# Question set: answers graded against labels and annotations", "", "Made by:", "", "```", command,
              "```", "",
@@ -109,7 +109,12 @@ def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequen
              "`python -m anyecg.eval.questions.build`, truth from labels and annotations only). Tolerances: rate "
              "±10 %, PR/QRS/QT ±20 ms, PVC/PAC counts exact, localization IoU ≥ 0.5, categories exact after "
              "mapping the answer's words to the vocabulary (`anyecg.checks.mentions`); see "
-             "docs/model_card.md, \"Question set\". Issue 14's bar: ≥ 85 % overall and per type.", "",
+             "docs/model_card.md, \"Question set\". Issue 14's bar: ≥ 85 % overall and per type."
+             + (f" A subset (`--limit {limit}`): at most {limit} questions per type, taken in turn from each dataset."
+                if limit else ""), "",
+             "Chat models answer through `ECGChat.ask` (which answers a localization question as `locate` does: "
+             "prescreen and per 10 s clip); the base LLM gets the question alone, with its chat template; "
+             "greedy decoding.", "",
              "Accuracy (%) per question type (n questions); *unread*: answers the grader could not read at all.",
              "", "| type | n | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
     first = results[names[0]]["accuracy"]
