@@ -192,6 +192,7 @@ def run_questions(args: argparse.Namespace) -> int:
     results = report.evaluate(samples, predictors, args.out or Path("runs/questions"), batch_size=args.batch_size,
                               cache=cache)
     write_atomic(args.results, report.markdown(results, _command(), len(samples), cache.failed,
+                                                       limit=args.limit,
                                                        **({"source": str(args.questions)} if args.questions else {})))
     write_json(args.results.with_suffix(".json"), {"command": _command(), "questions": len(samples),
                                                    "failed_reads": cache.failed, **results})

@@ -28,19 +28,24 @@ log = logging.getLogger(__name__)
 
 
 def load_questions(path: Path | None, shared: Path, limit: int | None = None) -> list[EvalSample]:
-    """The question set with its ECG references resolved under the shared data folder; `limit`: the first N
-    questions of every type (so that a short run still covers each type)."""
+    """The question set with its ECG references resolved under the shared data folder; `limit`: at most N
+    questions of every type, taken in turn from each dataset (so that a short run still covers every type and
+    dataset), in file order."""
     samples = load_samples(path or QUESTIONS_FILE, roots=roots(shared))
     if limit is None:
         return samples
-    taken: dict[str, int] = {}
-    out = []
+    queues: dict[str, dict[str, list[EvalSample]]] = {}
     for s in samples:
-        q = s.meta["qtype"]
-        if taken.get(q, 0) < limit:
-            taken[q] = taken.get(q, 0) + 1
-            out.append(s)
-    return out
+        queues.setdefault(s.meta["qtype"], {}).setdefault(s.dataset, []).append(s)
+    keep: set[str] = set()
+    for by_dataset in queues.values():
+        taken = 0
+        while taken < limit and any(by_dataset.values()):
+            for q in by_dataset.values():
+                if q and taken < limit:
+                    keep.add(q.pop(0).id)
+                    taken += 1
+    return [s for s in samples if s.id in keep]
 
 
 def flag_of(sample: EvalSample, answer: str, cache: FindingsCache) -> bool | None:
@@ -95,7 +100,7 @@ def _pct(x: float) -> str:
 
 
 def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequence[str] = (),
-             source: str = "src/anyecg/eval/questions/questions_v1.jsonl") -> str:
+             source: str = "src/anyecg/eval/questions/questions_v1.jsonl", limit: int | None = None) -> str:
     names = list(results)
     lines = ["# Question set: answers graded against labels and annotations", "", "Made by:", "", "```", command,
              "```", "",
@@ -104,7 +109,12 @@ def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequen
              "`python -m anyecg.eval.questions.build`, truth from labels and annotations only). Tolerances: rate "
              "±10 %, PR/QRS/QT ±20 ms, PVC/PAC counts exact, localization IoU ≥ 0.5, categories exact after "
              "mapping the answer's words to the vocabulary (`anyecg.checks.mentions`); see "
-             "docs/model_card.md, \"Question set\". Issue 14's bar: ≥ 85 % overall and per type.", "",
+             "docs/model_card.md, \"Question set\". Issue 14's bar: ≥ 85 % overall and per type."
+             + (f" A subset (`--limit {limit}`): at most {limit} questions per type, taken in turn from each dataset."
+                if limit else ""), "",
+             "Chat models answer through `ECGChat.ask` (which answers a localization question as `locate` does: "
+             "prescreen and per 10 s clip); the base LLM gets the question alone, with its chat template; "
+             "greedy decoding.", "",
              "Accuracy (%) per question type (n questions); *unread*: answers the grader could not read at all.",
              "", "| type | n | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
     first = results[names[0]]["accuracy"]
