@@ -127,7 +127,10 @@ def bench_llm(records: list[str], llm_minutes: float, compare_minutes: float, th
     chat = ECGChat.load()
     with tempfile.TemporaryDirectory() as tmp:
         for path in records:
-            for minutes, screens in ((llm_minutes, ("findings",)), (compare_minutes, ("findings", "head"))):
+            runs = [(compare_minutes, ("findings", "head"))]
+            if llm_minutes != compare_minutes:
+                runs.insert(0, (llm_minutes, ("findings",)))
+            for minutes, screens in runs:
                 copy = span_copy(path, minutes * 60, Path(tmp))
                 for screen in screens:
                     t0 = time.perf_counter()
