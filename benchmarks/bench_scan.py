@@ -61,7 +61,8 @@ def truth(path: str, key: str, span_s: float) -> tuple[list[tuple[float, float]]
 
     rec = read_record(path, end_s=span_s)
     beats = rec.beats
-    times = np.array([s / rec.fs for s, sym in zip(beats.sample, beats.symbol, strict=True) if sym == key])
+    times = np.array([s / rec.fs for s, sym in zip(beats.sample, beats.symbol, strict=True)
+                      if sym == key and s / rec.fs < span_s])  # the annotations cover the whole record
     return beat_intervals(beats.sample, beats.symbol, key, 0, to_samples(span_s, rec.fs), rec.fs), times
 
 
