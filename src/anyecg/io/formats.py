@@ -13,9 +13,10 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class FileFormat:
-    """One format. reader: module under `anyecg.io` with `read(path, opts)` and `read_info(path, opts)`;
-    multi_file: a record is several files (WFDB `.hea` + signal files + annotations); magic: leading bytes
-    that identify the content; aliases: other names a client may give as a format hint."""
+    """One format. reader: module with `read(path, opts)` and `read_info(path, opts)` (a name under `anyecg.io`,
+    or a full dotted module path); multi_file: a record is several files (WFDB `.hea` + signal files +
+    annotations); magic: leading bytes that identify the content; aliases: other names a client may give as a
+    format hint; by_extension: the extension alone names the format (content with no signature to sniff)."""
 
     name: str
     extensions: tuple[str, ...]
@@ -24,6 +25,12 @@ class FileFormat:
     multi_file: bool = False
     magic: tuple[bytes, ...] = ()
     aliases: tuple[str, ...] = ()
+    by_extension: bool = False
+
+    @property
+    def module(self) -> str:
+        """The reader's full module path."""
+        return self.reader if "." in self.reader else f"anyecg.io.{self.reader}"
 
     @property
     def suffix(self) -> str:
@@ -31,7 +38,22 @@ class FileFormat:
         return self.extensions[0]
 
 
-FORMATS: tuple[FileFormat, ...] = (
+FORMATS: list[FileFormat] = []
+BY_NAME: dict[str, FileFormat] = {}
+BY_EXTENSION: dict[str, FileFormat] = {}
+
+
+def register_format(fmt: FileFormat) -> FileFormat:
+    """Add a format to the table: file dispatch (`read_record`, `read_info`), the server's upload hints and the
+    evaluation client know it from then on. An extension already taken stays with the format that took it."""
+    FORMATS.append(fmt)
+    BY_NAME.update({fmt.name: fmt, **{a: fmt for a in fmt.aliases}})
+    for ext in fmt.extensions:
+        BY_EXTENSION.setdefault(ext, fmt)
+    return fmt
+
+
+for _fmt in (
     FileFormat("wfdb", (".hea", ".dat"), "wfdb_reader", "WFDB record (.hea + .dat/.mat, annotations)",
                multi_file=True),
     FileFormat("edf", (".edf",), "edf_reader", "EDF / EDF+", magic=(b"0       ",)),
@@ -42,12 +64,15 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat("tsv", (".tsv",), "table_reader", "TSV table (header row of lead names)"),
     FileFormat("xml", (".xml",), "xml_reader", "HL7 aECG or GE MUSE XML", aliases=("hl7", "muse", "aecg")),
     FileFormat("mat", (".mat",), "mat_reader", "CPSC 2018 MATLAB file", magic=(b"MATLAB",)),
-)
-BY_NAME: dict[str, FileFormat] = {f.name: f for f in FORMATS} | {a: f for f in FORMATS for a in f.aliases}
-BY_EXTENSION: dict[str, FileFormat] = {ext: f for f in reversed(FORMATS) for ext in f.extensions}
+):
+    register_format(_fmt)
 # Files that accompany a WFDB header (CinC `.mat` signals, annotation files): WFDB when a `.hea` is beside them.
 WFDB_COMPANIONS = (".mat", ".atr", ".qrs", ".ari", ".ecg", ".ann")
-SUMMARY = ", ".join(f.description for f in FORMATS)
+
+
+def summary() -> str:
+    """The readable formats, for messages."""
+    return ", ".join(f.description for f in FORMATS)
 
 _WFDB_HEADER = re.compile(rb"^\s*[\w.-]+(/\d+)?\s+\d+(\s|$)")
 
@@ -70,6 +95,8 @@ def sniff(head: bytes, suffix: str = "") -> FileFormat | None:
             if fmt.name == "npz" and suffix not in ("", ".npz"):
                 continue  # a zip that is not an .npz: an archive of files, not one array
             return fmt
+    if suffix in BY_EXTENSION and BY_EXTENSION[suffix].by_extension:
+        return BY_EXTENSION[suffix]
     if suffix == ".mat":
         return BY_NAME["mat"]
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")

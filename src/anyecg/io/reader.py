@@ -10,7 +10,7 @@ import numpy as np
 
 from anyecg.errors import ECGFileError, RecordTooLargeError, UnsupportedFormatError
 from anyecg.io.common import ReadOptions, RecordInfo
-from anyecg.io.formats import BY_NAME, SUMMARY, WFDB_COMPANIONS, FileFormat, sniff
+from anyecg.io.formats import BY_NAME, WFDB_COMPANIONS, FileFormat, sniff, summary
 from anyecg.io.record import ECGRecord
 
 
@@ -30,7 +30,7 @@ def find_format(path: Path) -> FileFormat:
         raise ECGFileError(f"cannot open: {err.strerror or err}", path) from err
     fmt = sniff(head, suffix)
     if fmt is None:
-        raise UnsupportedFormatError(f"not an ECG file this tool can read ({SUMMARY})", path)
+        raise UnsupportedFormatError(f"not an ECG file this tool can read ({summary()})", path)
     return fmt
 
 
@@ -42,7 +42,7 @@ def detect_format(path: Path) -> str:
 def _decode(path: Path, opts: ReadOptions, what: str):
     """The reader's `read` or `read_info`: numpy's overflow warnings off (values beyond float32 become inf,
     then NaN, and are counted in the record's notes), MemoryError as RecordTooLargeError."""
-    reader = importlib.import_module(f"anyecg.io.{find_format(path).reader}")
+    reader = importlib.import_module(find_format(path).module)
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             return getattr(reader, what)(path, opts)

@@ -69,8 +69,8 @@ def check_format(fmt: str | None) -> str | FileFormat | None:
         return key
     found = format_by_name(key)
     if found is None:
-        raise APIError(415, f"unknown ECG format {fmt!r}; use one of {', '.join(FORMAT_HINTS)}",
-                       "unsupported_format")
+        hints = ", ".join((*ARCHIVE_HINTS, *sorted(BY_NAME)))
+        raise APIError(415, f"unknown ECG format {fmt!r}; use one of {hints}", "unsupported_format")
     return found
 
 
