@@ -242,14 +242,16 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
          start_s: float | None = None, end_s: float | None = None, window_s: float = DEFAULT_WINDOW_S,
          overlap_s: float = 0.0, batch_size: int = 8, leads: Sequence[str] | None = None,
          lead_map: str | None = None, fs: float | None = None, progress: bool = True, prescreen: bool = True,
-         screen: str = "findings", on_window: Callable[[int, int], None] | None = None) -> ScanResult:
+         screen: str = "auto", on_window: Callable[[int, int], None] | None = None) -> ScanResult:
     """Localize every target over `start_s`-`end_s` of a long recording (default: all of it); merge the findings
     in absolute time (seconds from the recording start).
 
     engine "findings" needs no model (`chat` may be None). With engine "llm", prescreen: a beat-type question goes to
-    the LLM only when the findings have a beat of that class in the window (screen "findings"; "head": when the
-    beat encoder's own head finds one, release 2's rule, `ECGChat.screened`); the others count as answered "none"
-    (`n_prescreened`). benchmarks/bench_chat.py measures the speed of both engines and both screens.
+    the LLM only when a screen finds a beat of that class in the window: "head", the beat encoder's own head
+    (`ECGChat.screened`, release 2's rule, what `locate` does), or "findings", the machine read's beat classes;
+    "auto" (default) takes the head when the model has one, else the findings. The others count as answered "none"
+    (`n_prescreened`). benchmarks/bench_scan.py measures both engines and both screens against the annotations
+    (on MIT-BIH 208 the head keeps more PVC windows than the findings do, so it stays the default).
     on_window(done, total) is called after each window's questions are queued (an exception it raises, e.g.
     to cancel, stops the scan).
     """
@@ -257,8 +259,10 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
         raise AnyECGError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "llm" and chat is None:
         raise AnyECGError("engine 'llm' needs a model")
-    if screen not in ("findings", "head"):
-        raise AnyECGError(f"screen must be 'findings' or 'head', got {screen!r}")
+    if screen not in ("auto", "findings", "head"):
+        raise AnyECGError(f"screen must be 'auto', 'findings' or 'head', got {screen!r}")
+    if screen == "auto":
+        screen = "head" if chat is not None and chat.processor.kind.classifies_beats else "findings"
     if not 10.0 <= window_s <= 600.0:
         raise AnyECGError(f"--window must be between 10 and 600 s, got {window_s:g}")
     if not 0.0 <= overlap_s < window_s:
