@@ -24,7 +24,7 @@ import numpy as np
 
 from anyecg.atomic import write_atomic
 from anyecg.findings.types import EPISODE_KINDS, Episode
-from anyecg.timebase import format_clock
+from anyecg.timebase import clock, format_clock
 
 HR_BIN_S = 60.0  # heart rate is reported per minute (min/max over minutes with enough beats)
 MIN_BEATS_PER_BIN = 10  # a minute with fewer detected beats (noise, lead off) gives no heart rate
@@ -63,9 +63,7 @@ class HolterSummary:
 
     def clock(self, seconds: float) -> str:
         """Wall-clock time when the recording has a start time, else elapsed hh:mm:ss.s."""
-        if self.start_time is None:
-            return format_clock(seconds)
-        return (self.start_time + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+        return clock(seconds, self.start_time, with_date=True)
 
     def burden_pct(self, cls: str) -> float:
         return round(100.0 * self.class_counts.get(cls, 0) / self.n_beats, 2) if self.n_beats else 0.0
