@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anyecg.checks import check_answer, disagreements, findings_intervals, localization_check
+from anyecg.checks import check_answer, disagreements, localization_check
+from anyecg.findings.locate import target_intervals
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
 
 
@@ -69,7 +70,7 @@ def test_localization_against_findings() -> None:
     times = np.arange(0.5, 10, 1.0)
     classes = tuple("V" if i == 3 else "N" for i in range(len(times)))
     f = _findings(beat_times_s=times, beat_classes=classes)
-    assert findings_intervals(f, "V") == [(2.5, 4.5)]
+    assert target_intervals(f, "V") == [(2.5, 4.5)]
     assert localization_check("Duration: 2.5s-4.5s", f, "V", "Premature ventricular contraction").agrees
     wrong = localization_check("No Premature ventricular contraction Found", f, "V", "Premature ventricular contraction")
     assert not wrong.agrees and wrong.measured == "Duration: 2.5s-4.5s"

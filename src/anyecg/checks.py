@@ -14,15 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from anyecg.findings.types import EPISODE_KINDS, ECGFindings
-from anyecg.signal.beats import CLASS_SYMBOL
+from anyecg.findings.locate import target_intervals
+from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
     AnswerFormatError,
-    Interval,
-    beat_intervals,
     format_answer,
     interval_iou,
-    merge_intervals,
     parse_answer,
 )
 from anyecg.vocabulary import STATEMENTS
@@ -235,24 +232,9 @@ def _statement_checks(text: str, f: ECGFindings) -> list[Check]:
 
 
 # ---- localization ------------------------------------------------------------------------------------------
-def findings_intervals(f: ECGFindings, target: str) -> list[Interval] | None:
-    """What the findings localize for a target (a WFDB beat symbol such as 'V', or an episode kind such as 'AF'),
-    in the paper's format (seconds from the ECG's start, 0.1 s); None when the findings cannot say."""
-    if target in EPISODE_KINDS:
-        spans = [(max(0.0, e.start_s), min(f.duration_s, e.end_s)) for e in f.episodes_of(target)]
-        return [(round(a, 1), round(b, 1)) for a, b in merge_intervals(spans) if b > a]
-    if not f.beat_classes:
-        return None
-    symbols = [CLASS_SYMBOL.get(c, "~") for c in f.beat_classes]
-    if target not in symbols and target not in CLASS_SYMBOL.values():
-        return None
-    samples = [round(t * f.fs) for t in f.beat_times_s]
-    return beat_intervals(samples, symbols, target, 0, round(f.duration_s * f.fs), f.fs)
-
-
 def localization_check(answer: str, f: ECGFindings, target: str, description: str) -> Check | None:
     """A localization answer (`Duration: ...` / `No ... Found`) against the findings' intervals for the target."""
-    truth = findings_intervals(f, target)
+    truth = target_intervals(f, target)
     if truth is None:
         return None
     try:

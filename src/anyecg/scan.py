@@ -34,17 +34,16 @@ from tqdm import tqdm
 from anyecg.atomic import atomic_path, write_atomic
 from anyecg.chat import MIN_SECONDS, ECGChat, Prepared
 from anyecg.errors import AnyECGError
-from anyecg.findings.locate import TARGET_EPISODES
+from anyecg.findings.locate import TARGET_EPISODES, target_intervals
 from anyecg.findings.stream import beat_track, rhythm_findings
 from anyecg.findings.types import EPISODE_KINDS, ECGFindings
 from anyecg.holter import HolterSummary, summarize, write_report
 from anyecg.io import read_info
 from anyecg.model.beats import screened_out
-from anyecg.signal.beats import CLASS_SYMBOL
-from anyecg.signal.intervals import beat_intervals, merge_intervals
+from anyecg.signal.intervals import merge_intervals
 from anyecg.signal.preprocess import iter_windows
 from anyecg.targets import DEFAULT_SCAN, Target, resolve_target
-from anyecg.timebase import DEFAULT_WINDOW_S, clock, format_clock, to_samples
+from anyecg.timebase import DEFAULT_WINDOW_S, clock, format_clock
 
 ENGINES = ("llm", "findings")
 # Findings episode kinds listed by scan (plain sinus rhythm is the background, not an episode worth listing).
@@ -230,14 +229,6 @@ def _present(f: ECGFindings, a: float, b: float) -> set[str]:
     return set(f.beat_classes[i:j])
 
 
-def findings_beat_episodes(f: ECGFindings, target: Target) -> list[tuple[float, float]]:
-    """The paper's interval rule for one beat type over the whole span of the findings (seconds from its start)."""
-    symbols = [CLASS_SYMBOL.get(c, "~") for c in f.beat_classes]
-    samples = [to_samples(t, f.fs) for t in f.beat_times_s]
-    return beat_intervals(samples, symbols, CLASS_SYMBOL.get(target.key, target.key), 0,
-                          to_samples(f.duration_s, f.fs), f.fs) if samples else []
-
-
 def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEFAULT_SCAN, engine: str = "llm",
          start_s: float | None = None, end_s: float | None = None, window_s: float = DEFAULT_WINDOW_S,
          overlap_s: float = 0.0, batch_size: int = 8, leads: Sequence[str] | None = None,
@@ -280,7 +271,7 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
     beat_targets = [t for t in resolved if t.kind == "beat"]
     if engine == "findings":
         for t in beat_targets:
-            found[t.key] = [(a0 + a, a0 + b) for a, b in findings_beat_episodes(f, t)]
+            found[t.key] = [(a0 + a, a0 + b) for a, b in target_intervals(f, t.key) or []]
     else:
         _ask_windows(chat, path, result, beat_targets, found, (a0, a1), batch_size, prescreen and screen, progress,
                      on_window, {"leads": leads, "lead_map": lead_map, "fs": fs})

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from anyecg.findings.stream import beat_track, rhythm_findings
-from anyecg.findings.types import ECGFindings
+from anyecg.findings.types import EPISODE_KINDS, ECGFindings
 from anyecg.io.record import ECGRecord
-from anyecg.signal.intervals import Interval, merge_intervals
+from anyecg.signal.beats import CLASS_SYMBOL
+from anyecg.signal.intervals import Interval, beat_intervals, merge_intervals
+from anyecg.timebase import to_samples
 
 # rhythm target key (`anyecg.targets`) → the episode kinds that answer it
 TARGET_EPISODES: dict[str, tuple[str, ...]] = {
@@ -41,4 +43,20 @@ def locate_episodes(source: str | Path | ECGRecord, key: str, *, start_s: float 
     kinds = TARGET_EPISODES[key]
     f = rhythm_findings(beat_track(source, start_s=start_s, end_s=end_s, lead_map=lead_map, fs=fs))
     return episode_intervals(f, kinds)
+
+
+def target_intervals(findings: ECGFindings, target: str) -> list[Interval] | None:
+    """What the findings localize for a target, in the paper's format (seconds from the ECG's start, 0.1 s): an
+    episode kind ('AF', 'pause') from the episodes, a WFDB beat symbol ('V', 'A') by the paper's interval rule on
+    the classified beats; None when the findings cannot say (no beat classes)."""
+    if target in EPISODE_KINDS:
+        spans = [(max(0.0, e.start_s), min(findings.duration_s, e.end_s)) for e in findings.episodes_of(target)]
+        return [(round(a, 1), round(b, 1)) for a, b in merge_intervals(spans) if b > a]
+    if not findings.beat_classes:
+        return None
+    symbols = [CLASS_SYMBOL.get(c, "~") for c in findings.beat_classes]
+    if target not in symbols and target not in CLASS_SYMBOL.values():
+        return None
+    samples = [to_samples(t, findings.fs) for t in findings.beat_times_s]
+    return beat_intervals(samples, symbols, target, 0, to_samples(findings.duration_s, findings.fs), findings.fs)
 

@@ -10,9 +10,10 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from anyecg.checks import MIN_CONFIDENCE, findings_intervals
+from anyecg.checks import MIN_CONFIDENCE
 from anyecg.data.questions import COMPARABLE, FAMILY_NAME, RATE_SAME, RHYTHM_FAMILY, lower
 from anyecg.eval.samples import EvalRef, EvalSample
+from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings
 from anyecg.findings.types import ECGFindings
 from anyecg.io import read_record
@@ -111,7 +112,7 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
         return "Cannot count the beats." if n is None else f"{n} {lower(truth['statement'])}s."
     if qtype == "localization":
         k = truth["abnormal_type"]
-        intervals = findings_intervals(f, k)
+        intervals = target_intervals(f, k)
         return "Cannot locate it." if intervals is None else format_answer(intervals, describe(k))
     g = fs[1]
     if qtype == "compare_rhythm":
