@@ -6,6 +6,7 @@ directory under `$ANYECG_CACHE` (default `~/.cache/anyecg/`) and reused. Nothing
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import logging
@@ -30,12 +31,21 @@ warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprec
 
 @contextmanager
 def _no_progress_bars() -> Iterator[None]:
-    """transformers' `Loading weights` (and GGUF conversion) bars off while loading; restored afterwards."""
+    """transformers' `Loading weights` bar and its GGUF conversion bar (a plain tqdm in
+    `transformers.modeling_gguf_pytorch_utils`, which transformers' switch does not reach) off while loading;
+    restored afterwards."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
     was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
+    gguf_tqdm = getattr(gguf_utils, "tqdm", None)
+    if gguf_tqdm is not None:
+        gguf_utils.tqdm = functools.partial(gguf_tqdm, disable=True)
     try:
         yield
     finally:
+        if gguf_tqdm is not None:
+            gguf_utils.tqdm = gguf_tqdm
         if was_on:
             hf_logging.enable_progress_bar()
 
