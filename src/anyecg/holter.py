@@ -123,7 +123,7 @@ def _r(v: float | None, nd: int = 1) -> float | None:
     return None if v is None else round(float(v), nd)
 
 
-def _minute_rates(times: np.ndarray, classes: Sequence[str], duration_s: float) -> list[float | None]:
+def _minute_rates(times: np.ndarray, duration_s: float) -> list[float | None]:
     """Heart rate per minute: 60 / mean RR of the minute's beat pairs (any class), None when too few beats."""
     n_bins = max(1, int(np.ceil(duration_s / HR_BIN_S)))
     out: list[float | None] = [None] * n_bins
@@ -168,8 +168,8 @@ def _episode_rate(e: Episode, times: np.ndarray) -> float | None:
     return 60.0 * (len(inside) - 1) / float(inside[-1] - inside[0])
 
 
-def _key_events(episodes: Sequence[Episode], stats: Sequence[dict[str, Any]], times: np.ndarray,
-                hr_min: tuple[float, float] | None, hr_max: tuple[float, float] | None) -> list[KeyEvent]:
+def _key_events(episodes: Sequence[Episode], times: np.ndarray, hr_min: tuple[float, float] | None,
+                hr_max: tuple[float, float] | None) -> list[KeyEvent]:
     """The strips a cardiologist looks at first: longest AF/AFL, fastest VT/SVT, longest pause, first
     bigeminy, slowest and fastest minute."""
     events: list[KeyEvent] = []
@@ -205,7 +205,7 @@ def summarize(source: str | Path, duration_s: float, beat_times_s: np.ndarray, b
     counts: dict[str, int] = {}
     for c in classes:
         counts[c] = counts.get(c, 0) + 1
-    minute = _minute_rates(times, classes, duration_s)
+    minute = _minute_rates(times, duration_s)
     rated = [(hr, i * HR_BIN_S) for i, hr in enumerate(minute) if hr is not None]
     hr_min = min(rated, default=None)
     hr_max = max(rated, default=None)
@@ -216,7 +216,7 @@ def summarize(source: str | Path, duration_s: float, beat_times_s: np.ndarray, b
                             [], sorted(episodes, key=lambda e: (e.start_s, e.kind)), [], minute_hr=minute)
     summary.hourly = _hourly(times, classes, minute, duration_s, summary.clock)
     summary.episode_stats = _episode_stats(summary.episodes, times, duration_s, summary.clock)
-    summary.key_events = _key_events(summary.episodes, summary.episode_stats, times, hr_min, hr_max)
+    summary.key_events = _key_events(summary.episodes, times, hr_min, hr_max)
     return summary
 
 
