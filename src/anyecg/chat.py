@@ -20,7 +20,7 @@ from typing import Any
 
 from anyecg.checks import Check, check_answer, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
-from anyecg.findings.locate import TARGET_EPISODES, locate_episodes
+from anyecg.findings.locate import TARGET_EPISODES, episode_intervals
 from anyecg.findings.read import read_findings
 from anyecg.findings.types import ECGFindings
 from anyecg.io import read_record
@@ -349,12 +349,10 @@ class ECGChat:
             out.append(loc)
         return out
 
-    @staticmethod
-    def rhythm_answer(prepared: Prepared, target: Target) -> str:
-        """A rhythm target (AF, VT, pauses, ...) answered from the machine read of the ECG, not the LLM."""
-        record, x = prepared.record, prepared.input
-        start = x.start_s - record.offset_s  # seconds in the record as held
-        found = locate_episodes(record, target.key, start_s=start, end_s=start + x.duration_s)
+    def rhythm_answer(self, prepared: Prepared, target: Target) -> str:
+        """A rhythm target (AF, VT, pauses, ...) answered from the machine read of the ECG (the same read its checks
+        use), not the LLM."""
+        found = episode_intervals(self.machine_read(prepared), TARGET_EPISODES[target.key])
         return format_answer(found, target.description)
 
     def screened(self, prepared: Prepared, target: Target) -> bool:

@@ -50,8 +50,8 @@ def target_intervals(findings: ECGFindings, target: str) -> list[Interval] | Non
     episode kind ('AF', 'pause') from the episodes, a WFDB beat symbol ('V', 'A') by the paper's interval rule on
     the classified beats; None when the findings cannot say (no beat classes)."""
     if target in EPISODE_KINDS:
-        spans = [(max(0.0, e.start_s), min(findings.duration_s, e.end_s)) for e in findings.episodes_of(target)]
-        return [(round(a, 1), round(b, 1)) for a, b in merge_intervals(spans) if b > a]
+        spans = [(round(a, 1), round(b, 1)) for a, b in episode_intervals(findings, (target,))]
+        return [(a, b) for a, b in spans if b > a]
     if not findings.beat_classes:
         return None
     symbols = [CLASS_SYMBOL.get(c, "~") for c in findings.beat_classes]
