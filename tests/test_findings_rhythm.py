@@ -185,16 +185,21 @@ def test_locate_af_in_a_window_of_record_201(shared_data):
     """Record 201's last AF episode starts at 1597 s by the annotations: a 60 s window around the onset is
     answered with an interval from near the onset (±16 beats: the irregularity window) to the window end, in
     the paper's format."""
-    from anyecg.findings.locate import locate_episodes
+    from anyecg.findings.locate import TARGET_EPISODES, episode_intervals
+    from anyecg.findings.stream import beat_track, rhythm_findings
     from anyecg.scan import scan
     from anyecg.signal.intervals import format_answer
 
     path, rec = _record(shared_data, "201", end_s=1.0)
     onset = max(e.start_s for e in rec.events if e.label == "(AFIB")
-    found = locate_episodes(path, "(AFIB", start_s=onset - 30.0, end_s=onset + 30.0)
+    def locate_af(start_s: float, end_s: float) -> list[tuple[float, float]]:
+        track = beat_track(path, start_s=start_s, end_s=end_s)  # the file read with margins around the window
+        return episode_intervals(rhythm_findings(track), TARGET_EPISODES["(AFIB"])
+
+    found = locate_af(onset - 30.0, onset + 30.0)
     assert len(found) == 1 and abs(found[0][0] - 30.0) < 20.0 and found[0][1] == pytest.approx(60.0, abs=1.0)
     assert format_answer(found, "Atrial fibrillation").startswith("Duration: ")
-    assert locate_episodes(path, "(AFIB", start_s=1200.0, end_s=1260.0) == []  # sinus with trigeminy
+    assert locate_af(1200.0, 1260.0) == []  # sinus with trigeminy
     whole = scan(None, path, targets=["AF", "pause"], engine="findings", progress=False)
     rows = {r["target"]: r for r in whole.summary()}
     assert rows["AF"]["total_s"] > 300 and rows["pause"]["episodes"] > 0

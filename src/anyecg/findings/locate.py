@@ -1,4 +1,5 @@
-"""Rhythm localization answered from the findings, not the LLM: `locate --what AF` (scan reads the same episodes from its own whole-span findings).
+"""Localization answered from the findings, not the LLM: rhythm targets of `locate --what AF` and of scan, and the
+findings' side of the checks (`target_intervals`).
 
 A rhythm target (`anyecg.targets.Target` of kind "rhythm": '(AFIB', '(AFL', '(VT', '(SVTA', '(B', '(T', '(N',
 '(SBR', '(PAUSE') maps to episode kinds of `anyecg.findings.rhythm`; the episodes of a window's findings,
@@ -8,11 +9,8 @@ clipped to the window and merged, are the answer's intervals (`Duration: a s-b s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from anyecg.findings.stream import beat_track, rhythm_findings
 from anyecg.findings.types import EPISODE_KINDS, ECGFindings
-from anyecg.io.record import ECGRecord
 from anyecg.signal.beats import CLASS_SYMBOL
 from anyecg.signal.intervals import Interval, beat_intervals, merge_intervals
 from anyecg.timebase import to_samples
@@ -33,16 +31,6 @@ def episode_intervals(findings: ECGFindings, kinds: Sequence[str], start_s: floa
     raw = [(max(e.start_s, start_s) - start_s, min(e.end_s, end) - start_s)
            for e in findings.episodes if e.kind in kinds and e.end_s > start_s and e.start_s < end]
     return merge_intervals([(a, b) for a, b in raw if b > a or b == a])
-
-
-def locate_episodes(source: str | Path | ECGRecord, key: str, *, start_s: float | None = None,
-                    end_s: float | None = None, lead_map: str | None = None, fs: float | None = None
-                    ) -> list[Interval]:
-    """Intervals (seconds from the window start) where the rhythm target `key` occurs in the window of a file or
-    record; the beats around the window (`beat_track`'s margins) give its first and last beats their context."""
-    kinds = TARGET_EPISODES[key]
-    f = rhythm_findings(beat_track(source, start_s=start_s, end_s=end_s, lead_map=lead_map, fs=fs))
-    return episode_intervals(f, kinds)
 
 
 def target_intervals(findings: ECGFindings, target: str) -> list[Interval] | None:
