@@ -93,3 +93,24 @@ def test_accepts_the_real_ecginput(proc):
     batch = proc([conv("<ecg> report", "Ok.")], [[real]])
     assert batch["clips_per_ecg"] == [2]
     assert int((batch["input_ids"] == proc.tokens.pad_id).sum()) == 1 + 5 * 2 * 2
+
+
+def test_findings_block_and_comparison_follow_each_ecg():
+    """`findings: true` writes each ECG's machine read after its tokens, and what changed after the last ECG."""
+    from ecg_synth import synthetic_ecg as synthetic_record
+
+    from anyecg.io.record import ECGRecord
+    from anyecg.signal.preprocess import preprocess
+
+    cfg = ModelConfig(encoder=encoder_preset("tiny", tokens="present_leads"), llm="tiny", max_length=2048,
+                      findings=True)
+    proc = ECGChatProcessor(tiny_tokenizer(), cfg)
+    slow, fast = (preprocess(ECGRecord(s.signal, s.fs, s.leads)) for s in (synthetic_record(rr_s=rr) for rr in (1.0, 0.6)))
+    text = proc.tokenizer.decode(proc([conv("<ecg> <ecg> What changed?", "Faster.")], [[slow, fast]])["input_ids"][0])
+    reads = [i for i in range(len(text)) if text.startswith("Machine read:", i)]
+    assert len(reads) == 2 and all(text.rfind(proc.tokens.end, 0, i) > text.rfind(proc.tokens.start, 0, i)
+                                   for i in reads)
+    assert "Heart rate 60 bpm" in text and "Heart rate 100 bpm" in text
+    assert "From ECG 1 to ECG 2: heart rate 60 to 100 bpm (faster); rhythm unchanged" in text
+    without = ECGChatProcessor(proc.tokenizer, ModelConfig(encoder=cfg.encoder, llm="tiny", max_length=2048))
+    assert "Machine read" not in without.tokenizer.decode(without([conv("<ecg> Rate?", "60.")], [[slow]])["input_ids"][0])

@@ -21,7 +21,7 @@ from typing import Any
 from anyecg.checks import Check, check_answer, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.findings.locate import TARGET_EPISODES, episode_intervals
-from anyecg.findings.read import read_findings
+from anyecg.findings.read import findings_of
 from anyecg.findings.types import ECGFindings
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
@@ -120,7 +120,6 @@ class Prepared:
     input: ECGInput
     start_time: dt.datetime | None
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    record: ECGRecord | None = field(default=None, repr=False, compare=False)  # as read (mV, its own rate)
 
 
 def _as_ecg(spec: ECGSpec) -> ECG:
@@ -136,7 +135,7 @@ def prepare(spec: ECGSpec) -> Prepared:
     if x.duration_s < MIN_SECONDS:
         raise WindowError(f"the ECG window is {x.duration_s:.2f} s long; the model needs at least "
                           f"{MIN_SECONDS:g} s", record.source)
-    return Prepared(x, record.start_time, record=record)
+    return Prepared(x, record.start_time)
 
 
 def clip_pieces(x: ECGInput) -> list[tuple[float, ECGInput]]:
@@ -321,7 +320,7 @@ class ECGChat:
         convs = conversations or [self._conversation(1, LOCATE_QUESTION.format(X=t.description), ())
                                   for t in targets]
         rhythm = {i: self.rhythm_answer(p, t) for i, (p, t) in enumerate(zip(prepared, targets, strict=True))
-                  if t.kind == "rhythm" and p.record is not None}
+                  if t.kind == "rhythm" and p.input.record is not None}
         pieces: list[tuple[int, float, Prepared]] = []  # (pair index, clip start in window seconds, ECG asked)
         for i, p in enumerate(prepared):
             if i in rhythm:
@@ -375,13 +374,10 @@ class ECGChat:
 
     @staticmethod
     def machine_read(prepared: Prepared) -> ECGFindings | None:
-        """The findings of an ECG (measurements, statements, beats, episodes), computed once per `Prepared`;
-        None when it was prepared without its record."""
-        if "machine_read" not in prepared.cache:
-            x, record = prepared.input, prepared.record
-            prepared.cache["machine_read"] = None if record is None else read_findings(
-                record, start_s=x.start_s, end_s=x.start_s + x.duration_s)
-        return prepared.cache["machine_read"]
+        """The findings of an ECG (measurements, statements, beats, episodes), computed once per model input and
+        shared with the model's findings block (`anyecg.findings.read.findings_of`); None when the input was
+        made without its record."""
+        return findings_of(prepared.input)
 
     def check(self, text: str, prepared: Sequence[Prepared], question: str = "") -> list[Check]:
         """What an answer about one ECG claims, against that ECG's machine read (no checks for several ECGs); the

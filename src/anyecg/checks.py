@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from anyecg.findings.locate import target_intervals
+from anyecg.findings.summary import AF_SHARE, MIN_CONFIDENCE
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
     AnswerFormatError,
@@ -28,7 +29,6 @@ HR_TOLERANCE = 0.10  # ±10 % (at least ±5 bpm)
 INTERVAL_TOLERANCE_MS = 20.0  # ±20 ms (at least; 10 % for long intervals)
 AXIS_TOLERANCE_DEG = 15.0
 LOCALIZATION_IOU = 0.5  # a localization answer agrees when its IoU with the findings' intervals reaches this
-MIN_CONFIDENCE = 0.5  # a findings statement counts as present from this confidence
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | 
     def af() -> tuple[bool, str] | None:
         if m.rr_cv is None and not f.episodes:
             return None
-        present = has("Atrial fibrillation") or af_share() >= 0.3
+        present = has("Atrial fibrillation") or af_share() >= AF_SHARE
         cv = f"RR CV {m.rr_cv:.2f}" if m.rr_cv is not None else "RR variability unknown"
         return present, (f"atrial fibrillation ({cv})" if present else f"no atrial fibrillation ({cv})")
 

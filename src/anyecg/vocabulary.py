@@ -8,6 +8,7 @@ tables map onto those names:
 - `SCP`: the 71 PTB-XL SCP-ECG statement codes (`scp_statements.csv`).
 - `CPSC`: CPSC 2018 abbreviations (its first CinC 2020 release writes them in '#Dx').
 - `MITBIH_RHYTHMS`: MIT-BIH rhythm notes ('(AFIB') on '+' annotations.
+- `MITBIH_BEATS`: MIT-BIH beat symbols whose class is a statement ('V', 'A', 'L', ...).
 - `ludb_names`: LUDB's free-text diagnoses ('Rhythm: Sinus bradycardia.', 'STEMI: septal.').
 
 A code that maps to an empty tuple is known and says no statement (LUDB's 'Electric axis of the heart: normal.').
@@ -243,6 +244,17 @@ MITBIH_RHYTHMS: dict[str, str] = {
     "(VT": "Ventricular tachycardia",
 }
 
+# MIT-BIH beat symbols whose class is a statement (reports name them as the 12-lead databases do); the other
+# classes (fusion, escape, junctional premature, unclassified) have no statement and keep their WFDB description
+MITBIH_BEATS: dict[str, str] = {
+    "V": "Premature ventricular contraction",
+    "A": "Premature atrial contraction",
+    "a": "Premature atrial contraction",  # aberrated APC
+    "L": "Left bundle branch block",
+    "R": "Right bundle branch block",
+    "e": "Atrial escape beat",
+}
+
 # LUDB: region words of its 'X: <region> wall.' diagnoses → our four regions
 _LUDB_REGIONS = {"anterior": "Anterior", "septal": "Anterior", "apical": "Anterior", "inferior": "Inferior",
                  "lateral": "Lateral", "posterior": "Posterior"}
@@ -310,6 +322,27 @@ def ludb_diagnoses(comments: list[str]) -> list[str]:
     return [part.strip() for c in comments[start + 1:] for part in c.split("#") if part.strip()]
 
 
+# Rhythm families: a rhythm question is graded on the family (sinus bradycardia is a sinus rhythm).
+RHYTHM_FAMILY: dict[str, str] = {
+    "Sinus rhythm": "sinus", "Sinus bradycardia": "sinus", "Sinus tachycardia": "sinus", "Sinus arrhythmia": "sinus",
+    "Atrial fibrillation": "af", "Atrial flutter": "flutter", "Pacing rhythm": "paced",
+    "Junctional rhythm": "junctional", "Supraventricular tachycardia": "svt", "Atrial tachycardia": "svt",
+    "Ventricular tachycardia": "vt", "Idioventricular rhythm": "idioventricular",
+}
+FAMILY_NAME = {"sinus": "Sinus rhythm", "af": "Atrial fibrillation", "flutter": "Atrial flutter",
+               "paced": "Pacing rhythm", "junctional": "Junctional rhythm", "svt": "Supraventricular tachycardia",
+               "vt": "Ventricular tachycardia", "idioventricular": "Idioventricular rhythm"}
+
+CONDUCTION = ("Left bundle branch block", "Right bundle branch block", "First degree AV block")
+ECTOPY = ("Premature ventricular contraction", "Premature atrial contraction")
+COMPARABLE = ("Atrial fibrillation", *CONDUCTION, *ECTOPY)  # the findings a comparison of ECGs names
+
+
+def lower(name: str) -> str:
+    """A vocabulary name inside a sentence: the first letter in lower case ("first degree AV block")."""
+    return name[:1].lower() + name[1:]
+
+
 # A regional statement implies its general one (labels are completed with these before training and scoring).
 PARENTS: dict[str, str] = {
     **{f"{r} myocardial infarction": "Myocardial infarction" for r in ("Anterior", "Inferior", "Lateral", "Posterior")},
@@ -345,6 +378,11 @@ def rhythm_name(note: str) -> str | None:
     """A MIT-BIH rhythm note ('(AFIB', 'AFIB') → its name; None when unknown."""
     note = note.strip().strip("\x00").upper()
     return MITBIH_RHYTHMS.get(note if note.startswith("(") else f"({note}")
+
+
+def beat_name(symbol: str) -> str | None:
+    """A MIT-BIH beat symbol ('V') → its statement name; None when its class is not a statement."""
+    return MITBIH_BEATS.get(symbol)
 
 
 def superclass_of(name: str) -> str:

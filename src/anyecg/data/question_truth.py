@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anyecg.data.questions import RHYTHM_FAMILY, RecordTruth
+from anyecg.data.questions import RecordTruth
 from anyecg.data.schema import ECGRef
 from anyecg.data.statement_corpus import (
     LUDB_KNOWN,
@@ -22,10 +22,11 @@ from anyecg.data.statement_corpus import (
     ptbxl_records,
     training_records,
 )
+from anyecg.findings.summary import ECTOPY_CLASS
 from anyecg.io import read_record
 from anyecg.signal.beats import SYMBOL_CLASS
 from anyecg.signal.intervals import BEAT_SYMBOLS, beat_intervals
-from anyecg.vocabulary import rhythm_name
+from anyecg.vocabulary import RHYTHM_FAMILY, rhythm_name
 
 SHARED_DIRS = {"cpsc2018": "cpsc2018-a0001-a0150", "ptbxl": "ptbxl-500", "ludb": "ludb", "mitdb": "mitdb",
                "cinc2021": "cinc2021-sample", "chapman": "chapman-4"}
@@ -33,7 +34,6 @@ WINDOW_S = 10.0
 EDGE_S = 0.25  # an ectopic beat this close to a window edge makes its count unsure: no count question
 RR_REGULAR = 0.15  # sinus, all beats normal and every RR within 15 % of the median: a regular rhythm
 PTBXL_AXIS = {"MID": "normal", "LAD": "left", "ALAD": "left", "RAD": "right", "ARAD": "right"}
-ECTOPY_CLASS = {"Premature ventricular contraction": "V", "Premature atrial contraction": "S"}
 LOCALIZE = ("V", "A")
 
 

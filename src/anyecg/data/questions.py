@@ -16,25 +16,14 @@ from dataclasses import dataclass, field
 
 from anyecg.data.schema import ECGRef, Sample, qa
 from anyecg.data.templates import LOCALIZATION, QUESTIONS
+from anyecg.findings.summary import RATE_SAME
 from anyecg.signal.intervals import Interval, describe, format_answer
+from anyecg.vocabulary import COMPARABLE, CONDUCTION, ECTOPY, FAMILY_NAME, RHYTHM_FAMILY, lower
 
 QTYPES = ("heart_rate", "rhythm", "regularity", "af", "pr", "qrs", "qt", "axis", "conduction", "ectopy",
           "ectopy_count", "localization", "compare_rhythm", "compare_rate", "compare_new", "compare_resolved")
 INTERVAL_TYPES = {"pr": "PR interval", "qrs": "QRS duration", "qt": "QT interval"}
 
-# Rhythm families: a rhythm question is graded on the family (sinus bradycardia is a sinus rhythm).
-RHYTHM_FAMILY: dict[str, str] = {
-    "Sinus rhythm": "sinus", "Sinus bradycardia": "sinus", "Sinus tachycardia": "sinus", "Sinus arrhythmia": "sinus",
-    "Atrial fibrillation": "af", "Atrial flutter": "flutter", "Pacing rhythm": "paced",
-    "Junctional rhythm": "junctional", "Supraventricular tachycardia": "svt", "Atrial tachycardia": "svt",
-    "Ventricular tachycardia": "vt", "Idioventricular rhythm": "idioventricular",
-}
-FAMILY_NAME = {"sinus": "Sinus rhythm", "af": "Atrial fibrillation", "flutter": "Atrial flutter",
-               "paced": "Pacing rhythm", "junctional": "Junctional rhythm", "svt": "Supraventricular tachycardia",
-               "vt": "Ventricular tachycardia", "idioventricular": "Idioventricular rhythm"}
-CONDUCTION = ("Left bundle branch block", "Right bundle branch block", "First degree AV block")
-ECTOPY = ("Premature ventricular contraction", "Premature atrial contraction")
-COMPARABLE = ("Atrial fibrillation", *CONDUCTION, *ECTOPY)  # the findings a comparison asks about
 # A label that makes "absent" unsure for a name (an incomplete block is not "no block").
 AMBIGUOUS: dict[str, tuple[str, ...]] = {
     "Left bundle branch block": ("Incomplete left bundle branch block", "Bundle branch block"),
@@ -51,7 +40,7 @@ IRREGULAR = ("Sinus arrhythmia", "Premature ventricular contraction", "Premature
              "Atrial bigeminy", "Second degree AV block", "Supraventricular arrhythmia")
 AXES = ("normal", "left", "right")
 AXIS_ANSWER = {"normal": "Normal axis.", "left": "Left axis deviation.", "right": "Right axis deviation."}
-RATE_SAME, RATE_CHANGED = 0.05, 0.15  # |relative change| ≤ 5 %: same; ≥ 15 %: faster/slower; between: not asked
+RATE_CHANGED = 0.15  # |relative change| ≥ 15 %: faster/slower; between RATE_SAME and this: not asked
 
 
 @dataclass(frozen=True)
@@ -110,11 +99,6 @@ def _rhythm_answer(t: RecordTruth, family: str) -> str:
         specific = sorted(n for n in t.names if RHYTHM_FAMILY.get(n) == "sinus" and n != "Sinus rhythm")
         return (specific[0] if specific else "Sinus rhythm") + "."
     return FAMILY_NAME[family] + "."
-
-
-def lower(name: str) -> str:
-    """A vocabulary name inside a sentence: the first letter in lower case ("first degree AV block")."""
-    return name[:1].lower() + name[1:]
 
 
 def _yes_no(present: bool, name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +15,7 @@ from anyecg.findings.stream import rhythm_findings, track_of
 from anyecg.findings.types import ECGFindings
 from anyecg.io.record import ECGRecord
 from anyecg.signal.beats import detect_beats, detect_beats_multilead, usable_leads
-from anyecg.signal.preprocess import window_samples
+from anyecg.signal.preprocess import ECGInput, window_samples
 
 MIN_RHYTHM_S = 2.0  # beat detection needs this much signal
 MIN_FS = 100.0  # below this, intervals are coarse
@@ -92,3 +94,22 @@ def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: flo
         beat_times_s=delineation.waves.r_peak / fs, beat_classes=rhythm.beat_classes, waves=delineation.waves,
         measurements=measurements, episodes=rhythm.episodes, notes=tuple(notes))
     return replace(findings, statements=make_statements(findings, x))
+
+
+_READS: weakref.WeakKeyDictionary[ECGInput, ECGFindings] = weakref.WeakKeyDictionary()
+_READS_LOCK = threading.Lock()
+
+
+def findings_of(x: ECGInput) -> ECGFindings | None:
+    """The machine read of the window a model input was cut from (its `record`), computed once per `ECGInput` and
+    shared by the prompt's findings block, the checks and `ECGChat.machine_read`; None when the input carries no
+    record."""
+    if x.record is None:
+        return None
+    with _READS_LOCK:
+        found = _READS.get(x)
+    if found is None:
+        found = read_findings(x.record, start_s=x.start_s, end_s=x.start_s + x.duration_s)
+        with _READS_LOCK:
+            _READS[x] = found
+    return found

@@ -144,6 +144,7 @@ class ModelConfig:
     lora: LoraSettings = field(default_factory=LoraSettings)
     max_length: int = 1024  # tokens per sample; a 60 s ECG takes 363 of them
     ecg_tokens: str = "auto"
+    findings: bool = False  # write each ECG's machine read as a text block after its tokens (release 3)
 
     def validate(self) -> None:
         self.encoder.validate()

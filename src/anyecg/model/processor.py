@@ -18,6 +18,8 @@ from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
 from anyecg.errors import ModelError
+from anyecg.findings.read import findings_of
+from anyecg.findings.summary import comparison_text, findings_text
 from anyecg.model.config import ModelConfig
 from anyecg.model.kinds import ECGKind, PreparedECG, TextBlock, make_kind
 from anyecg.model.tokens import IGNORE_INDEX, ECGTokens, add_ecg_tokens
@@ -27,11 +29,19 @@ from anyecg.signal.preprocess import ECGInput
 ROLES = ("system", "user", "assistant")
 
 
+def findings_block(ecg: ECGInput) -> str:
+    """The machine read of an ECG as text (empty when the input carries no record to read)."""
+    found = findings_of(ecg)
+    return "" if found is None else findings_text(found)
+
+
 class ECGChatProcessor:
     """Turns a batch of conversations (each with its list of ECGs, in placeholder order) into model inputs.
 
     The ECG encoder's kind (`anyecg.model.kinds`) prepares each ECG; `text_blocks` add one text block per ECG
-    after the kind's own (see `anyecg.model.kinds.base`).
+    after the kind's own (see `anyecg.model.kinds.base`). With `model_cfg.findings`, the first extra block is the
+    ECG's machine read (`anyecg.findings.summary.findings_text`), and a sample with several ECGs also gets what
+    changed from each to the next (`comparison_text`) after its last ECG.
     """
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, model_cfg: ModelConfig, tokens: ECGTokens | None = None,
@@ -40,7 +50,7 @@ class ECGChatProcessor:
         self.cfg = model_cfg
         self.tokens = tokens or add_ecg_tokens(tokenizer, None, model_cfg.ecg_tokens)
         self.kind = kind or make_kind(model_cfg.encoder)
-        self.text_blocks = tuple(text_blocks)
+        self.text_blocks = ((findings_block,) if model_cfg.findings else ()) + tuple(text_blocks)
         self._stop_ids: list[int] | None = None
 
     # ---- public ---------------------------------------------------------------------------------------
@@ -54,7 +64,7 @@ class ECGChatProcessor:
         ecgs = ecgs if ecgs is not None else [[] for _ in conversations]
         if len(ecgs) != len(conversations):
             raise ModelError(f"{len(conversations)} conversations but {len(ecgs)} ECG lists")
-        prepared = [[self.prepare(e) for e in sample_ecgs] for sample_ecgs in ecgs]
+        prepared = [self._with_comparison([self.prepare(e) for e in sample_ecgs]) for sample_ecgs in ecgs]
         rows = [self.encode_one(i, conv, [p.text for p in ps], sum(p.slots for p in ps), add_generation_prompt)
                 for i, (conv, ps) in enumerate(zip(conversations, prepared, strict=True))]
         batch = self._pad([r[0] for r in rows], [r[1] for r in rows], padding_side)
@@ -69,6 +79,14 @@ class ECGChatProcessor:
         for block in self.text_blocks:
             prepared = prepared.with_block(block(ecg))
         return prepared
+
+    def _with_comparison(self, prepared: list[PreparedECG]) -> list[PreparedECG]:
+        if not self.cfg.findings or len(prepared) < 2:
+            return prepared
+        reads = [findings_of(p.input) for p in prepared]
+        if any(r is None for r in reads):
+            return prepared
+        return [*prepared[:-1], prepared[-1].with_block(comparison_text(reads))]
 
     @property
     def stop_token_ids(self) -> list[int]:

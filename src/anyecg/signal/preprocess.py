@@ -8,7 +8,7 @@ min-max to [-1, 1] over the whole window (flat lead → 0) → 12 canonical slot
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -32,7 +32,8 @@ class ECGInput:
 
     clips: float32 [n_clips, 12, 1000] in [-1, 1]; lead_mask: bool [12] (False = lead missing or masked);
     n_samples: valid samples at 100 Hz (the rest of the last clip is zero padding);
-    start_s: window start in seconds from the recording start; source: the file it came from.
+    start_s: window start in seconds from the recording start; source: the file it came from; record: the record
+    it was cut from (mV, its own rate), kept for the machine read of the same window (`anyecg.findings.findings_of`).
     """
 
     clips: np.ndarray
@@ -40,6 +41,7 @@ class ECGInput:
     n_samples: int
     start_s: float = 0.0
     source: str | None = None
+    record: ECGRecord | None = field(default=None, repr=False)
 
     @property
     def n_clips(self) -> int:
@@ -57,7 +59,8 @@ class ECGInput:
     def clip_inputs(self) -> list[ECGInput]:
         """Each 10 s clip as an ECG of its own, in time order (scaling kept: it was done over the whole window)."""
         return [ECGInput(self.clips[k:k + 1], self.lead_mask, min(CLIP_SAMPLES, self.n_samples - k * CLIP_SAMPLES),
-                         self.start_s + to_seconds(k * CLIP_SAMPLES, MODEL_FS), self.source) for k in range(self.n_clips)]
+                         self.start_s + to_seconds(k * CLIP_SAMPLES, MODEL_FS), self.source, self.record)
+                for k in range(self.n_clips)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,7 +198,7 @@ def preprocess(
                 out[slot, :n_out][long_gap[native]] = 0.0
     clips = np.ascontiguousarray(out.reshape(N_LEADS, -1, CLIP_SAMPLES).transpose(1, 0, 2))
     source = str(record.source) if record.source is not None else None
-    return ECGInput(clips=clips, lead_mask=mask, n_samples=n_out, start_s=start, source=source)
+    return ECGInput(clips=clips, lead_mask=mask, n_samples=n_out, start_s=start, source=source, record=record)
 
 
 def preprocess_file(

@@ -28,10 +28,10 @@ from anyecg.data.schema import Sample, resolve_path, write_jsonl
 from anyecg.data.sources.mitdb import DS1
 from anyecg.data.statement_corpus import CPSC_TRAIN, LUDB_TRAIN, PTBXL_TRAIN_FOLDS
 from anyecg.errors import AnyECGError
+from anyecg.findings.summary import AXIS_LIMITS
 from anyecg.io import read_record
 
 SEED = "train-v1"
-MEASURED_AXIS_LIMITS = (-30.0, 90.0)  # below: left axis deviation, above: right (AHA)
 
 
 def with_measurements(t: RecordTruth, shared: Path) -> RecordTruth:
@@ -48,7 +48,7 @@ def with_measurements(t: RecordTruth, shared: Path) -> RecordTruth:
     axis = t.axis
     # LUDB's stored gains normalise each lead, so its amplitudes (and the axis from them) mean nothing
     if axis is None and m.qrs_axis_deg is not None and {"I", "aVF"} <= set(ecg.leads) and t.dataset != "ludb":
-        lo, hi = MEASURED_AXIS_LIMITS
+        lo, hi = AXIS_LIMITS
         axis = "left" if m.qrs_axis_deg < lo else "right" if m.qrs_axis_deg > hi else "normal"
     return replace(t, heart_rate_bpm=t.heart_rate_bpm or m.heart_rate_bpm, intervals_ms={**intervals, **t.intervals_ms},
                    axis=axis)

@@ -10,19 +10,24 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from anyecg.checks import MIN_CONFIDENCE
-from anyecg.data.questions import COMPARABLE, FAMILY_NAME, RATE_SAME, RHYTHM_FAMILY, lower
 from anyecg.eval.samples import EvalRef, EvalSample
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings
+from anyecg.findings.summary import (
+    axis_word,
+    ectopic_count,
+    has_finding,
+    is_irregular,
+    present_findings,
+    rate_change,
+    rhythm_family,
+)
 from anyecg.findings.types import ECGFindings
 from anyecg.io import read_record
 from anyecg.signal.intervals import describe, format_answer
+from anyecg.vocabulary import FAMILY_NAME, lower
 
 log = logging.getLogger(__name__)
-RR_CV_IRREGULAR = 0.10
-AF_SHARE = 0.3  # AF episodes over this share of the ECG: atrial fibrillation (as `anyecg.checks` reads them)  # RR coefficient of variation above which the findings answerer calls a rhythm irregular
-ECTOPY_CLASS = {"Premature ventricular contraction": "V", "Premature atrial contraction": "S"}
 INTERVAL_FIELD = {"pr": ("PR interval", "pr_ms"), "qrs": ("QRS duration", "qrs_ms"), "qt": ("QT interval", "qt_ms")}
 
 
@@ -56,30 +61,8 @@ class FindingsCache:
 
 
 # ---- findings-only ---------------------------------------------------------------------------------------
-def _has(f: ECGFindings, name: str) -> bool:
-    if name in ECTOPY_CLASS and f.beat_classes:
-        return ECTOPY_CLASS[name] in f.beat_classes
-    if name == "Atrial fibrillation" and f.duration_s and \
-            sum(e.duration_s for e in f.episodes_of("AF")) / f.duration_s >= AF_SHARE:
-        return True
-    s = f.statement(name)
-    return s is not None and s.confidence >= MIN_CONFIDENCE
-
-
-def rhythm_of(f: ECGFindings) -> str:
-    """The rhythm family the findings read: their most confident rhythm statement, sinus by default."""
-    if _has(f, "Atrial fibrillation"):
-        return "af"
-    rhythms = [s for s in f.statements if s.name in RHYTHM_FAMILY and s.confidence >= MIN_CONFIDENCE]
-    return RHYTHM_FAMILY[max(rhythms, key=lambda s: s.confidence).name] if rhythms else "sinus"
-
-
 def _yes_no(present: bool, name: str) -> str:
     return f"Yes, {lower(name)}." if present else f"No {lower(name)}."
-
-
-def _count(f: ECGFindings, name: str) -> int | None:
-    return sum(c == ECTOPY_CLASS[name] for c in f.beat_classes) if f.beat_classes else None
 
 
 def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
@@ -90,13 +73,11 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
     if qtype == "heart_rate":
         return f"The heart rate is {m.heart_rate_bpm:.0f} bpm." if m.heart_rate_bpm else "Unknown heart rate."
     if qtype == "rhythm":
-        return FAMILY_NAME[rhythm_of(f)] + "."
+        return FAMILY_NAME[rhythm_family(f)] + "."
     if qtype == "regularity":
-        irregular = rhythm_of(f) == "af" or (m.rr_cv is not None and m.rr_cv > RR_CV_IRREGULAR) \
-            or any(c in ("V", "S") for c in f.beat_classes)
-        return f"The rhythm is {'irregular' if irregular else 'regular'}."
+        return f"The rhythm is {'irregular' if is_irregular(f) else 'regular'}."
     if qtype in ("af", "conduction", "ectopy"):
-        return _yes_no(_has(f, truth["statement"]), truth["statement"])
+        return _yes_no(has_finding(f, truth["statement"]), truth["statement"])
     if qtype in INTERVAL_FIELD:
         label, field = INTERVAL_FIELD[qtype]
         value = getattr(m, field)
@@ -105,10 +86,9 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
         a = m.qrs_axis_deg
         if a is None:
             return "The axis cannot be measured."
-        word = "Left axis deviation" if a < -30 else "Right axis deviation" if a > 90 else "Normal axis"
-        return f"{word} (QRS axis {a:.0f}°)."
+        return f"{axis_word(a)} (QRS axis {a:.0f}°)."
     if qtype == "ectopy_count":
-        n = _count(f, truth["statement"])
+        n = ectopic_count(f, truth["statement"])
         return "Cannot count the beats." if n is None else f"{n} {lower(truth['statement'])}s."
     if qtype == "localization":
         k = truth["abnormal_type"]
@@ -116,18 +96,17 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
         return "Cannot locate it." if intervals is None else format_answer(intervals, describe(k))
     g = fs[1]
     if qtype == "compare_rhythm":
-        a, b = rhythm_of(f), rhythm_of(g)
+        a, b = rhythm_family(f), rhythm_family(g)
         return "No, the rhythm is unchanged." if a == b else \
             f"Yes: {lower(FAMILY_NAME[a])} in the first ECG, {lower(FAMILY_NAME[b])} in the second."
     if qtype == "compare_rate":
         ra, rb = m.heart_rate_bpm, g.measurements.heart_rate_bpm
-        if not ra or not rb:
+        word = rate_change(ra, rb)
+        if word is None:
             return "Cannot compare the rates."
-        change = rb / ra - 1.0
-        word = "About the same" if abs(change) <= RATE_SAME else "Faster" if change > 0 else "Slower"
-        return f"{word}: {ra:.0f} bpm in the first ECG, {rb:.0f} bpm in the second."
+        return f"{word.capitalize()}: {ra:.0f} bpm in the first ECG, {rb:.0f} bpm in the second."
     if qtype in ("compare_new", "compare_resolved"):
-        first, second = ({n for n in COMPARABLE if _has(x, n)} for x in (f, g))
+        first, second = present_findings(f), present_findings(g)
         names = sorted(second - first if qtype == "compare_new" else first - second)
         if not names:
             return "No finding changed."

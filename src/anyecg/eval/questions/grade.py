@@ -18,9 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from anyecg.checks import LOCALIZATION_IOU, mentions, stated_axes, stated_heart_rates, stated_intervals
-from anyecg.data.questions import COMPARABLE, QTYPES, RATE_SAME, RHYTHM_FAMILY
+from anyecg.data.questions import QTYPES
 from anyecg.errors import AnswerFormatError
+from anyecg.findings.summary import RATE_SAME
 from anyecg.signal.intervals import interval_iou, parse_answer
+from anyecg.vocabulary import COMPARABLE, RHYTHM_FAMILY
 
 HR_TOLERANCE = 0.10
 INTERVAL_TOLERANCE_MS = 20.0

@@ -1,0 +1,129 @@
+"""What a machine read says, in the words answers use: the rhythm family, regularity, the findings present, ectopic
+counts, and the text block the model reads beside each ECG's tokens (`findings_text`, `comparison_text`).
+
+One place for these readings: the model's prompt (`ModelConfig.findings`), the findings-only answerer of the question
+set and the checks all call them, so an answer copied from the block grades and checks as the block reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from anyecg.findings.types import EPISODE_KINDS, ECGFindings
+from anyecg.vocabulary import COMPARABLE, ECTOPY, FAMILY_NAME, RHYTHM_FAMILY, lower
+
+RATE_SAME = 0.05  # |relative rate change| ≤ 5 %: about the same
+MIN_CONFIDENCE = 0.5  # a findings statement counts as present from this confidence
+AF_SHARE = 0.3  # AF episodes over this share of the ECG: atrial fibrillation
+RR_CV_IRREGULAR = 0.10  # RR coefficient of variation above which a rhythm reads irregular
+ECTOPY_CLASS = {"Premature ventricular contraction": "V", "Premature atrial contraction": "S"}
+MAX_LISTED_BEATS = 10  # beat times written per ectopic class; the rest are counted
+AXIS_LIMITS = (-30.0, 90.0)  # below: left axis deviation, above: right (AHA)
+assert set(ECTOPY_CLASS) == set(ECTOPY)
+
+
+def has_finding(f: ECGFindings, name: str) -> bool:
+    """Whether the read holds a vocabulary name: ectopy from the beat classes, AF also from its episodes, the rest
+    from a statement of at least MIN_CONFIDENCE."""
+    if name in ECTOPY_CLASS and f.beat_classes:
+        return ECTOPY_CLASS[name] in f.beat_classes
+    if name == "Atrial fibrillation" and f.duration_s and \
+            sum(e.duration_s for e in f.episodes_of("AF")) / f.duration_s >= AF_SHARE:
+        return True
+    s = f.statement(name)
+    return s is not None and s.confidence >= MIN_CONFIDENCE
+
+
+def rhythm_family(f: ECGFindings) -> str:
+    """The rhythm family (`anyecg.vocabulary.RHYTHM_FAMILY`) of the most confident rhythm statement; sinus when
+    none is made."""
+    if has_finding(f, "Atrial fibrillation"):
+        return "af"
+    rhythms = [s for s in f.statements if s.name in RHYTHM_FAMILY and s.confidence >= MIN_CONFIDENCE]
+    return RHYTHM_FAMILY[max(rhythms, key=lambda s: s.confidence).name] if rhythms else "sinus"
+
+
+def is_irregular(f: ECGFindings) -> bool:
+    m = f.measurements
+    return rhythm_family(f) == "af" or (m.rr_cv is not None and m.rr_cv > RR_CV_IRREGULAR) \
+        or any(c in ("V", "S") for c in f.beat_classes)
+
+
+def ectopic_count(f: ECGFindings, name: str) -> int | None:
+    """Beats of an ECTOPY name; None when the read has no beat classes."""
+    return sum(c == ECTOPY_CLASS[name] for c in f.beat_classes) if f.beat_classes else None
+
+
+def axis_word(axis_deg: float) -> str:
+    lo, hi = AXIS_LIMITS
+    return "Left axis deviation" if axis_deg < lo else "Right axis deviation" if axis_deg > hi else "Normal axis"
+
+
+def _ms(label: str, value: float | None) -> str | None:
+    return None if value is None else f"{label} {value:.0f} ms"
+
+
+def findings_text(f: ECGFindings) -> str:
+    """The machine read as one short paragraph (the text block after an ECG's tokens): beats, rate, regularity,
+    rhythm, intervals, axis, ectopic beats with their times, other statements, rhythm episodes and notes."""
+    m = f.measurements
+    parts = [f"Machine read: {f.n_beats} beats in {f.duration_s:.1f} s."]
+    if m.heart_rate_bpm is not None:
+        cv = "" if m.rr_cv is None else f" (RR CV {m.rr_cv:.2f})"
+        parts.append(f"Heart rate {m.heart_rate_bpm:.0f} bpm, {'irregular' if is_irregular(f) else 'regular'}{cv}.")
+    if f.n_beats:
+        parts.append(f"Rhythm: {lower(FAMILY_NAME[rhythm_family(f)])}.")
+    intervals = [s for s in (_ms("PR", m.pr_ms), _ms("QRS", m.qrs_ms), _ms("QT", m.qt_ms), _ms("QTc", m.qtc_ms))
+                 if s]
+    if intervals:
+        parts.append(", ".join(intervals) + ".")
+    if m.qrs_axis_deg is not None and f.lead_positions_known:
+        parts.append(f"QRS axis {m.qrs_axis_deg:.0f}° ({lower(axis_word(m.qrs_axis_deg))}).")
+    for name, cls in ECTOPY_CLASS.items():
+        times = [t for t, c in zip(f.beat_times_s, f.beat_classes, strict=False) if c == cls]
+        if f.beat_classes:
+            listed = ", ".join(f"{t:.1f} s" for t in times[:MAX_LISTED_BEATS])
+            more = f" and {len(times) - MAX_LISTED_BEATS} more" if len(times) > MAX_LISTED_BEATS else ""
+            parts.append(f"{name}s: {len(times)}" + (f" ({listed}{more})." if times else "."))
+    shown = {"Atrial fibrillation", *ECTOPY_CLASS, *RHYTHM_FAMILY}
+    others = [s for s in f.statements if s.confidence >= MIN_CONFIDENCE and s.name not in shown]
+    if others:
+        parts.append("Findings: " + ", ".join(f"{lower(s.name)} ({s.confidence:.2f})" for s in others) + ".")
+    episodes = [e for e in f.episodes if e.kind not in ("sinus", "sinus_brady", "sinus_tachy")]
+    if episodes:
+        parts.append("Episodes: " + ", ".join(f"{lower(EPISODE_KINDS.get(e.kind, e.kind))} {e.start_s:.1f}-"
+                                               f"{e.end_s:.1f} s" for e in episodes) + ".")
+    parts += [f"Note: {n}." for n in f.notes]
+    return "\n" + " ".join(parts) + "\n"
+
+
+def present_findings(f: ECGFindings) -> set[str]:
+    """The comparable findings (AF, blocks, ectopy: `anyecg.vocabulary.COMPARABLE`) the read holds."""
+    return {n for n in COMPARABLE if has_finding(f, n)}
+
+
+def rate_change(before: float | None, after: float | None) -> str | None:
+    """'faster', 'slower' or 'about the same' (within RATE_SAME); None without both rates."""
+    if not before or not after:
+        return None
+    change = after / before - 1.0
+    return "about the same" if abs(change) <= RATE_SAME else "faster" if change > 0 else "slower"
+
+
+def comparison_text(fs: Sequence[ECGFindings]) -> str:
+    """What changed from each ECG to the next (rate, rhythm, new and resolved findings), one sentence per pair;
+    empty for fewer than two ECGs."""
+    lines = []
+    for k in range(1, len(fs)):
+        a, b = fs[k - 1], fs[k]
+        ra, rb = a.measurements.heart_rate_bpm, b.measurements.heart_rate_bpm
+        word = rate_change(ra, rb)
+        parts = [f"heart rate {ra:.0f} to {rb:.0f} bpm ({word})"] if word else []
+        fa, fb = rhythm_family(a), rhythm_family(b)
+        parts.append("rhythm unchanged" if fa == fb else
+                     f"rhythm changed from {lower(FAMILY_NAME[fa])} to {lower(FAMILY_NAME[fb])}")
+        new, gone = sorted(present_findings(b) - present_findings(a)), sorted(present_findings(a) - present_findings(b))
+        parts.append("new: " + (", ".join(lower(n) for n in new) or "none"))
+        parts.append("resolved: " + (", ".join(lower(n) for n in gone) or "none"))
+        lines.append(f"From ECG {k} to ECG {k + 1}: " + "; ".join(parts) + ".")
+    return "\n" + "\n".join(lines) + "\n" if lines else ""
