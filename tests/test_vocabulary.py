@@ -98,3 +98,30 @@ def test_every_ludb_diagnosis_maps(shared_data):
             seen += 1
             assert ludb_names(line) is not None, (hea.name, line)
     assert seen > 600
+
+
+def test_mitbih_beat_classes_that_are_statements_use_vocabulary_names():
+    import numpy as np
+
+    from anyecg.data.tasks.report import findings_parts, window_findings
+    from anyecg.io.record import BeatAnnotations, ECGRecord, Event
+    from anyecg.vocabulary import MITBIH_BEATS, beat_name
+
+    assert set(MITBIH_BEATS.values()) <= set(STATEMENTS)
+    # MIT-BIH's 'A' and CinC's PAC code, 'V' and PVC, 'L' beats and CLBBB: one name each
+    assert beat_name("A") == beat_name("a") == dx_names("284470004")[0]
+    assert beat_name("V") == dx_names("427172004")[0] and beat_name("L") == dx_names("164909002")[0]
+    assert beat_name("F") is None
+    fs = 100.0
+    samples = np.arange(50, 1000, 80)
+    symbols = ("N", "A", "N", "a", "V", "N", "F", "N", "L", "N", "N", "N")
+    record = ECGRecord(np.zeros((1, 1000), np.float32), fs, ("II",),
+                       beats=BeatAnnotations(samples, symbols, ("",) * len(symbols)),
+                       events=(Event(0.0, 10.0, "(N"),))
+    found = window_findings(record, 0, 1000)
+    assert found["rhythms"] == ["Sinus rhythm"]
+    assert found["beats"] == {"Premature atrial contraction": 2, "Premature ventricular contraction": 1,
+                              "Fusion of ventricular and normal beat": 1, "Left bundle branch block": 1}
+    parts = findings_parts(found, np.random.default_rng(0))
+    assert "Left bundle branch block" in parts  # a conduction statement: no beat count
+    assert any(p.startswith("Premature atrial contraction") and "2" in p for p in parts)

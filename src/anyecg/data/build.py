@@ -30,7 +30,7 @@ from anyecg.data.tasks.localization import LocalizationOptions
 from anyecg.data.tasks.multiecg import group_samples, make_groups
 from anyecg.errors import DataBuildError
 
-BUILD_TASKS = tuple(t for t in TASKS if t != "chat")  # `chat` samples come from elsewhere (LLM rewrites)
+BUILD_TASKS = tuple(t for t in TASKS if t not in ("chat", "general"))  # chat, general: made elsewhere
 UNITS_PER_SHARD = 256  # metadata-only sources; beat-annotated records are one shard each
 MAX_LISTED = 200  # notes / skipped records listed in the manifest (all are counted)
 

@@ -25,7 +25,7 @@ from anyecg.errors import DataBuildError
 from anyecg.leads import CANONICAL_LEADS
 from anyecg.prompts import ECG_PLACEHOLDER, ecgs_first
 
-TASKS = ("report", "localization", "multiecg", "ecgqa", "chat")
+TASKS = ("report", "localization", "multiecg", "ecgqa", "chat", "general")  # general: ECG-free turns
 SPLITS = ("train", "valid", "test")
 ROLES = ("user", "assistant", "system")
 _SOURCE_REF = re.compile(r"^([A-Za-z][\w.-]*):(?![\\/])(.+)$")  # 'mitdb:100', not 'C:\\x' or 'C:/x'

@@ -2,7 +2,9 @@
 
 Databases with reports (MIMIC-IV-ECG machine reports, PTB-XL statements) use them; beat-annotated Holter records
 get reports written from their annotations for random 10-60 s windows: rhythm(s), heart rate from the beats,
-ectopic / abnormal beat classes with counts, ST episodes; several phrasings of each part.
+ectopic / abnormal beat classes with counts, ST episodes; several phrasings of each part. Rhythms and the beat classes
+that are statements use the names of `anyecg.vocabulary` (MIT-BIH's 'A' beats are "Premature atrial contraction",
+as CinC's PAC code; 'L' beats "Left bundle branch block", written without a count, as a 12-lead statement).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from anyecg.data.templates import REPORT
 from anyecg.io.record import ECGRecord
 from anyecg.signal.intervals import BEAT_SYMBOLS, describe
 from anyecg.timebase import to_samples, to_seconds
+from anyecg.vocabulary import STATEMENTS, beat_name
 
 _RATE_PHRASES = ("Heart rate {hr} bpm", "Ventricular rate {hr} bpm", "Rate {hr} beats per minute")
 _COUNT_PHRASES = ("{desc} x{n}", "{desc} ({n} beat{s})", "{desc}: {n}")
@@ -54,8 +57,11 @@ def window_findings(record: ECGRecord, start: int, end: int) -> dict:
     hr = None
     if len(beat_samples) >= 2 and beat_samples[-1] > beat_samples[0]:
         hr = round(60.0 * (len(beat_samples) - 1) * fs / (beat_samples[-1] - beat_samples[0]))
-    return {"rhythms": list(dict.fromkeys(rhythms)), "st": list(dict.fromkeys(st)),
-            "beats": {describe(sym): n for sym, n in sorted(counts.items())}, "heart_rate": hr}
+    beats: Counter[str] = Counter()
+    for sym, n in sorted(counts.items()):
+        beats[beat_name(sym) or describe(sym)] += n
+    return {"rhythms": list(dict.fromkeys(rhythms)), "st": list(dict.fromkeys(st)), "beats": dict(beats),
+            "heart_rate": hr}
 
 
 def findings_parts(findings: dict, rng: np.random.Generator) -> list[str]:
@@ -64,9 +70,15 @@ def findings_parts(findings: dict, rng: np.random.Generator) -> list[str]:
     if findings["heart_rate"] is not None:
         parts.append(_RATE_PHRASES[int(rng.integers(len(_RATE_PHRASES)))].format(hr=findings["heart_rate"]))
     phrase = _COUNT_PHRASES[int(rng.integers(len(_COUNT_PHRASES)))]
-    parts += [phrase.format(desc=desc, n=n, s="s" if n != 1 else "") for desc, n in findings["beats"].items()]
+    parts += [desc if _is_pattern(desc) else phrase.format(desc=desc, n=n, s="s" if n != 1 else "")
+              for desc, n in findings["beats"].items()]
     parts += findings["st"]
     return parts
+
+
+def _is_pattern(name: str) -> bool:
+    """A beat class that is a conduction statement (bundle branch block): named without a beat count."""
+    return STATEMENTS.get(name, ("", ""))[0] == "conduction"
 
 
 def holter_reports(record: ECGRecord, *, source: str, key: str, ref: str, split: str, n_windows: int,
