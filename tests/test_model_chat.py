@@ -195,3 +195,12 @@ def test_merge_lora_keeps_outputs():
         torch.testing.assert_close(model(**batch).logits, before, rtol=1e-4, atol=1e-4)
     with pytest.raises(ModelError, match="merge_lora"):
         model.load_trainable_state_dict(sd)
+
+
+def test_lora_from_layer_trains_only_the_upper_layers():
+    model = make_model().train()
+    model.set_trainable(encoder=False, connector=False, lora=True, lora_from_layer=1)
+    lora = {n: p for n, p in model.named_parameters() if "lora_" in n}
+    assert lora and all(p.requires_grad == (".layers.0." not in n) for n, p in lora.items())
+    model(**_batch(model)).loss.backward()
+    assert all((p.grad is None) == (".layers.0." in n) for n, p in lora.items())

@@ -10,6 +10,7 @@ The LLM's own weights are always frozen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from anyecg.model.llm import load_llm
 from anyecg.model.processor import ECGChatProcessor
 from anyecg.model.state import check_keys
 from anyecg.model.tokens import ECGTokens, add_ecg_tokens
+
+_LAYER = re.compile(r"\.layers\.(\d+)\.")  # an LLM parameter's decoder layer
 
 TRAINABLE_PREFIXES = ("ecg_encoder.", "connector.", "token_embeds.")
 
@@ -139,15 +142,19 @@ class AnyECGChatModel(nn.Module):
                                  eos_token_id=self.stop_token_ids or None, **sampling, **kwargs)
 
     # ---- trainable parts ------------------------------------------------------------------------------
-    def set_trainable(self, encoder: bool, connector: bool, lora: bool) -> None:
-        """Freeze everything, then unfreeze the chosen parts (connector includes the ECG token rows)."""
+    def set_trainable(self, encoder: bool, connector: bool, lora: bool, lora_from_layer: int = 0) -> None:
+        """Freeze everything, then unfreeze the chosen parts (connector includes the ECG token rows). LoRA learns
+        only in the LLM's layers ≥ `lora_from_layer`: with the encoder and connector frozen, the backward pass then
+        stops at that layer (a cheaper step on a CPU)."""
         if lora and not self.cfg.lora.enabled:
             raise ConfigError("set_trainable(lora=True) but lora.enabled is false in the model config")
         for name, p in self.named_parameters():
+            layer = _LAYER.search(name)
             p.requires_grad_(
                 (encoder and name.startswith("ecg_encoder."))
                 or (connector and name.startswith(("connector.", "token_embeds.")))
-                or (lora and name.startswith("llm.") and "lora_" in name))
+                or (lora and name.startswith("llm.") and "lora_" in name
+                    and (layer is None or int(layer.group(1)) >= lora_from_layer)))
 
     def trainable_state_dict(self) -> dict[str, Tensor]:
         """Encoder, connector, ECG token rows and LoRA weights (whether or not trainable in this stage)."""

@@ -47,6 +47,7 @@ class TrainableConfig:
     encoder: bool = True
     connector: bool = True
     lora: bool = False
+    lora_from_layer: int = 0  # LoRA learns only in the LLM's layers from this index on
 
 
 @dataclass
