@@ -74,3 +74,19 @@ def test_help_and_a_model_command_print_only_their_answer(records) -> None:
         done = subprocess.run([sys.executable, "-m", "anyecg", *argv], capture_output=True, text=True, env=env,
                               timeout=600)
         assert done.returncode == 0 and done.stdout.strip() and done.stderr == "", done.stderr[-2000:]
+
+
+def test_chat_windows_one_per_file():
+    """`--start 120,140 --end 130,150 FILE FILE`: each file its own window; a count that fits neither is refused."""
+    import argparse
+
+    from anyecg.chat_cli import _seconds, _spans
+    from anyecg.errors import AnyECGError
+
+    args = argparse.Namespace(files=["a", "a"], start=_seconds("120,140"), end=_seconds("130,150"))
+    assert _spans(args) == [(120.0, 130.0), (140.0, 150.0)]
+    assert _spans(argparse.Namespace(files=["a", "b"], start=[5.0], end=None)) == [(5.0, None), (5.0, None)]
+    with pytest.raises(AnyECGError, match="--start gives 2 values for 3 files"):
+        _spans(argparse.Namespace(files=["a", "b", "c"], start=[1.0, 2.0], end=None))
+    with pytest.raises(argparse.ArgumentTypeError, match="not seconds"):
+        _seconds("1,x")

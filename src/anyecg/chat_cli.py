@@ -38,8 +38,31 @@ def _prescreen_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _window_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--start", type=float, default=None, help="window start, seconds from the recording start")
-    p.add_argument("--end", type=float, default=None, help="window end, seconds from the recording start")
+    p.add_argument("--start", type=_seconds, default=None,
+                   help="window start, seconds from the recording start; one per FILE, comma-separated, to give "
+                        "each its own window (the same FILE twice compares two windows of it)")
+    p.add_argument("--end", type=_seconds, default=None, help="window end, seconds from the recording start; "
+                                                              "one per FILE as --start")
+
+
+def _seconds(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not seconds (or a comma list of them): {text!r}") from None
+
+
+def _spans(args: argparse.Namespace) -> list[tuple[float | None, float | None]]:
+    """(start, end) per FILE: --start/--end hold one value for all files or one per file."""
+    n = len(args.files)
+    out = []
+    for name in ("start", "end"):
+        value = getattr(args, name, None)
+        values = value if isinstance(value, list) else [value]
+        if len(values) not in (1, n):
+            raise AnyECGError(f"--{name} gives {len(values)} values for {n} files: give one, or one per file")
+        out.append(values * n if len(values) == 1 else values)
+    return list(zip(*out, strict=True))
 
 
 def _load(args: argparse.Namespace):
@@ -70,8 +93,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
     if getattr(args, "what", None):
         for target in args.what.split(","):
             resolve_target(target)
-    start, end = getattr(args, "start", None), getattr(args, "end", None)
-    for f in args.files:
+    for f, (start, end) in zip(args.files, _spans(args), strict=True):
         info = read_info(f, lead_map=_lead_map(args), fs=args.fs)
         for note in info.notes:  # what the reader assumed or left out (an 'ECG' channel taken as lead I, ...)
             print(f"anyecg: note: {f}: {note}", file=sys.stderr)
@@ -89,8 +111,8 @@ def _check_inputs(args: argparse.Namespace) -> None:
 def _ecgs(args: argparse.Namespace) -> list:
     from anyecg.chat import ECG
 
-    start, end = getattr(args, "start", None), getattr(args, "end", None)
-    return [ECG(Path(f), start, end, _leads(args), _lead_map(args), args.fs) for f in args.files]
+    return [ECG(Path(f), start, end, _leads(args), _lead_map(args), args.fs)
+            for f, (start, end) in zip(args.files, _spans(args), strict=True)]
 
 
 def _print(args: argparse.Namespace, data: dict[str, Any], text: str, checks: Sequence[Check] = ()) -> None:

