@@ -29,9 +29,10 @@ WINDOW_S = 10.0
 FALSE_BURDEN = 0.05
 # episode kind → the MIT-BIH rhythm labels that count as having it
 KIND_LABELS = {"AF": ("(AFIB",), "AFL": ("(AFL",), "VT": ("(VT", "(VFL"), "SVT": ("(SVTA",), "bigeminy": ("(B",),
-               "trigeminy": ("(T",), "sinus": ("(N", "(SBR"), "sinus_brady": ("(N", "(SBR"),
+               "trigeminy": ("(T",), "paced": ("(P",), "sinus": ("(N", "(SBR"), "sinus_brady": ("(N", "(SBR"),
                "sinus_tachy": ("(N",)}
 SCORED_CLASSES = ("N", "V", "S", "L", "R", "F")
+PACED_SYMBOLS = ("/", "f")  # paced and fusion-of-paced beats (our class P)
 
 
 def _records(mitdb: Path) -> list[str]:
@@ -89,9 +90,20 @@ def rhythm_rows(rec: ECGRecord, f: ECGFindings) -> dict:
     for c in SCORED_CLASSES:
         if c != "N" and c not in truth_cls and f.n_beats:
             false.append((f"{c} beats", f.beat_classes.count(c) / f.n_beats))
+    paced_true = sum(s in PACED_SYMBOLS for s in rec.beats.symbol)
+    if not paced_true and f.n_beats:
+        false.append(("P beats", f.beat_classes.count("P") / f.n_beats))
+    beats_true = sum(s in BEAT_SYMBOLS for s in rec.beats.symbol)
+    paced = {"annotated": paced_true / max(beats_true, 1), "found": f.beat_classes.count("P") / max(f.n_beats, 1),
+             "episodes_true": _coverage(_truth_spans(rec, KIND_LABELS["paced"]), 0, dur) / dur,
+             "episodes_found": _coverage([(e.start_s, e.end_s) for e in f.episodes_of("paced")], 0, dur) / dur,
+             "L": f.beat_classes.count("L") / max(f.n_beats, 1), "V": f.beat_classes.count("V") / max(f.n_beats, 1),
+             "sinus": _coverage([(e.start_s, e.end_s) for e in f.episodes if e.kind.startswith("sinus")], 0, dur) / dur,
+             "statement": (s.confidence if (s := f.statement("Pacing rhythm")) else 0.0)}
     return {"win_true": win_true, "win_pred": win_pred,
             "burden_true": 100 * _coverage(af_true, 0, dur) / dur, "burden_pred": 100 * _coverage(af_pred, 0, dur) / dur,
-            "pause": _hits(pause_true, pause_pred), "vt": _hits(vt_true, vt_pred), "false": false}
+            "pause": _hits(pause_true, pause_pred), "vt": _hits(vt_true, vt_pred), "false": false,
+            "paced": paced}
 
 
 def _sens_spec(rows: dict[str, dict], names: Sequence[str]) -> tuple[float, float, int, int]:
@@ -132,6 +144,17 @@ def rhythm_report(mitdb: Path, records: Sequence[str] | None = None) -> tuple[di
         found, n, match, npred = (sum(rows[r][kind][i] for r in names) for i in range(4))
         lines.append(f"| {kind} | {n} | {found} | {found / max(n, 1):.3f} | {npred} | {match} | "
                      f"{match / max(npred, 1):.3f} |")
+    paced_rows = [r for r in names if rows[r]["paced"]["annotated"] > 0 or rows[r]["paced"]["found"] > 0]
+    lines += ["", "## Paced records", "",
+              "Beats annotated paced ('/', 'f') and called P (spike before a wide QRS); '(P' rhythm time and our "
+              "paced episodes; what else the record reads as.", "",
+              "| record | paced beats annotated | P beats found | '(P' time | paced episodes | L beats | V beats "
+              "| sinus episodes | Pacing rhythm statement |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in paced_rows:
+        pc = rows[r]["paced"]
+        lines.append(f"| {r} | {100 * pc['annotated']:.1f} % | {100 * pc['found']:.1f} % | "
+                     f"{100 * pc['episodes_true']:.1f} % | {100 * pc['episodes_found']:.1f} % | {100 * pc['L']:.1f} % | "
+                     f"{100 * pc['V']:.1f} % | {100 * pc['sinus']:.1f} % | {pc['statement']:.2f} |")
     worst = sorted(((cover, r, kind) for r in names for kind, cover in rows[r]["false"]), reverse=True)
     over = [w for w in worst if w[0] > FALSE_BURDEN]
     lines += ["", "## False burden", "",
@@ -143,7 +166,8 @@ def rhythm_report(mitdb: Path, records: Sequence[str] | None = None) -> tuple[di
     result.update(burden_error_max=max(errors), burden_error_mean=float(np.mean(errors)),
                   false_burden=[{"record": r, "what": k, "covers": c} for c, r, k in worst[:10]],
                   pause=[sum(rows[r]["pause"][i] for r in names) for i in range(4)],
-                  vt=[sum(rows[r]["vt"][i] for r in names) for i in range(4)])
+                  vt=[sum(rows[r]["vt"][i] for r in names) for i in range(4)],
+                  paced={r: rows[r]["paced"] for r in paced_rows})
     return result, "\n".join(lines)
 
 

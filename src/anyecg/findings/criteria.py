@@ -103,13 +103,23 @@ def atrial_flutter(c: Context) -> Statement | None:
     return _st("Atrial flutter", share, f"flutter episodes cover {100 * share:.0f} % of the ECG")
 
 
+def pacing_rhythm(c: Context) -> Statement | None:
+    """Paced beats (a pacemaker spike before a wide QRS: `anyecg.findings.pacing`) over the ECG."""
+    if not c.findings.episodes and "P" not in c.findings.beat_classes:
+        return None
+    share = max(c.coverage("paced"), c.findings.beat_classes.count("P") / max(len(c.findings.beat_classes), 1))
+    return _st("Pacing rhythm", share, f"paced beats (spike before a wide QRS) over {100 * share:.0f} % of the ECG",
+               beats=c.beats_of("P")[:20])
+
+
 def _sinus(c: Context) -> float | None:
     """Confidence that the rhythm is sinus: P waves before the QRS (a PR was measured) and no AF/AFL."""
     af = _af_share(c)
     if c.m.pr_ms is None and af is None:
         return None
     p = 0.9 if c.m.pr_ms is not None else 0.15
-    return p * (1.0 - (af or 0.0)) * (1.0 - (c.coverage("AFL") if c.findings.episodes else 0.0))
+    other = (c.coverage("AFL") + c.coverage("paced")) if c.findings.episodes else 0.0
+    return p * (1.0 - (af or 0.0)) * max(0.0, 1.0 - other)
 
 
 def sinus_rhythm(c: Context) -> Statement | None:
@@ -162,6 +172,8 @@ def _bbb(c: Context, right: bool) -> Statement | None:
     if v1 is None:
         return None
     wide = sigmoid_margin(qrs, BBB_QRS_MS, 5.0)
+    if c.findings.beat_classes:  # a paced QRS is wide by pacing, not by a block
+        wide *= 1.0 - c.findings.beat_classes.count("P") / len(c.findings.beat_classes)
     if right:
         shape = v1
         return _st("Right bundle branch block", wide * shape, f"QRS {qrs:.0f} ms, terminal R dominant in V1 (rsR')",
@@ -320,14 +332,16 @@ def prolonged_qt(c: Context) -> Statement | None:
 
 
 RULES: tuple[Callable[[Context], Statement | None], ...] = (
-    sinus_rhythm, sinus_bradycardia, sinus_tachycardia, atrial_fibrillation, atrial_flutter, first_degree_av_block,
+    sinus_rhythm, sinus_bradycardia, sinus_tachycardia, atrial_fibrillation, atrial_flutter, pacing_rhythm,
+    first_degree_av_block,
     right_bundle_branch_block, left_bundle_branch_block, incomplete_rbbb, left_anterior_fascicular_block,
     left_axis_deviation, right_axis_deviation, left_ventricular_hypertrophy, st_elevation, st_depression,
     premature_ventricular_contraction, premature_atrial_contraction, low_qrs_voltages, prolonged_qt,
 )
 
 # Abnormal statements a normal ECG has none of (criteria side of "Normal ECG")
-ABNORMAL = ("Sinus bradycardia", "Sinus tachycardia", "Atrial fibrillation", "Atrial flutter", "First degree AV block",
+ABNORMAL = ("Sinus bradycardia", "Sinus tachycardia", "Atrial fibrillation", "Atrial flutter", "Pacing rhythm",
+            "First degree AV block",
             "Right bundle branch block", "Left bundle branch block", "Left anterior fascicular block",
             "Left axis deviation", "Right axis deviation", "Left ventricular hypertrophy", "ST elevation",
             "ST depression", "Premature ventricular contraction", "Premature atrial contraction", "Low QRS voltages",

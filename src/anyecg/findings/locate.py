@@ -19,7 +19,7 @@ from anyecg.timebase import to_samples
 TARGET_EPISODES: dict[str, tuple[str, ...]] = {
     "(AFIB": ("AF",), "(AFL": ("AFL",), "(VT": ("VT",), "(SVTA": ("SVT",), "(B": ("bigeminy",),
     "(T": ("trigeminy",), "(N": ("sinus", "sinus_brady", "sinus_tachy"), "(SBR": ("sinus_brady",),
-    "(PAUSE": ("pause",),
+    "(PAUSE": ("pause",), "(P": ("paced",),
 }
 
 
@@ -42,7 +42,7 @@ def target_intervals(findings: ECGFindings, target: str) -> list[Interval] | Non
         return [(a, b) for a, b in spans if b > a]
     if not findings.beat_classes:
         return None
-    symbols = [CLASS_SYMBOL.get(c, "~") for c in findings.beat_classes]
+    symbols = [CLASS_SYMBOL.get(c, "/" if c == "P" else "~") for c in findings.beat_classes]  # P: paced
     if target not in symbols and target not in CLASS_SYMBOL.values():
         return None
     samples = [to_samples(t, findings.fs) for t in findings.beat_times_s]

@@ -11,6 +11,8 @@ does not grow with the samples; `anyecg.findings.stream` reads long records bloc
 - **AFL**: regular RR (irregularity < `AF_IRREGULAR / 2`), no P wave (needs `p_score`), 100-180 bpm, ≥ `MIN_AF_S`.
 - **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than `RUN_RATE_BPM`, from the first to the last beat of the
   run (SVT not inside AF / AFL).
+- **paced**: beats of class P (a pacemaker spike before a wide QRS: `anyecg.findings.pacing`) over at least half
+  of the ±8 beats around, runs ≥ `MIN_RATE_S` (gaps < `MIN_RATE_S` closed); not sinus.
 - **pause**: an RR interval ≥ 2 s, from the beat before to the beat after.
 - **bigeminy / trigeminy**: ≥ `MIN_CYCLES` consecutive cycles of N V (N N V).
 - **sinus / sinus_brady / sinus_tachy**: the rest, by the running median rate (< 60, > 100 bpm); runs shorter
@@ -221,8 +223,12 @@ def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *
     svt = _beat_runs("SVT", t, classes, "S", in_af)
     episodes += vt + svt + _pauses(t)
     episodes += _pattern_episodes("bigeminy", t, classes, 2) + _pattern_episodes("trigeminy", t, classes, 3)
+    is_p = np.fromiter((c == "P" for c in classes), np.float64, len(t))
+    paced = _span_episodes("paced", t, _running(is_p, 8, np.nanmean) >= 0.5, min(MIN_RATE_S, 0.5 * span),
+                           MIN_RATE_S, "pacemaker spike before a wide QRS") if is_p.any() else []
+    episodes += paced
     taken = in_af.copy()
-    for e in vt + svt:
+    for e in vt + svt + paced:
         taken |= (t >= e.start_s) & (t <= e.end_s)
     episodes += _rate_episodes(t, ~taken)
     return tuple(sorted(episodes, key=lambda e: (e.start_s, e.kind))), tuple(notes)

@@ -19,11 +19,13 @@ import numpy as np
 
 from anyecg.findings.beat_classes import (
     QRS_WIDE_MS,
+    Conduction,
     checked_classes,
     classify_beats,
     conduction,
     dominant_beat,
 )
+from anyecg.findings.pacing import paced_beats, paced_qrs_ms, spike_score
 from anyecg.findings.rhythm import p_wave_score, rhythm_episodes
 from anyecg.findings.types import ECGFindings, Evidence, Statement
 from anyecg.io.record import ECGRecord
@@ -56,6 +58,7 @@ class BeatTrack:
     classes: tuple[str, ...] = ()  # per-beat classifier output (N V S F Q), before the record-level checks
     p_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
     template: np.ndarray | None = None  # dominant N beat, both beat leads, -0.2 … +0.3 s at fs
+    spike: np.ndarray = field(default_factory=lambda: np.zeros(0))  # pacemaker spike score (`pacing.spike_score`)
 
     def __len__(self) -> int:
         return len(self.times_s)
@@ -81,7 +84,7 @@ def beat_track(source: str | Path | ECGRecord, *, start_s: float | None = None, 
     a0 = max(0.0, start_s or 0.0)
     a1 = min(total, end_s if end_s is not None else total)
     span = max(0.0, a1 - a0)
-    times, classes, pscores, templates = [], [], [], []
+    times, classes, pscores, templates, spikes = [], [], [], [], []
     for b0, b1 in _blocks(span, block_s):
         lo, hi = max(0.0, a0 + b0 - MARGIN_S), min(total, a0 + b1 + MARGIN_S)
         if isinstance(source, ECGRecord):
@@ -97,29 +100,33 @@ def beat_track(source: str | Path | ECGRecord, *, start_s: float | None = None, 
             continue
         t = lo + det / rec_fs - a0  # seconds from the read's start
         own = (t >= b0) & (t < b1)
-        cls, p, tmpl = _read_beats(x, rec_fs, det, own)
+        cls, p, tmpl, spike = _read_beats(x, rec_fs, det, own)
         if tmpl is not None:
             templates.append((tmpl, cls.count("N")))
         times.append(t[own])
         classes += cls
         pscores.append(p)
+        spikes.append(spike)
     t_all = np.concatenate(times) if times else np.zeros(0)
     p_all = np.concatenate(pscores) if pscores else np.zeros(0)
+    s_all = np.concatenate(spikes) if spikes else np.zeros(0)
     keep = np.concatenate([[True], np.diff(t_all) >= REFRACTORY_S]) if len(t_all) else np.zeros(0, bool)
     template = None
     if templates:  # the blocks' dominant beats, weighted by how many N beats each rests on
         w = np.array([n for _, n in templates], dtype=np.float64)
         template = np.tensordot(w / w.sum(), np.stack([tm for tm, _ in templates]), axes=1)
     return BeatTrack(name, rec_fs, a0, span, tuple(leads), t_all[keep],
-                     tuple(c for c, k in zip(classes, keep, strict=True) if k), p_all[keep], template)
+                     tuple(c for c, k in zip(classes, keep, strict=True) if k), p_all[keep], template, s_all[keep])
 
 
 def _read_beats(x: np.ndarray, fs: float, beats: np.ndarray, own: np.ndarray
-                ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-    """Classes, P scores and the dominant N beat of the `own` beats, the others giving them context."""
+                ) -> tuple[list[str], np.ndarray, np.ndarray | None, np.ndarray]:
+    """Classes, P scores, the dominant N beat and the pacemaker spike scores of the `own` beats, the others giving
+    them context (`x`: the raw beat leads; the spike is read before the band-pass)."""
     xf = bandpass(x, fs)
     cls = [c for c, o in zip(classify_beats(xf, fs, beats, filtered=True), own, strict=True) if o]
-    return cls, p_wave_score(xf[0], fs, beats)[own], dominant_beat(xf, fs, beats[own], cls, filtered=True)
+    return (cls, p_wave_score(xf[0], fs, beats)[own], dominant_beat(xf, fs, beats[own], cls, filtered=True),
+            spike_score(x, fs, beats)[own])
 
 
 def track_of(signal: np.ndarray, fs: float, leads: Sequence[str], beats: np.ndarray, *, source: str = "",
@@ -129,8 +136,9 @@ def track_of(signal: np.ndarray, fs: float, leads: Sequence[str], beats: np.ndar
     beats = np.asarray(beats, dtype=np.int64)
     track = BeatTrack(source, fs, start_s, signal.shape[1] / fs, tuple(leads))
     if len(beats):
-        cls, p, tmpl = _read_beats(beat_leads(signal, leads), fs, beats, np.ones(len(beats), bool))
+        cls, p, tmpl, spike = _read_beats(beat_leads(signal, leads), fs, beats, np.ones(len(beats), bool))
         track.times_s, track.classes, track.p_score, track.template = beats / fs, tuple(cls), p, tmpl
+        track.spike = spike
     return track
 
 
@@ -155,17 +163,29 @@ def rhythm_findings(track: BeatTrack, *, qrs_ms: float | None = None) -> ECGFind
     is_v = np.fromiter((c == "V" for c in track.classes), bool, len(track))
     rr = np.diff(track.times_s, prepend=np.nan)
     v_rate = 60.0 / float(np.nanmedian(rr[is_v])) if is_v.sum() > 1 and np.isfinite(rr[is_v]).any() else None
+    paced = paced_beats(track.spike, paced_qrs_ms(track.template, track.fs, cond.qrs_ms), track.fs) \
+        if len(track.spike) == len(track) else np.zeros(len(track), bool)
+    mostly_paced = paced.mean() >= 0.5
+    if mostly_paced:  # the dominant beat is the paced one: its width is pacing, not a bundle branch block
+        cond = Conduction(cond.qrs_ms, None, f"paced QRS ({cond.reason})")
     classes = checked_classes(track.classes, block=cond.block, af_mask=af, narrow=narrow, v_rate_bpm=v_rate)
+    classes = tuple("P" if p else c for c, p in zip(classes, paced, strict=True))
     episodes, ep_notes = rhythm_episodes(track.times_s, classes, duration_s=track.duration_s, p_score=track.p_score)
     notes += ep_notes
     if second is None:
         notes.append("one lead: beat morphology read on that lead alone")
-    if cond.block is None and cond.qrs_ms is not None and np.isfinite(cond.qrs_ms) and cond.qrs_ms >= QRS_WIDE_MS:
+    if cond.block is None and not mostly_paced and cond.qrs_ms is not None and np.isfinite(cond.qrs_ms) and \
+            cond.qrs_ms >= QRS_WIDE_MS:
         notes.append(f"wide QRS ({cond.qrs_ms:.0f} ms) but V1 not recorded: bundle branch block side not read")
-    statements = ()
+    statements: tuple[Statement, ...] = ()
     if cond.block is not None:
         name = "Left bundle branch block" if cond.block == "L" else "Right bundle branch block"
         statements = (Statement(name, 0.8, "criteria", Evidence(leads=picked, reason=cond.reason)),)
+    if paced.any():
+        share = float(paced.mean())
+        statements += (Statement("Pacing rhythm", share, "criteria", Evidence(
+            leads=picked, beats=tuple(np.flatnonzero(paced)[:20].tolist()),
+            reason=f"pacemaker spike before a wide QRS in {100 * share:.0f} % of the beats")),)
     return ECGFindings(track.source, track.fs, track.start_s, track.duration_s, track.leads,
                        beat_times_s=track.times_s, beat_classes=classes, statements=statements,
                        episodes=episodes, notes=tuple(notes))

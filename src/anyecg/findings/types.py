@@ -59,6 +59,7 @@ EPISODE_KINDS: dict[str, str] = {
     "sinus_tachy": "Sinus tachycardia",
     "AF": "Atrial fibrillation",
     "AFL": "Atrial flutter",
+    "paced": "Pacing rhythm",
     "VT": "Ventricular tachycardia",
     "SVT": "Supraventricular tachycardia",
     "pause": "Pause",
