@@ -87,6 +87,20 @@ def test_scan_prescreen_skips_absent_types_and_finds_the_same_pvcs(chat: ECGChat
     assert beats and all(target == "V" for target, _, _ in beats)  # rhythm episodes come from the findings
 
 
+def test_demo_rate_and_rhythm_answers_are_right_and_unflagged(chat: ECGChat, tmp_path: Path) -> None:
+    """`make demo`'s rate and rhythm question, graded as the question set grades it against the record's
+    annotations (140-150 s of the excerpt: 16 beats, sinus rhythm with PVCs; see `anyecg.demo`)."""
+    from anyecg.demo import demo_record
+    from anyecg.eval.questions.grade import grade
+
+    ecg = ECG(demo_record(tmp_path), 140.0, 150.0)
+    rate = chat.ask(ecg, "What is the heart rate?")
+    assert grade({"qtype": "heart_rate", "truth": {"bpm": 96.0}}, rate.text).correct, rate.text
+    rhythm = chat.ask(ecg, "What is the rhythm?")
+    assert grade({"qtype": "rhythm", "truth": {"rhythm": "sinus"}}, rhythm.text).correct, rhythm.text
+    assert not rate.flagged and not rhythm.flagged
+
+
 def test_two_and_six_ecgs_in_one_question(chat: ECGChat, tmp_path: Path) -> None:
     from anyecg.demo import demo_record
 
