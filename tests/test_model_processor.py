@@ -97,10 +97,9 @@ def test_accepts_the_real_ecginput(proc):
 
 def test_findings_block_and_comparison_follow_each_ecg():
     """`findings: true` writes each ECG's machine read after its tokens, and what changed after the last ECG."""
-    from ecg_synth import synthetic_ecg as synthetic_record
-
     from anyecg.io.record import ECGRecord
     from anyecg.signal.preprocess import preprocess
+    from ecg_synth import synthetic_ecg as synthetic_record
 
     cfg = ModelConfig(encoder=encoder_preset("tiny", tokens="present_leads"), llm="tiny", max_length=2048,
                       findings=True)
