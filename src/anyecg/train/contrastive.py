@@ -53,7 +53,9 @@ class TextTower:
             raise ModelError("text encoder directory not found", path)
         self.model = SentenceTransformer(str(path), device=str(device))
         self.model.eval()
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension  # renamed in sentence-transformers 5
+        self.dim = int(dimension())
         self.cache: dict[str, Tensor] = {}
 
     @torch.no_grad()
