@@ -154,6 +154,8 @@ def test_ptbxl_and_mimic_metadata(tmp_path: Path) -> None:
     reports = {s.id: s.answer for s in samples if s.task == "report"}
     assert reports["mimic-11-report"] == "Report: Sinus rhythm, Normal ECG"
     assert reports["ptbxl-2-report"] == "Report: Atrial fibrillation, Premature ventricular contraction"
+    ptb2 = next(s for s in samples if s.id == "ptbxl-2-report")
+    assert ptb2.meta["scp_codes"] == "{'AFIB': 100.0, 'PVC': 0.0}"  # the eval's PTB-XL label sets read these
     multi = [s for s in samples if s.task == "multiecg"]
     ptb_multi = [s for s in multi if s.dataset == "ptbxl"]
     assert ptb_multi and all(s.meta["same_patient"] for s in multi)

@@ -67,7 +67,8 @@ class PtbxlSource:
                 patient = str(int(float(row["patient_id"]))) if row.get("patient_id") else None
                 plan.units.append(Unit(self.name, str(ecg_id), ref, split, group, patient=patient,
                                        time=row.get("recording_date") or None, labels=labels,
-                                       extra={"report_text": row.get("report", ""), "duration_s": 10.0}))
+                                       extra={"report_text": row.get("report", ""), "duration_s": 10.0,
+                                              "scp_codes": row.get("scp_codes", "")}))
         if absent:
             plan.notes.append(f"{absent} ECGs without a waveform under the root or in a CinC 2021 source: skipped")
         return plan
@@ -78,7 +79,9 @@ class PtbxlSource:
             sample = label_report(source=self.name, key=unit.key, ref=unit.ref, split=unit.split,
                                   labels=unit.labels, report=(), duration_s=unit.extra["duration_s"],
                                   rng=rng_for(ctx.seed, "report", self.name, unit.key),
-                                  extra={"report_text": unit.extra["report_text"], "ecg_id": int(unit.key)})
+                                  extra={"report_text": unit.extra["report_text"], "ecg_id": int(unit.key),
+                                         # the evaluation's PTB-XL label sets read the codes themselves
+                                         "scp_codes": unit.extra.get("scp_codes", "")})
             if sample:
                 result.samples.append(sample)
 
