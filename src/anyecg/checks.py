@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from anyecg.findings.locate import target_intervals
-from anyecg.findings.summary import AF_SHARE, MIN_CONFIDENCE
+from anyecg.findings.summary import MIN_CONFIDENCE, has_finding
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
     AnswerFormatError,
@@ -129,7 +129,7 @@ def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | 
     def af() -> tuple[bool, str] | None:
         if m.rr_cv is None and not f.episodes:
             return None
-        present = has("Atrial fibrillation") or af_share() >= AF_SHARE
+        present = has_finding(f, "Atrial fibrillation")
         cv = f"RR CV {m.rr_cv:.2f}" if m.rr_cv is not None else "RR variability unknown"
         return present, (f"atrial fibrillation ({cv})" if present else f"no atrial fibrillation ({cv})")
 

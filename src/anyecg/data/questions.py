@@ -101,7 +101,8 @@ def _rhythm_answer(t: RecordTruth, family: str) -> str:
     return FAMILY_NAME[family] + "."
 
 
-def _yes_no(present: bool, name: str) -> str:
+def yes_no_answer(present: bool, name: str) -> str:
+    """The reference answer to "is there <name>?": "Yes, <name>." or "No <name>."."""
     return f"Yes, {lower(name)}." if present else f"No {lower(name)}."
 
 
@@ -147,7 +148,7 @@ def single_questions(t: RecordTruth, split: str, seed: str = "v1") -> list[Sampl
                            split, i))
     af = presence(t, "Atrial fibrillation")
     if af is not None:
-        add("af", _yes_no(af, "Atrial fibrillation"), {"present": af, "statement": "Atrial fibrillation"})
+        add("af", yes_no_answer(af, "Atrial fibrillation"), {"present": af, "statement": "Atrial fibrillation"})
     for qtype, ms in sorted(t.intervals_ms.items()):
         add(qtype, f"The {INTERVAL_TYPES[qtype]} is {ms:.0f} ms.", {"ms": round(ms, 1)})
     if t.axis is not None:
@@ -158,7 +159,7 @@ def single_questions(t: RecordTruth, split: str, seed: str = "v1") -> list[Sampl
             positives = [n for n, p in answerable.items() if p]
             r = rng(qtype + "-name")
             name = r.choice(positives) if positives else r.choice(sorted(answerable))
-            add(qtype, _yes_no(answerable[name], name), {"present": answerable[name], "statement": name},
+            add(qtype, yes_no_answer(answerable[name], name), {"present": answerable[name], "statement": name},
                 fill={"X": lower(name)})
     for name, n in sorted((t.beat_counts or {}).items()):
         short = "PVC" if name.startswith("Premature ventricular") else "PAC"

@@ -46,7 +46,7 @@ def rhythm_family(f: ECGFindings) -> str:
 def is_irregular(f: ECGFindings) -> bool:
     m = f.measurements
     return rhythm_family(f) == "af" or (m.rr_cv is not None and m.rr_cv > RR_CV_IRREGULAR) \
-        or any(c in ("V", "S") for c in f.beat_classes)
+        or any(c in ECTOPY_CLASS.values() for c in f.beat_classes)
 
 
 def ectopic_count(f: ECGFindings, name: str) -> int | None:
@@ -80,11 +80,12 @@ def findings_text(f: ECGFindings) -> str:
     if m.qrs_axis_deg is not None and f.lead_positions_known:
         parts.append(f"QRS axis {m.qrs_axis_deg:.0f}° ({lower(axis_word(m.qrs_axis_deg))}).")
     for name, cls in ECTOPY_CLASS.items():
+        if not f.beat_classes:
+            break
         times = [t for t, c in zip(f.beat_times_s, f.beat_classes, strict=False) if c == cls]
-        if f.beat_classes:
-            listed = ", ".join(f"{t:.1f} s" for t in times[:MAX_LISTED_BEATS])
-            more = f" and {len(times) - MAX_LISTED_BEATS} more" if len(times) > MAX_LISTED_BEATS else ""
-            parts.append(f"{name}s: {len(times)}" + (f" ({listed}{more})." if times else "."))
+        listed = ", ".join(f"{t:.1f} s" for t in times[:MAX_LISTED_BEATS])
+        more = f" and {len(times) - MAX_LISTED_BEATS} more" if len(times) > MAX_LISTED_BEATS else ""
+        parts.append(f"{name}s: {len(times)}" + (f" ({listed}{more})." if times else "."))
     shown = {"Atrial fibrillation", *ECTOPY_CLASS, *RHYTHM_FAMILY}
     others = [s for s in f.statements if s.confidence >= MIN_CONFIDENCE and s.name not in shown]
     if others:
@@ -122,7 +123,8 @@ def comparison_text(fs: Sequence[ECGFindings]) -> str:
         fa, fb = rhythm_family(a), rhythm_family(b)
         parts.append("rhythm unchanged" if fa == fb else
                      f"rhythm changed from {lower(FAMILY_NAME[fa])} to {lower(FAMILY_NAME[fb])}")
-        new, gone = sorted(present_findings(b) - present_findings(a)), sorted(present_findings(a) - present_findings(b))
+        before, after = present_findings(a), present_findings(b)
+        new, gone = sorted(after - before), sorted(before - after)
         parts.append("new: " + (", ".join(lower(n) for n in new) or "none"))
         parts.append("resolved: " + (", ".join(lower(n) for n in gone) or "none"))
         lines.append(f"From ECG {k} to ECG {k + 1}: " + "; ".join(parts) + ".")

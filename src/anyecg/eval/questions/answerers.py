@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from anyecg.data.questions import yes_no_answer
 from anyecg.eval.samples import EvalRef, EvalSample
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings
@@ -61,10 +62,6 @@ class FindingsCache:
 
 
 # ---- findings-only ---------------------------------------------------------------------------------------
-def _yes_no(present: bool, name: str) -> str:
-    return f"Yes, {lower(name)}." if present else f"No {lower(name)}."
-
-
 def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
     """A fixed-template answer from the findings alone (the truth is read only for what is asked: the statement
     of a yes/no question, the beat type to localize)."""
@@ -77,7 +74,7 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
     if qtype == "regularity":
         return f"The rhythm is {'irregular' if is_irregular(f) else 'regular'}."
     if qtype in ("af", "conduction", "ectopy"):
-        return _yes_no(has_finding(f, truth["statement"]), truth["statement"])
+        return yes_no_answer(has_finding(f, truth["statement"]), truth["statement"])
     if qtype in INTERVAL_FIELD:
         label, field = INTERVAL_FIELD[qtype]
         value = getattr(m, field)
