@@ -262,3 +262,19 @@ def test_weak_records_keep_the_report_test_records_out():
     labelled = dict(weak_records(MITDB.parent / "cpsc2018-a0001-a0150"))
     assert labelled and all(int(k[1:]) <= 100 for k in labelled)  # A0101-A0150 are the report test set
     assert {"L", "R", "N"} <= set(labelled.values())
+
+
+def test_premature_against_the_mean_rr_around():
+    """de Chazal's average RR: a mean, so that a record whose premature beats outnumber its sinus beats (three short
+    cycles, then a long one, as MIT-BIH 232) still shows the short ones premature; regular beats are not."""
+    from anyecg.findings.beat_classes import premature
+
+    fs = 360.0
+    regular = np.cumsum(np.full(60, 0.8)) * fs
+    assert not premature(regular, fs).any()
+    one = np.cumsum(np.r_[np.full(30, 0.8), 0.5, 1.1, np.full(28, 0.8)]) * fs
+    assert np.flatnonzero(premature(one, fs)).tolist() == [30]
+    runs = np.cumsum(np.tile([0.73, 0.73, 0.73, 2.0], 20)) * fs
+    i = np.arange(1, len(runs))
+    assert (premature(runs, fs)[1:] == (i % 4 != 3)).all()  # beat i ends cycle i % 4: the long one is 3
+    assert premature(np.array([100]), fs).tolist() == [False]

@@ -69,3 +69,14 @@ def test_mitdb_107_is_paced():
     f = rhythm_findings(beat_track(read_record(MITDB / "107", end_s=120.0)))
     assert f.beat_classes.count("P") > 0.7 * f.n_beats and "L" not in f.beat_classes
     assert f.statement("Pacing rhythm") is not None
+
+
+def test_muscle_noise_is_no_spike():
+    """Wide beats buried in high-frequency noise (a noisy Holter lead): the noise's sharp deflections before the QRS
+    are as large as anything near it, so no beat carries a spike and nothing is read as paced."""
+    rec = wide_beats(spikes=False)
+    noisy = rec.signal + 0.15 * np.random.default_rng(1).standard_normal(rec.signal.shape).astype(np.float32)
+    onsets = ((np.arange(0.5, 59.0, 60.0 / 70.0) + 0.04) * FS).astype(int)
+    assert np.nanmean(spike_score(noisy, FS, onsets) > 0) < 0.2
+    f = rhythm_findings(beat_track(ECGRecord(signal=noisy, fs=FS, leads=rec.leads, source="noisy")))
+    assert "P" not in f.beat_classes and f.statement("Pacing rhythm") is None

@@ -31,6 +31,9 @@ CLASSES = ("N", "V", "S", "F", "Q")  # what the per-beat classifier says; L and 
 DOMINANT = 16  # beats on each side whose median window is the dominant beat
 WIDE_RR = 32  # beats on each side for the wider RR reference
 QRS_WIDE_MS = 120.0  # complete bundle branch block
+PREMATURE = 0.8  # previous RR under this share of the mean RR around: premature (`premature`; tuned on DS1)
+PREMATURE_BEATS = 150  # beats on each side for that mean RR (de Chazal's ±5 min average, in beats)
+LIKE_DOMINANT = 0.9  # QRS correlation with the dominant beat above which a premature N call is S
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "findings" / "beat_classes.safetensors"
 # window grid of `beat_windows`: -0.25 … +0.45 s at 100 Hz, R at index 25
 _R, _QRS = 25, slice(15, 40)  # QRS region -0.10 … +0.15 s
@@ -125,13 +128,31 @@ def load_classifier(path: str | Path = WEIGHTS) -> BeatClassifier:
     return BeatClassifier.from_tensors(load_file(str(path)))
 
 
+def premature(beats: np.ndarray, fs: float, k: int = PREMATURE_BEATS) -> np.ndarray:
+    """bool per beat: its preceding RR is under `PREMATURE` × the mean RR of the ±k beats around (de Chazal's
+    average RR: a mean, which the long cycles after ectopic beats and pauses pull up, so that a record whose
+    ectopic beats outnumber its sinus beats still shows them premature). The first beat is never premature."""
+    t = np.asarray(beats, dtype=np.float64) / fs
+    if len(t) < 2:
+        return np.zeros(len(t), bool)
+    prev = np.diff(t)
+    csum = np.concatenate([[0.0], np.cumsum(prev)])
+    i = np.arange(len(prev))
+    lo, hi = np.maximum(i - k, 0), np.minimum(i + k + 1, len(prev))
+    mean = (csum[hi] - csum[lo]) / (hi - lo)
+    return np.concatenate([[False], prev < PREMATURE * mean])
+
+
 def classify_beats(x: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bool = False) -> tuple[str, ...]:
     """N / V / S / F / Q per beat from the two beat leads (no L / R: see `conduction`).
 
-    A V call needs the beat to differ from its dominant beat: one whose QRS matches it (correlation > 0.95 in
-    every recorded lead, residual < 0.2) at a rate under 100 bpm is N. The classifier reads the beat's shape too,
-    and a record of wide but uniform beats (a bundle branch block) must not turn into V beats on shape alone;
-    a run of identical V beats faster than 100 bpm (VT) keeps them."""
+    The classifier's calls, then two rules on the QRS shape against the dominant beat and the RR timing:
+    - A V call needs the beat to differ from its dominant beat: one whose QRS matches it (correlation > 0.95 in
+      every recorded lead, residual < 0.2) at a rate under 100 bpm is supraventricular: S when `premature`,
+      else N. A record of wide but uniform beats (a bundle branch block) must not turn into V beats on shape
+      alone; a run of identical V beats faster than 100 bpm (VT) keeps them.
+    - S is a premature beat with the dominant QRS: an N call whose QRS is like the dominant one (correlation
+      > `LIKE_DOMINANT` in every recorded lead) and `premature` is S; an S call that is not premature is N."""
     feats = beat_features(x, fs, beats, filtered=filtered)
     classes = load_classifier().predict(feats)
     if not classes:
@@ -139,7 +160,18 @@ def classify_beats(x: np.ndarray, fs: float, beats: np.ndarray, *, filtered: boo
     second = bool(np.ptp(x[1]) > 0) if len(x) > 1 else False
     corr0, corr1, resid0, local_rr = feats[:, 6], feats[:, 7], feats[:, 10], feats[:, 5]
     same = (corr0 > 0.95) & ((corr1 > 0.95) | (not second)) & (np.expm1(resid0) < 0.2) & (local_rr > 0.6)
-    return tuple("N" if c == "V" and s else c for c, s in zip(classes, same, strict=True))
+    like = (corr0 > LIKE_DOMINANT) & ((corr1 > LIKE_DOMINANT) | (not second))
+    early = premature(beats, fs)
+    out = []
+    for c, s, lk, e in zip(classes, same, like, early, strict=True):
+        if c == "V" and s:
+            c = "S" if e else "N"
+        elif c == "N" and lk and e:
+            c = "S"
+        elif c == "S" and not e:
+            c = "N"
+        out.append(c)
+    return tuple(out)
 
 
 # ---- record level --------------------------------------------------------------------------------------------

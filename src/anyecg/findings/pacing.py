@@ -21,14 +21,18 @@ SPIKE_HP_HZ = 60.0  # above the QRS's own spectrum
 SPIKE_MIN = 0.03  # high-passed peak / QRS peak-to-peak at which a beat carries a spike (Holter bandwidth)
 SPIKE_MIN_WIDEBAND = 0.2  # the same at fs ≥ WIDEBAND_FS: a diagnostic cart's 150 Hz bandwidth keeps QRS notches
 WIDEBAND_FS = 400.0  # above 60 Hz, so a bundle branch block's QRS scores 0.02-0.15 there
-PACED_MIN_SHARE = 0.2  # share of a record's (block's) beats with a spike before any beat is called paced
+SPIKE_CONTRAST = 2.5  # the spike's high-passed peak over the largest one in the quiet segment before (noise)
+PACED_MIN_SHARE = 0.4  # share of a record's (block's) beats with a spike before any beat is called paced
 _EARLY = (-0.05, 0.02)  # s around the detection where the spike lies
+_QUIET = (-0.35, -0.1)  # s before the detection: the P wave and baseline, no spike (muscle noise shows here)
 _QRS = (-0.05, 0.15)
 
 
 def spike_score(x: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
     """Per beat (float, NaN when unread): high-passed peak near the QRS onset / QRS peak-to-peak, max over the
-    rows of x [leads, n] (raw mV, not band-passed: the band-pass removes the spike)."""
+    rows of x [leads, n] (raw mV, not band-passed: the band-pass removes the spike); 0 where that peak is less
+    than `SPIKE_CONTRAST` × the largest high-passed deflection of the quiet segment before the beat (muscle noise
+    or a noisy lead is high-frequency everywhere; a spike stands alone)."""
     from scipy.signal import butter, sosfiltfilt
 
     from anyecg.signal.beats import bandpass
@@ -47,9 +51,11 @@ def spike_score(x: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
     qrs = np.arange(round(_QRS[0] * fs), round(_QRS[1] * fs))
     inside = (beats + qrs[0] >= 0) & (beats + qrs[-1] < x.shape[1])
     b = np.clip(beats, -qrs[0], x.shape[1] - 1 - qrs[-1])
+    quiet = np.arange(round(_QUIET[0] * fs), round(_QUIET[1] * fs))
     peak = np.abs(hp[:, b[:, None] + early[None]]).max(-1)  # [leads, beats]
+    noise = np.abs(hp[:, np.clip(b[:, None] + quiet[None], 0, x.shape[1] - 1)]).max(-1)
     ptp = np.ptp(bp[:, b[:, None] + qrs[None]], axis=-1)
-    score = (peak / (ptp + 1e-6)).max(0)
+    score = np.where(peak >= SPIKE_CONTRAST * noise, peak / (ptp + 1e-6), 0.0).max(0)
     return np.where(inside, score, np.nan)
 
 
