@@ -218,3 +218,19 @@ def test_generated_ecg_at_any_rate_reads_sinus(fs):
     assert abs(f.n_beats - len(beats)) <= 2
     assert {e.kind for e in f.episodes} == {"sinus"}
     assert set(f.beat_classes) <= {"N", "Q"} and f.beat_classes.count("N") > 0.9 * f.n_beats
+
+
+def test_a_gap_with_a_baseline_jump_is_no_pause():
+    """Two 3 s gaps without beats in a generated ECG: a flat one is a pause; one whose baseline swings away and
+    decays (electrode motion: 3 mV pulled back over 2 s) is not, and a note says so."""
+    fs = 360.0
+    t = np.arange(int(60 * fs)) / fs
+    beats = np.concatenate([np.arange(0.5, 20.0, 0.8), np.arange(22.6, 40.0, 0.8), np.arange(42.6, 59.5, 0.8)])
+    ecg = sum(1.2 * np.exp(-((t - b) / 0.012) ** 2) + 0.25 * np.exp(-((t - b - 0.25) / 0.05) ** 2) for b in beats)
+    after = t - 40.9
+    ecg += np.where(after > 0, 3.0 * (1 - np.exp(-after / 0.25)) * np.exp(-after / 0.8), 0.0)
+    sig = np.stack([ecg, -0.5 * ecg]) + 0.02 * np.random.default_rng(4).standard_normal((2, len(t)))
+    f = rhythm_findings(beat_track(ECGRecord(sig.astype(np.float32), fs, ("II", "V1"))))
+    pauses = [e for e in f.episodes if e.kind == "pause"]
+    assert len(pauses) == 1 and pauses[0].start_s == pytest.approx(19.7, abs=0.05)
+    assert any("not read as pauses" in n for n in f.notes)

@@ -13,7 +13,8 @@ does not grow with the samples; `anyecg.findings.stream` reads long records bloc
   run (SVT not inside AF / AFL).
 - **paced**: beats of class P (a pacemaker spike before a wide QRS: `anyecg.findings.pacing`) over at least half
   of the ±8 beats around, runs ≥ `MIN_RATE_S` (gaps < `MIN_RATE_S` closed); not sinus.
-- **pause**: an RR interval ≥ 2 s, from the beat before to the beat after.
+- **pause**: an RR interval ≥ 2 s, from the beat before to the beat after, unless the signal in it holds a
+  QRS-sized deflection (`gap_activity` ≥ `PAUSE_MAX_ACTIVITY`: noise or beats the detector missed; a note says so).
 - **bigeminy / trigeminy**: ≥ `MIN_CYCLES` consecutive cycles of N V (N N V).
 - **sinus / sinus_brady / sinus_tachy**: the rest, by the running median rate (< 60, > 100 bpm); runs shorter
   than `MIN_RATE_S` join the run before.
@@ -27,6 +28,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.signal import detrend
 
 from anyecg.findings.beat_classes import running_median
 from anyecg.findings.types import Episode, Evidence
@@ -39,6 +41,7 @@ P_MIN_RR_S = 0.5  # faster than 120 bpm the segment before the QRS holds the pre
 MIN_AF_S = 10.0
 MERGE_AF_S = 10.0
 PAUSE_S = 2.0
+PAUSE_MAX_ACTIVITY = 0.5  # a gap whose signal reaches this share of the QRS amplitude is no pause
 RUN_BEATS = 3
 RUN_RATE_BPM = 100.0
 MIN_CYCLES = 3
@@ -186,9 +189,11 @@ def _rate_episodes(t: np.ndarray, free: np.ndarray) -> list[Episode]:
 
 
 def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *, duration_s: float | None = None,
-                    p_score: np.ndarray | None = None) -> tuple[tuple[Episode, ...], tuple[str, ...]]:
+                    p_score: np.ndarray | None = None, gap_activity: np.ndarray | None = None,
+                    ) -> tuple[tuple[Episode, ...], tuple[str, ...]]:
     """Episodes (sorted by start) and notes from beat times (s), per-beat classes (`BEAT_CLASSES` letters) and
-    optional per-beat P-wave evidence. Short or beat-less input gives notes, never an exception."""
+    optional per-beat P-wave evidence and gap activity (`gap_activity`). Short or beat-less input gives notes,
+    never an exception."""
     t = np.asarray(times_s, dtype=np.float64)
     classes = tuple(classes) if classes is not None else ("N",) * len(t)
     if len(classes) != len(t):
@@ -199,7 +204,8 @@ def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *
         return (), ("no beats detected",)
     if span < MIN_RHYTHM_S or len(t) < 3:
         notes.append(f"too short for rhythm ({span:.1f} s, {len(t)} beats)")
-        return tuple(_pauses(t)), tuple(notes)
+        pauses, note = _pauses(t, gap_activity)
+        return tuple(pauses), tuple(notes + note)
     if p_score is None:
         notes.append("no P-wave evidence: AF read from RR irregularity alone, AFL not read")
     af_flag = af_beats(t, classes, p_score)
@@ -221,7 +227,9 @@ def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *
             in_af |= (t >= e.start_s) & (t <= e.end_s)
     vt = _beat_runs("VT", t, classes, "V", np.zeros(len(t), bool))
     svt = _beat_runs("SVT", t, classes, "S", in_af)
-    episodes += vt + svt + _pauses(t)
+    pauses, note = _pauses(t, gap_activity)
+    notes += note
+    episodes += vt + svt + pauses
     episodes += _pattern_episodes("bigeminy", t, classes, 2) + _pattern_episodes("trigeminy", t, classes, 3)
     is_p = np.fromiter((c == "P" for c in classes), np.float64, len(t))
     paced = _span_episodes("paced", t, _running(is_p, 8, np.nanmean) >= 0.5, min(MIN_RATE_S, 0.5 * span),
@@ -234,11 +242,38 @@ def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *
     return tuple(sorted(episodes, key=lambda e: (e.start_s, e.kind))), tuple(notes)
 
 
-def _pauses(t: np.ndarray) -> list[Episode]:
+def _pauses(t: np.ndarray, activity: np.ndarray | None = None) -> tuple[list[Episode], list[str]]:
+    """Pause episodes and a note on the long gaps that hold QRS-sized activity (not pauses)."""
     rr = np.diff(t)
-    return [Episode("pause", float(t[i]), float(t[i + 1]), Evidence(
+    long = np.flatnonzero(rr >= PAUSE_S)
+    busy = np.zeros(len(long), bool) if activity is None or len(activity) != len(t) else \
+        np.nan_to_num(np.asarray(activity, dtype=np.float64)[long + 1]) >= PAUSE_MAX_ACTIVITY
+    episodes = [Episode("pause", float(t[i]), float(t[i + 1]), Evidence(
         beats=(int(i), int(i + 1)), start_s=float(t[i]), end_s=float(t[i + 1]), reason=f"RR {rr[i]:.2f} s"))
-        for i in np.flatnonzero(rr >= PAUSE_S)]
+        for i in long[~busy]]
+    note = [f"{busy.sum()} gap(s) ≥ {PAUSE_S:g} s hold QRS-sized deflections (noise or beats not detected): not "
+            "read as pauses"] if busy.any() else []
+    return episodes, note
+
+
+def gap_activity(lead: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
+    """Per beat: where the RR ending at it is ≥ `PAUSE_S`, the largest |deflection| of the raw `lead` in the gap
+    (0.5 s after the previous beat to 0.2 s before this one: past its T wave, before this P wave), less the straight
+    line between the gap's ends (slow baseline drift), over the median QRS peak-to-peak (±60 ms) of the beats; NaN
+    elsewhere. A true pause is flat there but for P waves; noise, a baseline jump or missed beats are not."""
+    x = np.asarray(lead, dtype=np.float64)
+    beats = np.asarray(beats, dtype=np.int64)
+    out = np.full(len(beats), np.nan)
+    long = np.flatnonzero(np.diff(beats) >= PAUSE_S * fs)
+    if not len(long):
+        return out
+    half = round(0.06 * fs)
+    qrs = np.median([np.ptp(x[max(0, b - half):b + half + 1]) for b in beats]) + 1e-9
+    for i in long:
+        a, b = beats[i] + round(0.5 * fs), beats[i + 1] - round(0.2 * fs)
+        if b > a + 1:
+            out[i + 1] = float(np.abs(detrend(x[a:b])).max()) / qrs
+    return out
 
 
 def p_wave_score(lead: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bool = True) -> np.ndarray:

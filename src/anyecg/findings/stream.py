@@ -26,7 +26,7 @@ from anyecg.findings.beat_classes import (
     dominant_beat,
 )
 from anyecg.findings.pacing import paced_beats, paced_qrs_ms, spike_score
-from anyecg.findings.rhythm import p_wave_score, rhythm_episodes
+from anyecg.findings.rhythm import gap_activity, p_wave_score, rhythm_episodes
 from anyecg.findings.types import ECGFindings, Evidence, Statement
 from anyecg.io.record import ECGRecord
 from anyecg.signal.beats import bandpass, beat_leads, detect_beats
@@ -59,6 +59,7 @@ class BeatTrack:
     p_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
     template: np.ndarray | None = None  # dominant N beat, both beat leads, -0.2 … +0.3 s at fs
     spike: np.ndarray = field(default_factory=lambda: np.zeros(0))  # pacemaker spike score (`pacing.spike_score`)
+    gap: np.ndarray = field(default_factory=lambda: np.zeros(0))  # activity in a long RR (`rhythm.gap_activity`)
 
     def __len__(self) -> int:
         return len(self.times_s)
@@ -84,7 +85,7 @@ def beat_track(source: str | Path | ECGRecord, *, start_s: float | None = None, 
     a0 = max(0.0, start_s or 0.0)
     a1 = min(total, end_s if end_s is not None else total)
     span = max(0.0, a1 - a0)
-    times, classes, pscores, templates, spikes = [], [], [], [], []
+    times, classes, pscores, templates, spikes, gaps = [], [], [], [], [], []
     for b0, b1 in _blocks(span, block_s):
         lo, hi = max(0.0, a0 + b0 - MARGIN_S), min(total, a0 + b1 + MARGIN_S)
         if isinstance(source, ECGRecord):
@@ -100,33 +101,36 @@ def beat_track(source: str | Path | ECGRecord, *, start_s: float | None = None, 
             continue
         t = lo + det / rec_fs - a0  # seconds from the read's start
         own = (t >= b0) & (t < b1)
-        cls, p, tmpl, spike = _read_beats(x, rec_fs, det, own)
+        cls, p, tmpl, spike, gap = _read_beats(x, rec_fs, det, own)
         if tmpl is not None:
             templates.append((tmpl, cls.count("N")))
         times.append(t[own])
         classes += cls
         pscores.append(p)
         spikes.append(spike)
+        gaps.append(gap)
     t_all = np.concatenate(times) if times else np.zeros(0)
     p_all = np.concatenate(pscores) if pscores else np.zeros(0)
     s_all = np.concatenate(spikes) if spikes else np.zeros(0)
+    g_all = np.concatenate(gaps) if gaps else np.zeros(0)
     keep = np.concatenate([[True], np.diff(t_all) >= REFRACTORY_S]) if len(t_all) else np.zeros(0, bool)
     template = None
     if templates:  # the blocks' dominant beats, weighted by how many N beats each rests on
         w = np.array([n for _, n in templates], dtype=np.float64)
         template = np.tensordot(w / w.sum(), np.stack([tm for tm, _ in templates]), axes=1)
     return BeatTrack(name, rec_fs, a0, span, tuple(leads), t_all[keep],
-                     tuple(c for c, k in zip(classes, keep, strict=True) if k), p_all[keep], template, s_all[keep])
+                     tuple(c for c, k in zip(classes, keep, strict=True) if k), p_all[keep], template, s_all[keep],
+                     g_all[keep])
 
 
 def _read_beats(x: np.ndarray, fs: float, beats: np.ndarray, own: np.ndarray
-                ) -> tuple[list[str], np.ndarray, np.ndarray | None, np.ndarray]:
-    """Classes, P scores, the dominant N beat and the pacemaker spike scores of the `own` beats, the others giving
-    them context (`x`: the raw beat leads; the spike is read before the band-pass)."""
+                ) -> tuple[list[str], np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Classes, P scores, the dominant N beat, the pacemaker spike scores and the long gaps' activity of the `own`
+    beats, the others giving them context (`x`: the raw beat leads; the spike is read before the band-pass)."""
     xf = bandpass(x, fs)
     cls = [c for c, o in zip(classify_beats(xf, fs, beats, filtered=True), own, strict=True) if o]
     return (cls, p_wave_score(xf[0], fs, beats)[own], dominant_beat(xf, fs, beats[own], cls, filtered=True),
-            spike_score(x, fs, beats)[own])
+            spike_score(x, fs, beats)[own], gap_activity(x[0], fs, beats)[own])
 
 
 def track_of(signal: np.ndarray, fs: float, leads: Sequence[str], beats: np.ndarray, *, source: str = "",
@@ -136,9 +140,9 @@ def track_of(signal: np.ndarray, fs: float, leads: Sequence[str], beats: np.ndar
     beats = np.asarray(beats, dtype=np.int64)
     track = BeatTrack(source, fs, start_s, signal.shape[1] / fs, tuple(leads))
     if len(beats):
-        cls, p, tmpl, spike = _read_beats(beat_leads(signal, leads), fs, beats, np.ones(len(beats), bool))
+        cls, p, tmpl, spike, gap = _read_beats(beat_leads(signal, leads), fs, beats, np.ones(len(beats), bool))
         track.times_s, track.classes, track.p_score, track.template = beats / fs, tuple(cls), p, tmpl
-        track.spike = spike
+        track.spike, track.gap = spike, gap
     return track
 
 
@@ -170,7 +174,8 @@ def rhythm_findings(track: BeatTrack, *, qrs_ms: float | None = None) -> ECGFind
         cond = Conduction(cond.qrs_ms, None, f"paced QRS ({cond.reason})")
     classes = checked_classes(track.classes, block=cond.block, af_mask=af, narrow=narrow, v_rate_bpm=v_rate)
     classes = tuple("P" if p else c for c, p in zip(classes, paced, strict=True))
-    episodes, ep_notes = rhythm_episodes(track.times_s, classes, duration_s=track.duration_s, p_score=track.p_score)
+    episodes, ep_notes = rhythm_episodes(track.times_s, classes, duration_s=track.duration_s, p_score=track.p_score,
+                                         gap_activity=track.gap)
     notes += ep_notes
     if second is None:
         notes.append("one lead: beat morphology read on that lead alone")
