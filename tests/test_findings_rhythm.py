@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from anyecg.findings.beat_classes import checked_classes, conduction
-from anyecg.findings.rhythm import irregularity, rhythm_episodes
+from anyecg.findings.rhythm import irregularity, p_wave_score, rhythm_episodes
 from anyecg.findings.stream import beat_track, rhythm_findings
 from anyecg.io.record import ECGRecord
 
@@ -120,6 +120,30 @@ def test_record_level_checks():
     assert conduction(wide, fs, ("II", "V5"), qrs_ms=140.0).block is None
 
 
+def test_p_score_leaves_out_ventricular_beats_and_the_beat_after():
+    """Trigeminy (N N V): a V beat has no P wave and its T wave fills the next beat's segment, so given the classes
+    both get no P score and stay out of the template; the other N beats keep theirs."""
+    from anyecg.signal.beats import bandpass
+
+    fs = 360.0
+    t = np.arange(int(60 * fs)) / fs
+    cycles = np.arange(0.5, 58.0, 2.0)
+    n_beats, v_beats = np.sort(np.concatenate([cycles, cycles + 0.6])), cycles + 1.1
+
+    def bumps(centres, width):
+        return np.exp(-((t[:, None] - centres[None, :]) / width) ** 2).sum(axis=1)
+
+    ecg = 1.2 * bumps(n_beats, 0.012) + 0.15 * bumps(n_beats - 0.16, 0.025) + 0.25 * bumps(n_beats + 0.25, 0.05)
+    ecg += -1.5 * bumps(v_beats, 0.035) + 0.8 * bumps(v_beats + 0.35, 0.1)
+    beats = np.round(np.sort(np.concatenate([n_beats, v_beats])) * fs).astype(int)
+    classes = ["NNV"[i % 3] for i in range(len(beats))]
+    p = p_wave_score(bandpass(ecg, fs), fs, beats, classes=classes)
+    after_n = np.arange(1, len(beats), 3)  # the second N of each cycle
+    assert np.isnan(np.delete(p, np.r_[0, after_n])).all()  # beat 0 has no beat before it
+    assert (p[after_n] > 0.95).all()
+    assert not np.isnan(p_wave_score(bandpass(ecg, fs), fs, beats)[np.arange(2, len(beats), 3)]).all()
+
+
 # ---- real records --------------------------------------------------------------------------------------------
 def _record(shared_data, name: str, end_s: float | None = None):
     from anyecg.io import read_record
@@ -146,6 +170,15 @@ def test_mitdb_af_records(shared_data, name, low, high):
     f = rhythm_findings(beat_track(rec))
     burden = 100 * sum(e.duration_s for e in f.episodes_of("AF")) / rec.duration_s
     assert low <= burden <= high
+
+
+def test_sinus_tachycardia_with_pvcs_is_not_flutter(shared_data):
+    """The demo's excerpt of record 208 (sinus tachycardia, frequent PVCs, fusion beats): no atrial flutter or AF
+    (the PVCs' T waves once hid the P waves from the P score)."""
+    path, _ = _record(shared_data, "208")
+    f = rhythm_findings(beat_track(path, start_s=1174.5, end_s=1474.5))
+    assert not f.episodes_of("AFL") and not f.episodes_of("AF")
+    assert sum(e.duration_s for e in f.episodes if e.kind.startswith("sinus")) > 250
 
 
 def test_streaming_blocks_find_the_annotated_beats_once(shared_data):

@@ -37,6 +37,7 @@ AF_HALF_WINDOW = 16  # RR intervals on each side for the irregularity statistic
 MIN_VALID_RR = 8  # non-ectopic successive differences needed in that window (or half of a shorter one)
 AF_IRREGULAR = 0.08  # median |ΔRR| / median RR above this: irregular
 AF_P_MAX = 0.7  # running median of p_score below this: no consistent P wave
+P_WAVE_ECTOPIC = frozenset("VFQ")  # beats (and the beat after them) whose segment before the QRS shows no P wave
 P_MIN_RR_S = 0.5  # faster than 120 bpm the segment before the QRS holds the previous T wave: no P score
 MIN_AF_S = 10.0
 MERGE_AF_S = 10.0
@@ -276,10 +277,14 @@ def gap_activity(lead: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
     return out
 
 
-def p_wave_score(lead: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bool = True) -> np.ndarray:
+def p_wave_score(lead: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bool = True,
+                 classes: Sequence[str] | None = None) -> np.ndarray:
     """Per beat: correlation of the segment before the QRS (-300 … -60 ms) with the median of that segment over
     the ±8 beats around (a P wave time-locked to the QRS repeats; fibrillatory waves do not). [-1, 1]; NaN where
-    the segment leaves the signal or follows the previous beat by less than `P_MIN_RR_S`. `lead`: one lead, band-passed unless `filtered` is False."""
+    the segment leaves the signal or follows the previous beat by less than `P_MIN_RR_S`, and, given the beats'
+    `classes`, where the beat or the one before it is ectopic (V, F, Q): a ventricular beat has no P wave and its
+    T wave fills the next beat's segment. Those segments are left out of the median too. `lead`: one lead,
+    band-passed unless `filtered` is False."""
     from anyecg.signal.beats import bandpass
 
     x = np.asarray(lead, dtype=np.float64) if filtered else bandpass(np.asarray(lead, dtype=np.float64), fs)
@@ -290,10 +295,15 @@ def p_wave_score(lead: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bo
     idx = beats[:, None] + off[None, :]
     prev_rr = np.diff(beats, prepend=beats[0] - round(fs)) / fs
     inside = (idx[:, 0] >= 0) & (idx[:, -1] < len(x)) & (prev_rr >= P_MIN_RR_S)
+    if classes is not None:
+        ectopic = np.fromiter((c in P_WAVE_ECTOPIC for c in classes), bool, len(beats))
+        inside &= ~ectopic & ~np.concatenate([[False], ectopic[:-1]])
     seg = x[np.clip(idx, 0, len(x) - 1)]
     seg = seg - seg.mean(axis=1, keepdims=True)
-    seg[~inside] = 0.0
-    tmpl = running_median(seg, 8)
-    num = (seg * tmpl).sum(axis=1)
-    den = np.sqrt((seg ** 2).sum(axis=1) * (tmpl ** 2).sum(axis=1)) + 1e-9
-    return np.where(inside, num / den, np.nan)
+    out = np.full(len(beats), np.nan)
+    valid = np.flatnonzero(inside)
+    if len(valid):
+        tmpl = running_median(seg[valid], 8)  # over the ±8 usable beats around
+        num = (seg[valid] * tmpl).sum(axis=1)
+        out[valid] = num / (np.sqrt((seg[valid] ** 2).sum(axis=1) * (tmpl ** 2).sum(axis=1)) + 1e-9)
+    return out

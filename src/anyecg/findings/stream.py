@@ -128,8 +128,9 @@ def _read_beats(x: np.ndarray, fs: float, beats: np.ndarray, own: np.ndarray
     """Classes, P scores, the dominant N beat, the pacemaker spike scores and the long gaps' activity of the `own`
     beats, the others giving them context (`x`: the raw beat leads; the spike is read before the band-pass)."""
     xf = bandpass(x, fs)
-    cls = [c for c, o in zip(classify_beats(xf, fs, beats, filtered=True), own, strict=True) if o]
-    return (cls, p_wave_score(xf[0], fs, beats)[own], dominant_beat(xf, fs, beats[own], cls, filtered=True),
+    every = classify_beats(xf, fs, beats, filtered=True)
+    cls = [c for c, o in zip(every, own, strict=True) if o]
+    return (cls, p_wave_score(xf[0], fs, beats, classes=every)[own], dominant_beat(xf, fs, beats[own], cls, filtered=True),
             spike_score(x, fs, beats)[own], gap_activity(x[0], fs, beats)[own])
 
 
