@@ -1,7 +1,7 @@
 """`anyecg scan` engines on long recordings: speed (x real time), memory, and episodes against the annotations.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scan.py [--records 208,100] [--hours 24]
-        [--llm-minutes 30] [--compare-minutes 5] [--parts findings,llm]
+        [--llm-minutes 30] [--compare-minutes 5] [--parts findings,llm,ds2] [--ds2-minutes 5] [--baseline DIR]
 
 1. findings engine (the machine read, no model) on MIT-BIH records (30 min each) and on a `--hours` concatenation
    of MIT-BIH records: seconds and x real time, beside a plain `wfdb.rdrecord` of the same file (the baseline
@@ -12,6 +12,11 @@
 3. quality on the same spans: per beat type (V, A), event sensitivity (annotated target beats inside a found
    episode) and PPV (found episodes holding an annotated target beat), and the burden error (points of the span)
    against the paper's intervals from the annotations, for each engine.
+4. ds2: the same quality figures on the first `--ds2-minutes` of each of the 22 held-out MIT-BIH DS2 records, pooled
+   over the records (event sensitivity and PPV per beat type, mean burden error per record) and x real time, for
+   the findings engine, the default engine with the shipped model and the default engine with `--baseline` (a
+   model directory, e.g. release 2's weights: `git show 7917d34^:src/anyecg/weights/embedded/model.safetensors`
+   and its config.yaml).
 """
 
 from __future__ import annotations
@@ -66,19 +71,28 @@ def truth(path: str, key: str, span_s: float) -> tuple[list[tuple[float, float]]
     return beat_intervals(beats.sample, beats.symbol, key, 0, to_samples(span_s, rec.fs), rec.fs), times
 
 
+def counts(result, path: str, span_s: float, key: str) -> tuple[int, int, int, int, float]:
+    """Annotated `key` beats inside a found episode, annotated beats, found episodes holding one, found episodes,
+    and the burden error (points of the span) against the paper's intervals."""
+    true_iv, true_beats = truth(path, key, span_s)
+    found = [(e.start_s, e.end_s) for e in result.episodes if e.target == key and e.start_s < span_s]
+    hit = sum(any(a - 1e-6 <= t <= b + 1e-6 for a, b in found) for t in true_beats)
+    held = sum(any(a - 1e-6 <= t <= b + 1e-6 for t in true_beats) for a, b in found)
+    burden_true = 100 * sum(b - a for a, b in true_iv) / span_s
+    burden = 100 * sum(min(b, span_s) - a for a, b in found) / span_s
+    return hit, len(true_beats), held, len(found), abs(burden - burden_true)
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.2f}" if b else "-"
+
+
 def quality(result, path: str, span_s: float) -> str:
     rows = []
     for key in ("V", "A"):
-        true_iv, true_beats = truth(path, key, span_s)
-        found = [(e.start_s, e.end_s) for e in result.episodes if e.target == key and e.start_s < span_s]
-        hit = [any(a - 1e-6 <= t <= b + 1e-6 for a, b in found) for t in true_beats]
-        held = [any(a - 1e-6 <= t <= b + 1e-6 for t in true_beats) for a, b in found]
-        sens = f"{np.mean(hit):.2f}" if hit else "-"
-        ppv = f"{np.mean(held):.2f}" if held else "-"
-        burden_true = 100 * sum(b - a for a, b in true_iv) / span_s
-        burden = 100 * sum(min(b, span_s) - a for a, b in found) / span_s
-        rows.append(f"{key}: sens {sens} PPV {ppv} ({len(true_beats)} beats, {len(found)} episodes), "
-                    f"burden {burden:.1f} vs {burden_true:.1f} % (error {abs(burden - burden_true):.1f})")
+        hit, n_true, held, n_found, error = counts(result, path, span_s, key)
+        rows.append(f"{key}: sens {_ratio(hit, n_true)} PPV {_ratio(held, n_found)} ({n_true} beats, {n_found} "
+                    f"episodes), burden error {error:.1f}")
     return "; ".join(rows)
 
 
@@ -145,6 +159,36 @@ def bench_llm(records: list[str], llm_minutes: float, compare_minutes: float, th
                     print(f"  vs annotations: {quality(res, path, res.duration_s)}")
 
 
+def bench_ds2(minutes: float, baseline: str | None, threads: int) -> None:
+    import torch
+
+    from anyecg import ECGChat
+    from anyecg.eval.windows import DS2
+    from anyecg.scan import scan
+
+    torch.set_num_threads(threads)
+    engines: list[tuple[str, ECGChat | None]] = [("findings engine (no model)", None),
+                                                 ("default engine, shipped model", ECGChat.load(max_new_tokens=96))]
+    if baseline:
+        engines.append((f"default engine, {baseline}", ECGChat.load(baseline, max_new_tokens=96)))
+    span = minutes * 60
+    print(f"DS2, first {minutes:g} min of each of {len(DS2)} records: V and A beats inside a found episode "
+          "(sensitivity), found episodes holding one (PPV), mean burden error per record (points)")
+    for label, chat in engines:
+        tally = {key: np.zeros(5) for key in ("V", "A")}
+        took = 0.0
+        for name in DS2:
+            path = str(SHARED / "mitdb" / name)
+            t0 = time.perf_counter()
+            res = scan(chat, path, engine="findings" if chat is None else "llm", end_s=span, progress=False)
+            took += time.perf_counter() - t0
+            for key in tally:
+                tally[key] += counts(res, path, span, key)
+        row = "; ".join(f"{key}: sens {_ratio(int(t[0]), int(t[1]))} PPV {_ratio(int(t[2]), int(t[3]))}, burden "
+                        f"error {t[4] / len(DS2):.1f}" for key, t in tally.items())
+        print(f"{label}: {row}; {len(DS2) * span / took:.1f}x real time ({took:.0f} s)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--records", default="208,100")
@@ -153,6 +197,8 @@ def main() -> None:
     p.add_argument("--compare-minutes", type=float, default=5.0)
     p.add_argument("--parts", default="findings,llm")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--ds2-minutes", type=float, default=5.0)
+    p.add_argument("--baseline", default=None, help="a model directory for the ds2 part's baseline row")
     args = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not (SHARED / "mitdb" / "208.hea").exists():
@@ -163,6 +209,8 @@ def main() -> None:
         bench_findings(records, args.hours)
     if "llm" in parts:
         bench_llm(records, args.llm_minutes, args.compare_minutes, args.threads)
+    if "ds2" in parts:
+        bench_ds2(args.ds2_minutes, args.baseline, args.threads)
 
 
 if __name__ == "__main__":

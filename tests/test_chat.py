@@ -145,11 +145,11 @@ def test_bad_input_raises_one_clear_error(chat: ECGChat, records: dict[str, Path
 
 
 def test_scan_merges_in_absolute_time(chat: ECGChat, records: dict[str, Path], tmp_path: Path) -> None:
-    result = scan(chat, records["long"], targets=["V", "A"], window_s=60, overlap_s=10, batch_size=4,
+    result = scan(chat, records["long"], targets=["V", "A"], engine="llm", window_s=60, overlap_s=10, batch_size=4,
                   progress=False)
     assert result.n_windows == 3 and result.n_questions + result.n_prescreened == 6  # 2 targets x 3 windows
     assert result.findings is not None and result.findings.n_beats > 100
-    unscreened = scan(chat, records["long"], targets=["V"], window_s=60, overlap_s=10, progress=False,
+    unscreened = scan(chat, records["long"], targets=["V"], engine="llm", window_s=60, overlap_s=10, progress=False,
                       prescreen=False)
     assert unscreened.n_questions == 3 and unscreened.n_prescreened == 0
     assert result.start_time is not None and result.start_time.time() == dt.time(8, 30)

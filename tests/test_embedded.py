@@ -80,8 +80,9 @@ def test_scan_prescreen_skips_absent_types_and_finds_the_same_pvcs(chat: ECGChat
     rec = read_record(MITDB / "233", end_s=30.0, annotations=False)
     wfdb.wrsamp("first30s", fs=rec.fs, units=["mV"] * 2, sig_name=list(rec.leads), p_signal=rec.signal.T,
                 fmt=["16"] * 2, write_dir=str(tmp_path))
-    screened = scan(chat, tmp_path / "first30s", targets=["V", "L"], progress=False)  # 10 s windows
-    plain = scan(chat, tmp_path / "first30s", targets=["V", "L"], progress=False, prescreen=False)
+    screened = scan(chat, tmp_path / "first30s", targets=["V", "L"], engine="llm", progress=False)  # 10 s windows
+    plain = scan(chat, tmp_path / "first30s", targets=["V", "L"], engine="llm", progress=False,
+                 prescreen=False)
     assert screened.n_prescreened == 3 and screened.n_questions == 3  # L never asked; V asked in each window
     assert plain.n_questions == 6 and plain.n_prescreened == 0
     beats = [(e.target, e.start_s, e.end_s) for e in screened.episodes if e.target in ("V", "L")]

@@ -45,7 +45,7 @@ def test_bad_span_and_engine_are_clear_errors(shared_data: Path) -> None:
     with pytest.raises(AnyECGError, match="scan window"):
         scan(None, path, engine="findings", start_s=5000, progress=False)
     with pytest.raises(AnyECGError, match="needs a model"):
-        scan(None, path, progress=False)
+        scan(None, path, engine="llm", progress=False)
     with pytest.raises(AnyECGError, match="--engine"):
         scan(None, path, engine="fast", progress=False)
 

@@ -196,9 +196,24 @@ def test_client_names_never_become_server_paths(client: TestClient, server: ECGS
     assert inside and all(p.parent.parent == server.store.root for p in inside)
 
 
+def test_scan_default_engine_is_the_machine_read(client: TestClient, records: dict[str, Path]) -> None:
+    file_id = client.post("/v1/files", files=_files(records["long"])).json()["id"]
+    job = client.post("/v1/ecg/scan", json={"ecg": {"file_id": file_id}, "targets": ["V", "A"]}).json()
+    for _ in range(300):
+        job = client.get(f"/v1/ecg/scan/{job['id']}").json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.1)
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    assert result["engine"] == "findings" and result["questions"] == 0 and result["n_beats"] > 100
+    assert [r["target"] for r in result["summary"]][:2] == ["V", "A"]
+
+
 def test_scan_job_lifecycle(client: TestClient, records: dict[str, Path]) -> None:
     file_id = client.post("/v1/files", files=_files(records["long"])).json()["id"]
-    started = client.post("/v1/ecg/scan", json={"ecg": {"file_id": file_id}, "window_s": 10, "targets": ["V", "A"]})
+    started = client.post("/v1/ecg/scan", json={"ecg": {"file_id": file_id}, "window_s": 10, "targets": ["V", "A"],
+                                                       "engine": "llm"})
     assert started.status_code == 202, started.text
     job_id = started.json()["id"]
     seen = []
@@ -216,7 +231,7 @@ def test_scan_job_lifecycle(client: TestClient, records: dict[str, Path]) -> Non
     assert client.get(result["plot_url"]).content[:4] == b"\x89PNG"
 
     long_id = client.post("/v1/files", files=_files(records["longer"])).json()["id"]
-    job_id = client.post("/v1/ecg/scan", json={"ecg": {"file_id": long_id}, "window_s": 10}).json()["id"]
+    job_id = client.post("/v1/ecg/scan", json={"ecg": {"file_id": long_id}, "window_s": 10, "engine": "llm"}).json()["id"]
     assert client.delete(f"/v1/ecg/scan/{job_id}").status_code == 200
     for _ in range(300):
         job = client.get(f"/v1/ecg/scan/{job_id}").json()
@@ -227,6 +242,7 @@ def test_scan_job_lifecycle(client: TestClient, records: dict[str, Path]) -> Non
     assert client.get(f"/v1/ecg/scan/{job_id}/plot.png").status_code == 409
     assert client.get("/v1/ecg/scan/scan-nope").status_code == 404
     bad = client.post("/v1/ecg/scan", json={"ecg": {"file_id": file_id}, "targets": ["banana"]})
+    assert client.post("/v1/ecg/scan", json={"ecg": {"file_id": file_id}, "engine": "fast"}).status_code == 422
     assert bad.status_code == 400 and "banana" in bad.json()["error"]["message"]
 
 

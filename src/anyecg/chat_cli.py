@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from anyecg.errors import AnyECGError, LeadError, WindowError
 from anyecg.leads import ANY, DROP, canonical_lead
-from anyecg.targets import DEFAULT_SCAN
+from anyecg.targets import DEFAULT_SCAN, SCAN_ENGINES
 from anyecg.timebase import DEFAULT_WINDOW_S, MAX_WINDOW_S
 
 if TYPE_CHECKING:
@@ -267,9 +267,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help=f"window length in seconds (10-600, default {DEFAULT_WINDOW_S:g})")
     p.add_argument("--overlap", type=float, default=0.0, help="overlap of consecutive windows in seconds")
     p.add_argument("--batch-size", type=int, default=8, help="questions per batched generation")
-    p.add_argument("--engine", choices=("llm", "findings"), default="llm",
-                   help="llm (default): the model localizes beat types where the machine read finds them; "
-                        "findings: the machine read alone, no model (triage, thousands x real time)")
+    p.add_argument("--engine", choices=SCAN_ENGINES, default=SCAN_ENGINES[0],
+                   help="findings (default): the machine read localizes beats and episodes, no model (thousands x "
+                        "real time; more accurate than the LLM on held-out MIT-BIH, docs/results/scan_ds2.md); "
+                        "llm: the model localizes beat types in each window where the machine read finds them (the "
+                        "paper's way)")
     p.add_argument("--start", default=None, help="scan from here: seconds or a clock time hh:mm[:ss]")
     p.add_argument("--end", default=None, help="scan up to here: seconds or a clock time hh:mm[:ss]")
     p.add_argument("--out", default=None,

@@ -4,8 +4,11 @@ Two engines share one first step, the machine read of the whole span (`anyecg.fi
 and classified, rhythm episodes — AF/AFL, VT/SVT runs, pauses, bigeminy/trigeminy, brady/tachycardia — read block
 by block in bounded memory):
 
-- `findings` (triage, no LLM): beat-type targets are localized by the paper's interval rule on the classified beats.
-- `llm` (default): sliding windows (default `DEFAULT_WINDOW_S`, what the embedded model was trained on) are read one
+- `findings` (default, no LLM): beat-type targets are localized by the paper's interval rule on the classified
+  beats. On the 22 held-out MIT-BIH DS2 records it finds more of the annotated PVCs and APCs, with fewer false
+  episodes, than the LLM engine with either release of the embedded model, at thousands × real time
+  (`benchmarks/bench_scan.py --parts ds2`; docs/results/scan_ds2.md).
+- `llm` (the paper's way, for research): sliding windows (default `DEFAULT_WINDOW_S`, what the embedded model was trained on) are read one
   at a time; a (window, beat type) question goes to the model only when the machine read finds a beat of that class
   in the window (the others are answered "none" from the findings), questions are batched, and the intervals found
   are merged in absolute time.
@@ -42,10 +45,9 @@ from anyecg.io import read_info
 from anyecg.model.beats import screened_out
 from anyecg.signal.intervals import merge_intervals
 from anyecg.signal.preprocess import iter_windows
-from anyecg.targets import DEFAULT_SCAN, Target, resolve_target
+from anyecg.targets import DEFAULT_SCAN, SCAN_ENGINES, Target, resolve_target
 from anyecg.timebase import DEFAULT_WINDOW_S, clock, format_clock
 
-ENGINES = ("llm", "findings")
 # Findings episode kinds listed by scan (plain sinus rhythm is the background, not an episode worth listing).
 SCAN_EPISODE_KINDS = tuple(k for k in EPISODE_KINDS if k != "sinus")
 
@@ -70,7 +72,7 @@ class ScanResult:
     window_s: float
     step_s: float
     targets: list[Target]
-    engine: str = "llm"
+    engine: str = SCAN_ENGINES[0]
     start_s: float = 0.0  # where the scanned span starts (seconds from the recording start)
     episodes: list[Episode] = field(default_factory=list)
     findings: ECGFindings | None = None  # the machine read of the span (times from `start_s`)
@@ -132,6 +134,9 @@ class ScanResult:
                          for e in self.episodes],
         }
 
+    def _windows_text(self) -> str:
+        return f", {self.n_windows} windows of {self.window_s:g} s" if self.engine == "llm" else ""
+
     def write_json(self, path: str | Path) -> None:
         write_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
@@ -185,7 +190,7 @@ class ScanResult:
         page = (f"<!doctype html><meta charset='utf-8'><title>anyecg scan: {html.escape(Path(self.source).name)}"
                 f"</title><style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:left}}"
                 f"</style><h1>Scan of {html.escape(self.source)}</h1><p>{format_clock(self.duration_s)} of ECG from "
-                f"{self.clock(self.start_s)}, engine {self.engine}, {self.n_windows} windows of {self.window_s:g} s. "
+                f"{self.clock(self.start_s)}, engine {self.engine}{self._windows_text()}. "
                 f"Research use only; not a medical device.</p>"
                 f"<img alt='timeline' src='data:image/png;base64,{img}' style='max-width:100%'>"
                 f"<h2>Summary</h2><table><tr><th>type</th><th>description</th><th>episodes</th><th>total s</th>"
@@ -229,25 +234,25 @@ def _present(f: ECGFindings, a: float, b: float) -> set[str]:
     return set(f.beat_classes[i:j])
 
 
-def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEFAULT_SCAN, engine: str = "llm",
-         start_s: float | None = None, end_s: float | None = None, window_s: float = DEFAULT_WINDOW_S,
-         overlap_s: float = 0.0, batch_size: int = 8, leads: Sequence[str] | None = None,
-         lead_map: str | None = None, fs: float | None = None, progress: bool = True, prescreen: bool = True,
-         screen: str = "auto", on_window: Callable[[int, int], None] | None = None) -> ScanResult:
+def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEFAULT_SCAN,
+         engine: str = SCAN_ENGINES[0], start_s: float | None = None, end_s: float | None = None,
+         window_s: float = DEFAULT_WINDOW_S, overlap_s: float = 0.0, batch_size: int = 8,
+         leads: Sequence[str] | None = None, lead_map: str | None = None, fs: float | None = None,
+         progress: bool = True, prescreen: bool = True, screen: str = "auto",
+         on_window: Callable[[int, int], None] | None = None) -> ScanResult:
     """Localize every target over `start_s`-`end_s` of a long recording (default: all of it); merge the findings
     in absolute time (seconds from the recording start).
 
-    engine "findings" needs no model (`chat` may be None). With engine "llm", prescreen: a beat-type question goes to
-    the LLM only when a screen finds a beat of that class in the window: "head", the beat encoder's own head
-    (`ECGChat.screened`, release 2's rule, what `locate` does), or "findings", the machine read's beat classes;
-    "auto" (default) takes the head when the model has one, else the findings. The others count as answered "none"
-    (`n_prescreened`). benchmarks/bench_scan.py measures both engines and both screens against the annotations
-    (on MIT-BIH 208 the head keeps more PVC windows than the findings do, so it stays the default).
-    on_window(done, total) is called after each window's questions are queued (an exception it raises, e.g.
-    to cancel, stops the scan).
+    engine "findings" (default) needs no model (`chat` may be None). With engine "llm", prescreen: a beat-type
+    question goes to the LLM only when a screen finds a beat of that class in the window: "head", the beat
+    encoder's own head (`ECGChat.screened`, release 2's rule, what `locate` does), or "findings", the machine
+    read's beat classes; "auto" (default) takes the head when the model has one, else the findings. The others
+    count as answered "none" (`n_prescreened`). benchmarks/bench_scan.py measures the engines and both screens
+    against the annotations. on_window(done, total) is called after each window's questions are queued (an
+    exception it raises, e.g. to cancel, stops the scan).
     """
-    if engine not in ENGINES:
-        raise AnyECGError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine not in SCAN_ENGINES:
+        raise AnyECGError(f"--engine must be one of {', '.join(SCAN_ENGINES)}, got {engine!r}")
     if engine == "llm" and chat is None:
         raise AnyECGError("engine 'llm' needs a model")
     if screen not in ("auto", "findings", "head"):

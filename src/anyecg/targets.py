@@ -24,6 +24,8 @@ ALIASES: dict[str, str] = {
 PAPER_BEAT_TYPES = ("A", "V", "L", "R")
 # Scanned and located by default: the paper's beat types, PVCs first.
 DEFAULT_SCAN = ("V", *(t for t in PAPER_BEAT_TYPES if t != "V"))
+# `scan` engines, the default first: the machine read alone, or the LLM per window (`anyecg.scan`).
+SCAN_ENGINES = ("findings", "llm")
 
 # Rhythm targets the findings read but no WFDB rhythm label names (answered from `anyecg.findings.locate`).
 FINDINGS_RHYTHMS = {"(PAUSE": "Pause"}

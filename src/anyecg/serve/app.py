@@ -264,7 +264,8 @@ class ECGServer:
             ecg = await self._ecg_call(resolve_ecg, req.ecg, self.store, folder or self.store.root, "ecg")
             await self._ecg_call(lambda: [resolve_target(t) for t in req.targets])
             job = self.jobs.start(ecg, {"targets": req.targets, "window_s": req.window_s,
-                                        "overlap_s": req.overlap_s, "batch_size": req.batch_size}, folder)
+                                        "overlap_s": req.overlap_s, "batch_size": req.batch_size,
+                                        "engine": req.engine}, folder)
         except BaseException:
             self.store.discard(folder)
             raise

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from anyecg.serve.uploads import FORMAT_HINTS
-from anyecg.targets import DEFAULT_SCAN
+from anyecg.targets import DEFAULT_SCAN, SCAN_ENGINES
 from anyecg.timebase import DEFAULT_WINDOW_S
 
 
@@ -82,6 +82,7 @@ class ScanRequest(BaseModel):
     window_s: float = Field(DEFAULT_WINDOW_S, ge=10, le=600)
     overlap_s: float = Field(0.0, ge=0, lt=600)
     batch_size: int = Field(8, ge=1, le=64)
+    engine: Literal[SCAN_ENGINES] = SCAN_ENGINES[0]  # findings: the machine read alone; llm: the model per window
 
 
 class ParseRequest(BaseModel):

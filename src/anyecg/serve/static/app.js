@@ -376,7 +376,7 @@ function showScan(entry, result) {
   result.episodes.forEach((e, k) => { list[list.length - result.episodes.length + k].what = e.description; });
   const rows = result.summary.map((r) => `<tr><td>${r.target}</td><td>${r.description}</td><td>${r.episodes}</td>` +
                                          `<td>${r.total_s}</td><td>${r.burden_pct}</td></tr>`).join("");
-  $("scan-summary").innerHTML = `<h3>Scan summary (${result.windows} windows, ${result.elapsed_s} s)</h3>` +
+  $("scan-summary").innerHTML = `<h3>Scan summary (engine ${result.engine}, ${result.elapsed_s} s)</h3>` +
     `<table><tr><th>type</th><th>description</th><th>episodes</th><th>total s</th><th>burden %</th></tr>${rows}</table>`;
   renderIntervals();
 }
