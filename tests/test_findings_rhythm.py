@@ -108,6 +108,9 @@ def test_record_level_checks():
     assert checked_classes("VVVN", block=None, narrow=True) == tuple("NNNN")
     assert checked_classes("VVVN", block=None, v_rate_bpm=150.0) == tuple("VVVN")
     assert checked_classes("NNVS", block="R") == tuple("RRVS")
+    far = "F" + "N" * 60 + "VF"  # a fusion beat needs a ventricular beat within FUSION_NEAR_V (50) beats
+    assert checked_classes(far, block=None) == tuple("N" + "N" * 60 + "VF")
+    assert checked_classes(far, block="L")[0] == "L"
     # conduction: a narrow template names no block; a wide one with a positive terminal V1 is right
     fs = 500.0
     tt = np.arange(250) / fs - 0.2

@@ -34,6 +34,7 @@ QRS_WIDE_MS = 120.0  # complete bundle branch block
 PREMATURE = 0.8  # previous RR under this share of the mean RR around: premature (`premature`; tuned on DS1)
 PREMATURE_BEATS = 150  # beats on each side for that mean RR (de Chazal's ±5 min average, in beats)
 LIKE_DOMINANT = 0.9  # QRS correlation with the dominant beat above which a premature N call is S
+FUSION_NEAR_V = 50  # beats: the smallest window that keeps every right F call on DS1 (5: 0.75 of them)
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "findings" / "beat_classes.safetensors"
 # window grid of `beat_windows`: -0.25 … +0.45 s at 100 Hz, R at index 25
 _R, _QRS = 25, slice(15, 40)  # QRS region -0.10 … +0.15 s
@@ -251,7 +252,9 @@ def checked_classes(classes: Sequence[str], *, block: str | None, af_mask: np.nd
     - V may not cover most of a record unless the measurements agree: not when the dominant QRS is narrow
       (`narrow`), nor when those beats come slower than 100 bpm (`v_rate_bpm`, the median rate over the V beats:
       a record-long ventricular rhythm that slow would be idioventricular, far rarer than a misread morphology);
-      those beats go back to N.
+      those beats go back to N;
+    - F (fusion of a ventricular ectopic and a conducted beat) needs a V beat within `FUSION_NEAR_V` beats; it is
+      N otherwise.
     """
     out = list(classes)
     if af_mask is not None:
@@ -259,6 +262,11 @@ def checked_classes(classes: Sequence[str], *, block: str | None, af_mask: np.nd
     slow = v_rate_bpm is not None and v_rate_bpm < 100.0
     if (narrow or slow) and out and out.count("V") > 0.5 * len(out):
         out = ["N" if c == "V" else c for c in out]
+    if "F" in out:
+        n_v = np.concatenate([[0], np.cumsum([c == "V" for c in out])])
+        i = np.arange(len(out))
+        near_v = n_v[np.minimum(len(out), i + FUSION_NEAR_V + 1)] > n_v[np.maximum(0, i - FUSION_NEAR_V)]
+        out = ["N" if c == "F" and not near else c for c, near in zip(out, near_v, strict=True)]
     if block in ("L", "R"):
         out = [block if c == "N" else c for c in out]
     return tuple(out)
