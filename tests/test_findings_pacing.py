@@ -47,6 +47,20 @@ def test_spike_score_separates_spikes():
     assert np.isnan(spike_score(paced.signal, 128.0, onsets.astype(int))).all()  # too slow a rate to see spikes
 
 
+def test_weaker_spikes_count_once_a_record_is_paced():
+    """Hysteresis: in a record where most beats carry a spike, spikes at 0.6 × the threshold count too (their size
+    varies with the lead); in one where few do, they do not."""
+    from anyecg.findings.pacing import PACED_HYSTERESIS, spike_min
+
+    thr = spike_min(360.0)
+    weak = 0.6 * thr
+    assert PACED_HYSTERESIS < 0.6
+    paced = np.array([2 * thr] * 6 + [weak] * 3 + [0.0])
+    assert paced_beats(paced, 150.0).tolist() == [True] * 9 + [False]
+    few = np.array([2 * thr] * 2 + [weak] * 8)
+    assert not paced_beats(few, 150.0).any()
+
+
 def test_paced_signal_reads_pacing_not_lbbb():
     f = rhythm_findings(beat_track(wide_beats()))
     assert f.n_beats > 60

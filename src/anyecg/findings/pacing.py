@@ -23,6 +23,7 @@ SPIKE_MIN_WIDEBAND = 0.2  # the same at fs ≥ WIDEBAND_FS: a diagnostic cart's 
 WIDEBAND_FS = 400.0  # above 60 Hz, so a bundle branch block's QRS scores 0.02-0.15 there
 SPIKE_CONTRAST = 2.5  # the spike's high-passed peak over the largest one in the quiet segment before (noise)
 PACED_MIN_SHARE = 0.4  # share of a record's (block's) beats with a spike before any beat is called paced
+PACED_HYSTERESIS = 0.5  # in a paced record, a spike this share of the threshold counts
 _EARLY = (-0.05, 0.02)  # s around the detection where the spike lies
 _QUIET = (-0.35, -0.1)  # s before the detection: the P wave and baseline, no spike (muscle noise shows here)
 _QRS = (-0.05, 0.15)
@@ -83,10 +84,10 @@ def spike_min(fs: float) -> float:
 
 def paced_beats(spike: np.ndarray, qrs_ms: float | None, fs: float = 360.0) -> np.ndarray:
     """bool per beat: paced (a spike before a QRS, in a record whose dominant QRS (`paced_qrs_ms`) is wide and
-    where at least `PACED_MIN_SHARE` of the beats carry a spike)."""
-    spike = np.asarray(spike, dtype=np.float64)
-    flag = np.nan_to_num(spike, nan=0.0) >= spike_min(fs)
+    where at least `PACED_MIN_SHARE` of the beats carry a spike). Once a record is paced, a spike of
+    `PACED_HYSTERESIS` × the threshold counts (hysteresis: the spike's size varies with the lead's axis and gain)."""
+    spike = np.nan_to_num(np.asarray(spike, dtype=np.float64), nan=0.0)
     if len(spike) == 0 or qrs_ms is None or not np.isfinite(qrs_ms) or qrs_ms < 120.0 or \
-            flag.mean() < PACED_MIN_SHARE:
+            (spike >= spike_min(fs)).mean() < PACED_MIN_SHARE:
         return np.zeros(len(spike), bool)
-    return flag
+    return spike >= PACED_HYSTERESIS * spike_min(fs)
