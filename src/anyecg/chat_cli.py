@@ -214,9 +214,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
     d = result.to_dict()
+    how = (f"{d['questions']} questions to the LLM ({d['prescreened']} answered from the findings)"
+           if result.engine == "llm" else "the machine read, no model")
     print(f"{args.files[0]}: {d['duration_s']:.0f} s of ECG from {result.clock(result.start_s)}, {d['n_beats']} "
-          f"beats, engine {d['engine']}: {d['questions']} questions to the LLM ({d['prescreened']} answered from "
-          f"the findings), {d['elapsed_s']} s ({d['speed_x_realtime']}x real time)")
+          f"beats, engine {d['engine']}: {how}, {d['elapsed_s']} s ({d['speed_x_realtime']}x real time)")
     for note in d["notes"]:
         print(f"  note: {note}")
     for row in d["summary"]:
