@@ -44,6 +44,19 @@ def test_summary_numbers() -> None:
     assert "360 ventricular ectopic beats" in text and "Atrial fibrillation: 1 episode" in text
 
 
+def test_underlying_rhythm_shares() -> None:
+    times, classes, episodes = _two_hours()
+    episodes += [Episode("sinus", 0.5, 3600.0), Episode("sinus_tachy", 3600.0, 4000.0),
+                 Episode("sinus", 4600.0, 7199.0)]
+    s = summarize("synthetic", 7200.0, times, classes, episodes)
+    assert [(r["kind"], r["pct"]) for r in s.to_dict()["rhythm"]] == [
+        ("sinus", pytest.approx(86.09, abs=0.01)), ("AF", pytest.approx(8.33, abs=0.01)),
+        ("sinus_tachy", pytest.approx(5.56, abs=0.01))]
+    assert "Underlying rhythm: sinus rhythm 86.09 %, atrial fibrillation 8.33 %, sinus tachycardia 5.56 %" in \
+        s.narrative()
+    assert "Sinus rhythm:" not in s.narrative()  # the background is a share, not an episode list
+
+
 def test_empty_recording_has_no_rates() -> None:
     s = summarize("empty", 30.0, np.zeros(0), [], [])
     d = s.to_dict()

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from anyecg.atomic import write_atomic
-from anyecg.findings.types import EPISODE_KINDS, Episode
+from anyecg.findings.types import EPISODE_KINDS, RHYTHM_KINDS, Episode
 from anyecg.timebase import clock, format_clock
 
 HR_BIN_S = 60.0  # heart rate is reported per minute (min/max over minutes with enough beats)
@@ -71,9 +71,19 @@ class HolterSummary:
     def stat(self, kind: str) -> dict[str, Any] | None:
         return next((s for s in self.episode_stats if s["kind"] == kind), None)
 
+    def rhythm(self) -> list[dict[str, Any]]:
+        """The underlying rhythm (`RHYTHM_KINDS`): each kind's share of the recording, largest first."""
+        rows = [{"kind": s["kind"], "name": s["name"], "pct": s["burden_pct"]} for s in self.episode_stats
+                if s["kind"] in RHYTHM_KINDS]
+        return sorted(rows, key=lambda r: -r["pct"])
+
     def narrative(self) -> str:
         """A short report written from the numbers (each sentence names numbers of `to_dict()`)."""
         parts = [f"{format_clock(self.duration_s)} of ECG analysed, {self.n_beats} beats."]
+        rhythm = [r for r in self.rhythm() if r["pct"] >= 1.0]
+        if rhythm:
+            parts.append("Underlying rhythm: " + ", ".join(f"{r['name'].lower()} {r['pct']:g} %" for r in rhythm)
+                         + " of the time.")
         if self.hr_mean_bpm is not None and self.hr_min and self.hr_max:
             parts.append(f"Heart rate mean {self.hr_mean_bpm:.0f} bpm, minimum {self.hr_min[0]:.0f} bpm at "
                          f"{self.clock(self.hr_min[1])}, maximum {self.hr_max[0]:.0f} bpm at {self.clock(self.hr_max[1])}.")
@@ -109,6 +119,7 @@ class HolterSummary:
             },
             "hourly": self.hourly,
             "episode_stats": self.episode_stats,
+            "rhythm": self.rhythm(),
             "episodes": [{"kind": e.kind, "name": EPISODE_KINDS.get(e.kind, e.kind), "start_s": round(e.start_s, 1),
                           "end_s": round(e.end_s, 1), "start": self.clock(e.start_s), "end": self.clock(e.end_s)}
                          for e in self.episodes],

@@ -114,8 +114,7 @@ class ScanResult:
         start = self.start_time + dt.timedelta(seconds=self.start_s) if self.start_time else None
         if f is None:
             return summarize(self.source, self.duration_s, np.zeros(0), [], [], start)
-        return summarize(self.source, self.duration_s, f.beat_times_s, f.beat_classes,
-                         [e for e in f.episodes if e.kind != "sinus"], start)
+        return summarize(self.source, self.duration_s, f.beat_times_s, f.beat_classes, f.episodes, start)
 
     def to_dict(self) -> dict[str, Any]:
         return {
