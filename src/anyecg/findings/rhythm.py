@@ -37,7 +37,6 @@ AF_HALF_WINDOW = 16  # RR intervals on each side for the irregularity statistic
 MIN_VALID_RR = 8  # non-ectopic successive differences needed in that window (or half of a shorter one)
 AF_IRREGULAR = 0.08  # median |ΔRR| / median RR above this: irregular
 AF_P_MAX = 0.7  # running median of p_score below this: no consistent P wave
-P_WAVE_ECTOPIC = frozenset("VFQ")  # beats (and the beat after them) whose segment before the QRS shows no P wave
 P_MIN_RR_S = 0.5  # faster than 120 bpm the segment before the QRS holds the previous T wave: no P score
 MIN_AF_S = 10.0
 MERGE_AF_S = 10.0
@@ -49,7 +48,7 @@ MIN_CYCLES = 3
 BRADY_BPM, TACHY_BPM = 60.0, 100.0
 MIN_RATE_S = 10.0
 MIN_RHYTHM_S = 5.0  # shortest ECG on which rhythm is read
-_ECTOPIC = frozenset("VFQ")
+_ECTOPIC = frozenset("VFQ")  # not sinus-conducted: left out of the RR irregularity and the P score
 
 
 def _running(values: np.ndarray, k: int, stat=np.nanmedian, chunk: int = 8192) -> np.ndarray:
@@ -296,7 +295,7 @@ def p_wave_score(lead: np.ndarray, fs: float, beats: np.ndarray, *, filtered: bo
     prev_rr = np.diff(beats, prepend=beats[0] - round(fs)) / fs
     inside = (idx[:, 0] >= 0) & (idx[:, -1] < len(x)) & (prev_rr >= P_MIN_RR_S)
     if classes is not None:
-        ectopic = np.fromiter((c in P_WAVE_ECTOPIC for c in classes), bool, len(beats))
+        ectopic = np.fromiter((c in _ECTOPIC for c in classes), bool, len(beats))
         inside &= ~ectopic & ~np.concatenate([[False], ectopic[:-1]])
     seg = x[np.clip(idx, 0, len(x) - 1)]
     seg = seg - seg.mean(axis=1, keepdims=True)
