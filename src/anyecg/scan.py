@@ -8,10 +8,10 @@ by block in bounded memory):
   beats. On the 22 held-out MIT-BIH DS2 records it finds more of the annotated PVCs and APCs, with fewer false
   episodes, than the LLM engine with either release of the embedded model, at thousands × real time
   (`benchmarks/bench_scan.py --parts ds2`; docs/results/scan_ds2.md).
-- `llm` (the paper's way, for research): sliding windows (default `DEFAULT_WINDOW_S`, what the embedded model was trained on) are read one
-  at a time; a (window, beat type) question goes to the model only when the machine read finds a beat of that class
-  in the window (the others are answered "none" from the findings), questions are batched, and the intervals found
-  are merged in absolute time.
+- `llm` (the paper's way, for research): sliding windows (default `DEFAULT_WINDOW_S`, what the embedded model was
+  trained on) are read one at a time; a (window, beat type) question goes to the model only when a screen (the beat
+  head, or the machine read) finds a beat of that class in the window (the others are answered "none"), questions
+  are batched, and the intervals found are merged in absolute time.
 
 Rhythm episodes always come from the findings. Outputs: episodes (CSV/JSON), per-target summary, a PNG/HTML
 overview and the Holter report (`anyecg.holter`).

@@ -130,8 +130,9 @@ def _read_beats(x: np.ndarray, fs: float, beats: np.ndarray, own: np.ndarray
     xf = bandpass(x, fs)
     every = classify_beats(xf, fs, beats, filtered=True)
     cls = [c for c, o in zip(every, own, strict=True) if o]
-    return (cls, p_wave_score(xf[0], fs, beats, classes=every)[own], dominant_beat(xf, fs, beats[own], cls, filtered=True),
-            spike_score(x, fs, beats)[own], gap_activity(x[0], fs, beats)[own])
+    return (cls, p_wave_score(xf[0], fs, beats, classes=every)[own],
+            dominant_beat(xf, fs, beats[own], cls, filtered=True), spike_score(x, fs, beats)[own],
+            gap_activity(x[0], fs, beats)[own])
 
 
 def track_of(signal: np.ndarray, fs: float, leads: Sequence[str], beats: np.ndarray, *, source: str = "",

@@ -53,8 +53,6 @@ class Episode:
 
 
 # Episode kinds the rhythm reader emits (and `locate --what` accepts): one place for this list.
-# The underlying rhythm: episodes of these kinds tile a read (the others lie on top of them).
-RHYTHM_KINDS = ("sinus", "sinus_brady", "sinus_tachy", "AF", "AFL", "paced")
 EPISODE_KINDS: dict[str, str] = {
     "sinus": "Sinus rhythm",
     "sinus_brady": "Sinus bradycardia",
@@ -68,6 +66,8 @@ EPISODE_KINDS: dict[str, str] = {
     "bigeminy": "Ventricular bigeminy",
     "trigeminy": "Ventricular trigeminy",
 }
+# The underlying rhythm: episodes of these kinds tile a read (the others lie on top of them).
+RHYTHM_KINDS = ("sinus", "sinus_brady", "sinus_tachy", "AF", "AFL", "paced")
 
 
 @dataclass(frozen=True)
