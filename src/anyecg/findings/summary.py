@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from anyecg.findings.locate import target_intervals
 from anyecg.findings.types import EPISODE_KINDS, ECGFindings
+from anyecg.signal.beats import CLASS_SYMBOL
+from anyecg.signal.intervals import format_answer
 from anyecg.vocabulary import COMPARABLE, ECTOPY, FAMILY_NAME, RHYTHM_FAMILY, lower
 
 RATE_SAME = 0.05  # |relative rate change| ≤ 5 %: about the same
@@ -65,7 +68,8 @@ def _ms(label: str, value: float | None) -> str | None:
 
 def findings_text(f: ECGFindings) -> str:
     """The machine read as one short paragraph (the text block after an ECG's tokens): beats, rate, regularity,
-    rhythm, intervals, axis, ectopic beats with their times, other statements, rhythm episodes and notes."""
+    rhythm, intervals, axis, ectopic beats with their times and their intervals in the paper's answer format
+    (`Duration: a s-b s`, by the paper's label rule), other statements, rhythm episodes and notes."""
     m = f.measurements
     parts = [f"Machine read: {f.n_beats} beats in {f.duration_s:.1f} s."]
     if m.heart_rate_bpm is not None:
@@ -85,7 +89,8 @@ def findings_text(f: ECGFindings) -> str:
         times = [t for t, c in zip(f.beat_times_s, f.beat_classes, strict=False) if c == cls]
         listed = ", ".join(f"{t:.1f} s" for t in times[:MAX_LISTED_BEATS])
         more = f" and {len(times) - MAX_LISTED_BEATS} more" if len(times) > MAX_LISTED_BEATS else ""
-        parts.append(f"{name}s: {len(times)}" + (f" ({listed}{more})." if times else "."))
+        where = format_answer(target_intervals(f, CLASS_SYMBOL[cls]) or [], name)  # the paper's answer
+        parts.append(f"{name}s: {len(times)}" + (f" ({listed}{more}); {where}." if times else "."))
     shown = {"Atrial fibrillation", *ECTOPY_CLASS, *RHYTHM_FAMILY}
     others = [s for s in f.statements if s.confidence >= MIN_CONFIDENCE and s.name not in shown]
     if others:
