@@ -32,6 +32,7 @@ def test_demo_record_gets_a_valid_answer(chat: ECGChat, tmp_path: Path) -> None:
     loc = chat.locate(record, "V", start_s=60, end_s=70)
     assert loc.valid and loc.findings, loc.text
     assert all(0.0 <= f.start_s < f.end_s <= 10.0 for f in loc.findings)
+    assert loc.checks and all(c.agrees for c in loc.checks), loc.checks  # release 4 copies the read's intervals
 
 
 @needs_mitdb
@@ -92,8 +93,8 @@ def test_scan_prescreen_skips_absent_types_and_finds_the_same_pvcs(chat: ECGChat
 
 def test_demo_rate_answer_is_right_and_unflagged(chat: ECGChat, tmp_path: Path) -> None:
     """`make demo`'s rate question, graded as the question set grades it against the record's annotations
-    (140-150 s of the excerpt: 16 beats; see `anyecg.demo`). Release 3 names the rhythm "a normal rhythm" there,
-    which the grader does not take as sinus rhythm (model card, known limits)."""
+    (140-150 s of the excerpt: 16 beats; see `anyecg.demo`). Release 4 leaves the rhythm out of its answer there
+    (model card, known limits)."""
     from anyecg.demo import demo_record
     from anyecg.eval.questions.grade import grade
 
