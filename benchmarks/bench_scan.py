@@ -3,10 +3,10 @@
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scan.py [--records 208,100] [--hours 24]
         [--llm-minutes 30] [--compare-minutes 5] [--parts findings,llm,ds2] [--ds2-minutes 5] [--baseline DIR]
 
-1. findings engine (the machine read, no model) on MIT-BIH records (30 min each) and on a `--hours` concatenation
+1. findings engine (the default: the machine read, no model) on MIT-BIH records (30 min each) and on a `--hours` concatenation
    of MIT-BIH records: seconds and x real time, beside a plain `wfdb.rdrecord` of the same file (the baseline
    ratio), and the peak RSS of a fresh process for the 30 min and the long record (flat in duration).
-2. llm engine (the default: the embedded model localizes the beat types its beat head finds in a window,
+2. llm engine (the paper's way: the embedded model localizes the beat types its beat head finds in a window,
    release 2's rule) on the first `--llm-minutes` of each record, and beside it on the first `--compare-minutes`
    the same engine screened by the machine read's beat classes: x real time and questions that reach the LLM.
 3. quality on the same spans: per beat type (V, A), event sensitivity (annotated target beats inside a found
@@ -14,7 +14,7 @@
    against the paper's intervals from the annotations, for each engine.
 4. ds2: the same quality figures on the first `--ds2-minutes` of each of the 22 held-out MIT-BIH DS2 records, pooled
    over the records (event sensitivity and PPV per beat type, mean burden error per record) and x real time, for
-   the findings engine, the default engine with the shipped model and the default engine with `--baseline` (a
+   the findings engine, the llm engine with the shipped model and the llm engine with `--baseline` (a
    model directory, e.g. release 2's weights: `git show 7917d34^:src/anyecg/weights/embedded/model.safetensors`
    and its config.yaml).
 """
@@ -152,7 +152,7 @@ def bench_llm(records: list[str], llm_minutes: float, compare_minutes: float, th
                     res = scan(chat, copy, progress=False, screen=screen)
                     took = time.perf_counter() - t0
                     label = ("llm engine, findings screen" if screen == "findings"
-                             else "llm engine, beat-head screen (the default; release 2's rule)")
+                             else "llm engine, beat-head screen (its default; release 2's rule)")
                     print(f"{label}, {Path(path).name} first {minutes:g} min: {took:.1f} s = "
                           f"{res.duration_s / took:.1f}x real time; {res.n_questions} questions to the LLM, "
                           f"{res.n_prescreened} answered without it")
@@ -168,9 +168,9 @@ def bench_ds2(minutes: float, baseline: str | None, threads: int) -> None:
 
     torch.set_num_threads(threads)
     engines: list[tuple[str, ECGChat | None]] = [("findings engine (no model)", None),
-                                                 ("default engine, shipped model", ECGChat.load(max_new_tokens=96))]
+                                                 ("llm engine, shipped model", ECGChat.load(max_new_tokens=96))]
     if baseline:
-        engines.append((f"default engine, {baseline}", ECGChat.load(baseline, max_new_tokens=96)))
+        engines.append((f"llm engine, {baseline}", ECGChat.load(baseline, max_new_tokens=96)))
     span = minutes * 60
     print(f"DS2, first {minutes:g} min of each of {len(DS2)} records: V and A beats inside a found episode "
           "(sensitivity), found episodes holding one (PPV), mean burden error per record (points)")
