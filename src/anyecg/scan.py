@@ -6,7 +6,7 @@ by block in bounded memory):
 
 - `findings` (default, no LLM): beat-type targets are localized by the paper's interval rule on the classified
   beats. On the 22 held-out MIT-BIH DS2 records it finds more of the annotated PVCs and APCs, with fewer false
-  episodes, than the LLM engine with either release of the embedded model, at thousands × real time
+  episodes, than the LLM engine with releases 2, 3 or 4 of the embedded model, at thousands × real time
   (`benchmarks/bench_scan.py --parts ds2`; docs/results/scan_ds2.md).
 - `llm` (the paper's way, for research): sliding windows (default `DEFAULT_WINDOW_S`, what the embedded model was
   trained on) are read one at a time; a (window, beat type) question goes to the model only when a screen (the beat
