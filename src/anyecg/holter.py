@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from anyecg.atomic import write_atomic
-from anyecg.findings.types import EPISODE_KINDS, RHYTHM_KINDS, Episode
+from anyecg.findings.types import EPISODE_KINDS, RHYTHM_KINDS, SINUS_KINDS, Episode
 from anyecg.timebase import clock, format_clock
 
 HR_BIN_S = 60.0  # heart rate is reported per minute (min/max over minutes with enough beats)
@@ -92,14 +92,14 @@ class HolterSummary:
             if n:
                 parts.append(f"{n} {_CLASS_NAMES[cls].lower()} beats ({self.burden_pct(cls):g} % of beats).")
         for s in self.episode_stats:
-            if s["kind"] in ("sinus", "sinus_brady", "sinus_tachy"):
+            if s["kind"] in SINUS_KINDS:
                 continue
             line = f"{s['name']}: {s['count']} episode{'s' * (s['count'] != 1)}, burden {s['burden_pct']:g} %"
             line += f", longest {s['longest_s']:.1f} s at {s['longest_at']}"
             if s.get("fastest_bpm"):
                 line += f", fastest {s['fastest_bpm']:.0f} bpm"
             parts.append(line + ".")
-        if not any(s["kind"] not in ("sinus", "sinus_brady", "sinus_tachy") for s in self.episode_stats):
+        if not any(s["kind"] not in SINUS_KINDS for s in self.episode_stats):
             parts.append("No arrhythmia episodes found.")
         return " ".join(parts)
 

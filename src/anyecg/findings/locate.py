@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from anyecg.findings.types import EPISODE_KINDS, ECGFindings
+from anyecg.findings.types import EPISODE_KINDS, SINUS_KINDS, ECGFindings
 from anyecg.signal.beats import CLASS_SYMBOL
 from anyecg.signal.intervals import Interval, beat_intervals, merge_intervals
 from anyecg.timebase import to_samples
@@ -18,7 +18,7 @@ from anyecg.timebase import to_samples
 # rhythm target key (`anyecg.targets`) → the episode kinds that answer it
 TARGET_EPISODES: dict[str, tuple[str, ...]] = {
     "(AFIB": ("AF",), "(AFL": ("AFL",), "(VT": ("VT",), "(SVTA": ("SVT",), "(B": ("bigeminy",),
-    "(T": ("trigeminy",), "(N": ("sinus", "sinus_brady", "sinus_tachy"), "(SBR": ("sinus_brady",),
+    "(T": ("trigeminy",), "(N": SINUS_KINDS, "(SBR": ("sinus_brady",),
     "(PAUSE": ("pause",), "(P": ("paced",),
 }
 

@@ -198,6 +198,8 @@ def rhythm_episodes(times_s: np.ndarray, classes: Sequence[str] | None = None, *
     classes = tuple(classes) if classes is not None else ("N",) * len(t)
     if len(classes) != len(t):
         raise ValueError(f"{len(t)} beat times but {len(classes)} classes")
+    if gap_activity is not None and len(gap_activity) != len(t):
+        raise ValueError(f"{len(t)} beat times but {len(gap_activity)} gap activities")
     notes: list[str] = []
     span = duration_s if duration_s is not None else (float(t[-1] - t[0]) if len(t) else 0.0)
     if len(t) == 0:
@@ -246,7 +248,7 @@ def _pauses(t: np.ndarray, activity: np.ndarray | None = None) -> tuple[list[Epi
     """Pause episodes and a note on the long gaps that hold QRS-sized activity (not pauses)."""
     rr = np.diff(t)
     long = np.flatnonzero(rr >= PAUSE_S)
-    busy = np.zeros(len(long), bool) if activity is None or len(activity) != len(t) else \
+    busy = np.zeros(len(long), bool) if activity is None else \
         np.nan_to_num(np.asarray(activity, dtype=np.float64)[long + 1]) >= PAUSE_MAX_ACTIVITY
     episodes = [Episode("pause", float(t[i]), float(t[i + 1]), Evidence(
         beats=(int(i), int(i + 1)), start_s=float(t[i]), end_s=float(t[i + 1]), reason=f"RR {rr[i]:.2f} s"))

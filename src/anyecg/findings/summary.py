@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from anyecg.findings.locate import target_intervals
-from anyecg.findings.types import EPISODE_KINDS, ECGFindings
+from anyecg.findings.types import EPISODE_KINDS, SINUS_KINDS, ECGFindings
 from anyecg.signal.beats import CLASS_SYMBOL
 from anyecg.signal.intervals import format_answer
 from anyecg.vocabulary import COMPARABLE, ECTOPY, FAMILY_NAME, RHYTHM_FAMILY, lower
@@ -87,15 +87,18 @@ def findings_text(f: ECGFindings) -> str:
         if not f.beat_classes:
             break
         times = [t for t, c in zip(f.beat_times_s, f.beat_classes, strict=False) if c == cls]
+        if not times:
+            parts.append(f"{name}s: 0.")
+            continue
         listed = ", ".join(f"{t:.1f} s" for t in times[:MAX_LISTED_BEATS])
         more = f" and {len(times) - MAX_LISTED_BEATS} more" if len(times) > MAX_LISTED_BEATS else ""
         where = format_answer(target_intervals(f, CLASS_SYMBOL[cls]) or [], name)  # the paper's answer
-        parts.append(f"{name}s: {len(times)}" + (f" ({listed}{more}); {where}." if times else "."))
+        parts.append(f"{name}s: {len(times)} ({listed}{more}); {where}.")
     shown = {"Atrial fibrillation", *ECTOPY_CLASS, *RHYTHM_FAMILY}
     others = [s for s in f.statements if s.confidence >= MIN_CONFIDENCE and s.name not in shown]
     if others:
         parts.append("Findings: " + ", ".join(f"{lower(s.name)} ({s.confidence:.2f})" for s in others) + ".")
-    episodes = [e for e in f.episodes if e.kind not in ("sinus", "sinus_brady", "sinus_tachy")]
+    episodes = [e for e in f.episodes if e.kind not in SINUS_KINDS]
     if episodes:
         parts.append("Episodes: " + ", ".join(f"{lower(EPISODE_KINDS.get(e.kind, e.kind))} {e.start_s:.1f}-"
                                                f"{e.end_s:.1f} s" for e in episodes) + ".")

@@ -66,8 +66,9 @@ EPISODE_KINDS: dict[str, str] = {
     "bigeminy": "Ventricular bigeminy",
     "trigeminy": "Ventricular trigeminy",
 }
+SINUS_KINDS = ("sinus", "sinus_brady", "sinus_tachy")  # sinus rhythm at any rate: the background, not an event
 # The underlying rhythm: episodes of these kinds tile a read (the others lie on top of them).
-RHYTHM_KINDS = ("sinus", "sinus_brady", "sinus_tachy", "AF", "AFL", "paced")
+RHYTHM_KINDS = (*SINUS_KINDS, "AF", "AFL", "paced")
 
 
 @dataclass(frozen=True)
