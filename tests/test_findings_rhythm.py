@@ -86,6 +86,19 @@ def test_ectopic_beats_do_not_make_rr_irregular():
     assert np.nanmedian(irregularity(t)) > 0.3  # without the classes it would look like AF
 
 
+def test_short_af_with_pvcs_is_irregular_and_sinus_with_pvcs_is_not():
+    """A 10 s ECG: ectopic beats leave few successive normal intervals, so |ΔRR| is taken across them."""
+    rng = np.random.default_rng(3)
+    classes = ["N", "N", "V", "N", "N", "V", "N", "V", "N", "N", "N", "V", "N", "N"]
+    af = _times(rng.uniform(0.45, 1.05, len(classes) - 1))
+    assert np.nanmedian(irregularity(af, classes)) > 0.08
+    rr = np.full(len(classes) - 1, 0.75)
+    for i, c in enumerate(classes[1:]):
+        if c == "V":
+            rr[i], rr[i + 1] = 0.45, 1.05  # premature, then the compensatory pause
+    assert np.nanmax(irregularity(_times(rr), classes)) < 0.02
+
+
 @pytest.mark.parametrize("times", [np.zeros(0), np.array([0.2, 1.0])])
 def test_bad_input_gives_notes(times):
     eps, notes = rhythm_episodes(times, duration_s=1.0)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from anyecg.findings.classifier import DEFAULT_WEIGHTS, N_FEATURES, load_classifier, record_features
 from anyecg.findings.criteria import apply_criteria, sigmoid_margin
-from anyecg.findings.statements import combine, make_statements, score_statements
+from anyecg.findings.statements import combine, make_statements, score_statements, without_contradictions
 from anyecg.findings.types import ECGFindings, Episode, Evidence, Measurements, Statement
 from anyecg.leads import CANONICAL_LEADS
 from anyecg.vocabulary import STATEMENTS
@@ -216,3 +218,20 @@ def test_read_findings_on_a_record_whose_p_cannot_be_confirmed(shared_data):
 
     f = read_findings(read_record(shared_data / "cpsc2018-a0001-a0150" / "A0012.hea"))
     assert f.measurements.qrs_ms is not None and f.statements
+
+
+def test_statements_that_af_rules_out_are_not_made():
+    base = ECGFindings("x", 500.0, 0.0, 10.0, CANONICAL_LEADS, beat_times_s=np.arange(0.5, 10, 0.8),
+                       beat_classes=("N", "S", "N", "V") * 3)
+    said = tuple(Statement(n, 0.8, "classifier") for n in (
+        "Atrial fibrillation", "First degree AV block", "Sinus tachycardia", "Premature atrial contraction",
+        "Premature ventricular contraction", "T wave abnormality"))
+    read = without_contradictions(replace(base, statements=said, measurements=Measurements(pr_ms=230.0)))
+    assert {s.name for s in read.statements} == {"Atrial fibrillation", "Premature ventricular contraction",
+                                                 "T wave abnormality"}
+    assert "S" not in read.beat_classes and read.beat_classes.count("V") == 3
+    # without AF: a first degree AV block needs a measured PR, and S beats stay
+    sinus = tuple(s for s in said if s.name != "Atrial fibrillation")
+    read = without_contradictions(replace(base, statements=sinus, measurements=Measurements(pr_ms=None)))
+    assert "First degree AV block" not in {s.name for s in read.statements}
+    assert "Sinus tachycardia" in {s.name for s in read.statements} and "S" in read.beat_classes

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from anyecg.data.question_truth import mitdb_window_truth
+from anyecg.data.question_truth import mitdb_window_truth, ptbxl_axis
 from anyecg.data.questions import QTYPES, RecordTruth, pair_questions, single_questions
 from anyecg.data.schema import ECGRef, read_jsonl
 from anyecg.data.sources.mitdb import DS2
@@ -100,6 +100,11 @@ def test_several_phrasings_per_type(questions):
     ("compare_rate", {"change": "faster"}, "Rate 90 bpm then 118 bpm", True),
     ("compare_new", {"names": ["Atrial fibrillation"]}, "New atrial fibrillation.", True),
     ("compare_new", {"names": ["Atrial fibrillation"]}, "New AF and a new RBBB.", False),
+    # a claim about a finding the labels of one ECG do not decide (RBBB in a MIT-BIH window) is not graded
+    ("compare_new", {"names": ["Atrial fibrillation"], "decidable": ["Atrial fibrillation"]},
+     "New AF and a new first degree AV block.", True),
+    ("compare_new", {"names": ["Atrial fibrillation"], "decidable": ["Atrial fibrillation", "Right bundle branch block"]},
+     "New AF and a new RBBB.", False),
 ])
 def test_grader_on_hand_written_answers(qtype, truth, answer, right):
     assert grade({"qtype": qtype, "truth": truth}, answer).correct is right
@@ -134,6 +139,22 @@ def test_mitdb_window_truth_from_annotations(shared_data):
     assert t.beat_counts.get("Premature ventricular contraction", n_v) == n_v > 0
     assert t.heart_rate_bpm is not None and 40 < t.heart_rate_bpm < 150
     assert t.localization["V"]
+    # no L or R beat in the window: no bundle branch block, which the labels decide; first degree AV block they do not
+    assert {"Left bundle branch block", "Right bundle branch block"} <= t.known
+    assert "First degree AV block" not in t.known and not t.names & {"Left bundle branch block",
+                                                                      "Right bundle branch block"}
+    r = mitdb_window_truth(read_record(shared_data / "mitdb" / "118"), "118", 0.0)  # DS1: RBBB beats throughout
+    assert "Right bundle branch block" in r.names
+
+
+@pytest.mark.parametrize(("heart_axis", "names", "axis"), [
+    ("MID", set(), "normal"), ("ALAD", set(), "left"), ("ARAD", set(), "right"),
+    ("LAD", set(), None),  # PTB-XL's LAD is a leftward axis, often within the normal range
+    ("LAD", {"Left axis deviation"}, "left"), ("", {"Right axis deviation"}, "right"),
+    ("MID", {"Left axis deviation"}, None),  # the column and the statement disagree
+])
+def test_ptbxl_axis_in_the_aha_sense(heart_axis, names, axis):
+    assert ptbxl_axis(heart_axis, names) == axis
 
 
 def test_findings_answerer_on_real_records(shared_data):

@@ -209,7 +209,8 @@ def pair_questions(a: RecordTruth, b: RecordTruth, split: str, seed: str = "v1")
     new = [n for n in both if cb[n] and not ca[n]]
     gone = [n for n in both if ca[n] and not cb[n]]
     if len(new) == 1 and not gone:
-        add("compare_new", f"{new[0]} is new in the second ECG.", {"names": new})
+        add("compare_new", f"{new[0]} is new in the second ECG.", {"names": new, "decidable": both})
     if len(gone) == 1 and not new:
-        add("compare_resolved", f"{gone[0]} is no longer present in the second ECG.", {"names": gone})
+        add("compare_resolved", f"{gone[0]} is no longer present in the second ECG.",
+            {"names": gone, "decidable": both})
     return out

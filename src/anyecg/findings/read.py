@@ -10,7 +10,7 @@ import numpy as np
 
 from anyecg.findings.delineate import delineate
 from anyecg.findings.measure import measure
-from anyecg.findings.statements import make_statements
+from anyecg.findings.statements import make_statements, without_contradictions
 from anyecg.findings.stream import rhythm_findings, track_of
 from anyecg.findings.types import ECGFindings
 from anyecg.io.record import ECGRecord
@@ -93,7 +93,7 @@ def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: flo
         duration_s=x.shape[1] / fs, leads=leads, lead_positions_known=known,
         beat_times_s=delineation.waves.r_peak / fs, beat_classes=rhythm.beat_classes, waves=delineation.waves,
         measurements=measurements, episodes=rhythm.episodes, notes=tuple(notes))
-    return replace(findings, statements=make_statements(findings, x))
+    return without_contradictions(replace(findings, statements=make_statements(findings, x)))
 
 
 _READS: weakref.WeakKeyDictionary[ECGInput, ECGFindings] = weakref.WeakKeyDictionary()

@@ -34,7 +34,8 @@ from anyecg.findings.beat_classes import running_median
 from anyecg.findings.types import Episode, Evidence
 
 AF_HALF_WINDOW = 16  # RR intervals on each side for the irregularity statistic
-MIN_VALID_RR = 8  # non-ectopic successive differences needed in that window (or half of a shorter one)
+MIN_VALID_RR = 8  # non-ectopic successive differences needed in that window; in a shorter one (a 10 s ECG) ...
+MIN_VALID_SHARE, MIN_VALID_RR_SHORT = 0.3, 4  # ... 30 % of its intervals, at least 4 (set on DS1 10 s windows)
 AF_IRREGULAR = 0.08  # median |ΔRR| / median RR above this: irregular
 AF_P_MAX = 0.7  # running median of p_score below this: no consistent P wave
 P_MIN_RR_S = 0.5  # faster than 120 bpm the segment before the QRS holds the previous T wave: no P score
@@ -65,8 +66,9 @@ def _running(values: np.ndarray, k: int, stat=np.nanmedian, chunk: int = 8192) -
 
 def irregularity(times_s: np.ndarray, classes: Sequence[str] | None = None, k: int = AF_HALF_WINDOW) -> np.ndarray:
     """Per RR interval (len = beats − 1): running median |ΔRR| / running median RR over ±k intervals, intervals
-    touching an ectopic (V, F, Q) beat and pauses (≥ `PAUSE_S`) left out; NaN where fewer than `MIN_VALID_RR` differences (or half the
-    window's, on a short ECG) are left (bigeminy leaves none: every interval touches a V beat)."""
+    touching an ectopic (V, F, Q) beat and pauses (≥ `PAUSE_S`) left out (on an ECG no longer than one window, |ΔRR|
+    is taken across them); NaN where fewer than `MIN_VALID_RR` differences (on a short ECG `MIN_VALID_SHARE` of the
+    window's, at least `MIN_VALID_RR_SHORT`) are left (bigeminy leaves none: every interval touches a V beat)."""
     t = np.asarray(times_s, dtype=np.float64)
     if len(t) < 3:
         return np.full(max(len(t) - 1, 0), np.nan)
@@ -75,9 +77,15 @@ def irregularity(times_s: np.ndarray, classes: Sequence[str] | None = None, k: i
     if classes is not None:
         ect = np.fromiter((c in _ECTOPIC for c in classes), bool, len(t))
         rr = np.where(ect[1:] | ect[:-1], np.nan, rr)
-    d = np.abs(np.diff(rr, prepend=np.nan))
+    if len(rr) <= 2 * k + 1:  # a short ECG (one window): |ΔRR| between successive kept intervals, across ectopics
+        d = np.full(len(rr), np.nan)
+        kept = np.flatnonzero(np.isfinite(rr))
+        d[kept[1:]] = np.abs(np.diff(rr[kept]))
+    else:  # a long one has enough adjacent pairs; across a PVC's gap, sinus arrhythmia would read as irregular
+        d = np.abs(np.diff(rr, prepend=np.nan))
     valid = _running(np.isfinite(d).astype(np.float64), k, np.nansum)
-    enough = valid >= np.minimum(MIN_VALID_RR, 0.5 * _running(np.ones(len(d)), k, np.nansum))
+    in_window = _running(np.ones(len(d)), k, np.nansum)
+    enough = valid >= np.minimum(MIN_VALID_RR, np.maximum(MIN_VALID_RR_SHORT, MIN_VALID_SHARE * in_window))
     return np.where(enough, _running(d, k) / _running(rr, k), np.nan)
 
 

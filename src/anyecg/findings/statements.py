@@ -12,6 +12,7 @@ come from the classifier alone. A statement is reported when its confidence reac
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -23,6 +24,9 @@ REPORT_CONFIDENCE = 0.5
 CRITERIA_WEIGHT = 0.7
 CRITERIA_WEIGHT_FOR = {"Normal ECG": 0.3}
 CLASSIFIER_MAX_S = 60.0  # the classifier reads the first minute (its training records are 10-60 s)
+NEEDS_P_WAVES = ("First degree AV block",)  # not made without a measured PR
+NOT_IN_AF = ("First degree AV block", "Sinus rhythm", "Sinus bradycardia", "Sinus tachycardia", "Sinus arrhythmia",
+             "Premature atrial contraction")  # defined by P waves / a sinus rhythm: not made beside AF
 
 
 def default_classifier() -> StatementClassifier | None:
@@ -95,3 +99,20 @@ def make_statements(findings: ECGFindings, signal: np.ndarray, *, amplitudes_rea
     scored = score_statements(findings, signal, amplitudes_real=amplitudes_real, classifier=classifier)
     kept = [s for s in scored.values() if s.confidence >= REPORT_CONFIDENCE]
     return tuple(sorted(kept, key=lambda s: -s.confidence))
+
+
+def without_contradictions(findings: ECGFindings) -> ECGFindings:
+    """The read without statements the rest of it rules out: a PR-based statement when no PR was measured; sinus
+    rhythms, first degree AV block and PACs beside a stated atrial fibrillation (no P waves to measure, no sinus
+    beat for a PAC to be premature to), and then, on an ECG the classifier reads whole (≤ CLASSIFIER_MAX_S), its
+    S beats read as N. Longer records keep their S beats outside the AF episodes (`beat_classes.checked_classes`)."""
+    af = findings.statement("Atrial fibrillation")
+    af = af is not None and af.confidence >= REPORT_CONFIDENCE
+    drop = set(NOT_IN_AF) if af else set()
+    if findings.measurements.pr_ms is None:
+        drop |= set(NEEDS_P_WAVES)
+    statements = tuple(s for s in findings.statements if s.name not in drop)
+    classes = findings.beat_classes
+    if af and findings.duration_s <= CLASSIFIER_MAX_S:
+        classes = tuple("N" if c == "S" else c for c in classes)
+    return replace(findings, statements=statements, beat_classes=classes)

@@ -1,1 +1,1 @@
-"""The held-out question set (`questions_v1.jsonl`), its builder, grader, answerers and report."""
+"""The held-out question set (`questions_v2.jsonl`), its builder, grader, answerers and report."""

@@ -5,7 +5,7 @@ Records: CPSC2018 A0101-A0150 (Dx labels), PTB-XL strat_fold 9 (SCP codes, the `
 leads, then the median over beats), MIT-BIH DS2 10 s windows (beat and rhythm annotations). Per dataset and question
 type at most `CAP` questions, drawn deterministically; comparisons pair ECGs of one dataset.
 
-    python -m anyecg.eval.questions.build --shared-data ../shared/data   # rewrites questions_v1.jsonl
+    python -m anyecg.eval.questions.build --shared-data ../shared/data   # rewrites questions_v2.jsonl
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from anyecg.data.statement_corpus import CPSC_TEST, PTBXL_TEST_FOLD
 from anyecg.eval.delineation import TEST_RECORDS as LUDB_TEST
 from anyecg.eval.delineation import ludb_truth
 
-QUESTIONS_FILE = Path(__file__).parent / "questions_v1.jsonl"
+QUESTIONS_FILE = Path(__file__).parent / "questions_v2.jsonl"
 CAP = 20  # questions per dataset and type
 SEED = "v1"
 

@@ -3,6 +3,9 @@
 Tolerances: heart rate ±10 % of the annotated rate; PR / QRS / QT ±20 ms of the cardiologists' median; PVC / PAC
 counts exact (windows with an ectopic beat within 0.25 s of an edge are not asked, so the count is unambiguous);
 localization: IoU ≥ 0.5 with the annotated intervals (`anyecg.signal.intervals.interval_iou`), or both say none;
+new / resolved findings: exactly the truth's names among the findings both ECGs' labels decide (`decidable`: a
+claim about a finding one ECG's labels do not cover, such as a first degree AV block in a MIT-BIH window, is not
+graded);
 categories exact after the answer's words are mapped to the vocabulary by `anyecg.checks.mentions` (rhythm on its
 family: sinus bradycardia is sinus; an answer naming a second rhythm family is wrong). Yes/no questions read a
 leading yes/no, else whether the answer names the statement (negated or not). An answer the grader cannot read is
@@ -190,7 +193,7 @@ def grade(meta: Mapping, answer: str) -> Verdict:
         v = read_rate_change(answer)
         return Verdict(v == truth["change"], v)
     if qtype in ("compare_new", "compare_resolved"):
-        claimed = _claimed(answer) & set(COMPARABLE)
+        claimed = _claimed(answer) & set(truth.get("decidable", COMPARABLE))
         return Verdict(claimed == set(truth["names"]), ", ".join(sorted(claimed)) or None)
     raise ValueError(f"unknown question type {qtype!r}")
 

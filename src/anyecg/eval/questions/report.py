@@ -100,7 +100,7 @@ def _pct(x: float) -> str:
 
 
 def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequence[str] = (),
-             source: str = "src/anyecg/eval/questions/questions_v1.jsonl", limit: int | None = None) -> str:
+             source: str = "src/anyecg/eval/questions/questions_v2.jsonl", limit: int | None = None) -> str:
     names = list(results)
     lines = ["# Question set: answers graded against labels and annotations", "", "Made by:", "", "```", command,
              "```", "",
