@@ -10,7 +10,7 @@ import pytest
 import wfdb
 
 from anyecg.cli import main
-from anyecg.findings.measure import rr_stats
+from anyecg.findings.measure import _s_depth, rr_stats
 from anyecg.findings.read import read_findings
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
@@ -88,6 +88,27 @@ def test_rr_stats():
     assert st["heart_rate_bpm"] == pytest.approx(60000 / 1050)
     assert st["pnn50"] == pytest.approx(2 / 3)
     assert rr_stats(np.array([10]), 500.0)["heart_rate_bpm"] is None
+
+
+def test_s_depth_of_qr_qs_and_rsr_complexes():
+    t = np.linspace(0.0, 1.0, 60)
+    qr = -0.2 * np.exp(-((t - 0.15) / 0.05) ** 2) + 1.5 * np.exp(-((t - 0.4) / 0.1) ** 2)
+    assert _s_depth(qr, float(qr.max())) < 0.05  # a small q before a tall R is no S
+    # LBBB's V1: a deep QS, then the discordant ST elevation inside a late QRS offset
+    qs_st = -1.1 * np.exp(-((t - 0.3) / 0.1) ** 2) + 0.7 * np.clip((t - 0.6) / 0.4, 0.0, 1.0)
+    assert _s_depth(qs_st, float(qs_st.max())) == pytest.approx(1.1, abs=0.05)
+    rsr = 0.3 * np.exp(-((t - 0.2) / 0.06) ** 2) - 0.5 * np.exp(-((t - 0.45) / 0.07) ** 2) + \
+        0.9 * np.exp(-((t - 0.75) / 0.08) ** 2)  # RBBB's V1: rsR'
+    assert _s_depth(rsr, float(rsr.max())) < 0.05  # R' is the tallest: nothing deeper than it before, none after
+
+
+@pytest.mark.parametrize("record,start", [("111", 510.7), ("214", 364.3)])
+def test_lbbb_windows_read_as_lbbb_not_rbbb(shared_data, record, start):
+    """MIT-BIH LBBB records on II + V1: V1's QS with discordant ST elevation is no terminal R."""
+    f = read_findings(read_record(shared_data / "mitdb" / record), start_s=start, end_s=start + 10)
+    names = {s.name for s in f.statements}
+    assert "Left bundle branch block" in names and "Right bundle branch block" not in names
+    assert f.measurements.s_amp_mv["V1"] > f.measurements.r_amp_mv["V1"]
 
 
 def test_multilead_vote_survives_a_noisy_lead():

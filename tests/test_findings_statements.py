@@ -80,6 +80,27 @@ def test_af_from_measurements_and_from_episodes():
     assert conf(findings(episodes=ep), "Atrial fibrillation") < 0.5  # regular, with P waves: the episodes alone
 
 
+def test_af_from_the_sinus_conducted_intervals_when_the_episodes_miss_it():
+    """A 10 s ECG whose rhythm episodes found no AF (sinus read: f waves scored as P waves) is still AF when the
+    intervals between its conducted beats are irregular and no P wave was measured; sinus bigeminy, whose
+    intervals all touch a PVC, and a regular rhythm with PVCs are not."""
+    rng = np.random.default_rng(3)
+    sinus_ep = (Episode("sinus", 0.0, 10.0, Evidence(reason="sinus")),)
+    t_af = np.cumsum(rng.uniform(0.45, 0.95, 16))
+    cls_af = tuple("V" if i in (5, 11) else "N" for i in range(16))
+    af = replace(findings(rr_cv=0.25, pr_ms=None, episodes=sinus_ep, beat_classes=cls_af), beat_times_s=t_af)
+    s = apply_criteria(af)["Atrial fibrillation"]
+    assert s.confidence > 0.8 and "sinus-conducted" in s.evidence.reason
+    t_big = np.cumsum(np.tile([0.55, 1.05], 8))
+    bigeminy = replace(findings(rr_cv=0.33, pr_ms=None, episodes=sinus_ep, beat_classes=("N", "V") * 8),
+                       beat_times_s=t_big)
+    assert conf(bigeminy, "Atrial fibrillation") < 0.5
+    t_pvc = np.cumsum([0.8] * 5 + [0.5, 1.1] + [0.8] * 5 + [0.5, 1.1] + [0.8] * 2)
+    cls_pvc = tuple("V" if i in (5, 12) else "N" for i in range(16))
+    pvcs = replace(findings(rr_cv=0.2, pr_ms=None, episodes=sinus_ep, beat_classes=cls_pvc), beat_times_s=t_pvc)
+    assert conf(pvcs, "Atrial fibrillation") < 0.5
+
+
 def test_lvh_voltage_only_with_real_amplitudes():
     lvh = findings(s_amp_mv=NORMAL_S | {"V1": 2.0}, r_amp_mv=NORMAL_R | {"V5": 2.4})
     assert conf(lvh, "Left ventricular hypertrophy") > 0.95

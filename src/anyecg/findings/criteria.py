@@ -13,6 +13,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from anyecg.findings.rhythm import AF_IRREGULAR, irregularity
 from anyecg.findings.types import ECGFindings, Evidence, Measurements, Statement
 
 # Lead groups (contiguous leads) for ST findings
@@ -70,17 +73,42 @@ def _st(name: str, conf: float, reason: str, leads: Sequence[str] = (), beats: S
     return Statement(name, float(conf), "criteria", Evidence(leads=tuple(leads), beats=tuple(beats), reason=reason))
 
 
-def _af_share(c: Context) -> float | None:
-    """How much the ECG reads as AF: the mean of the rhythm reader's AF share of the ECG and the RR irregularity
-    without P waves (either alone when the other is missing; the mean ranked the training records best: AUC 0.953
-    against 0.794 for the episodes alone and 0.940 for the irregularity alone)."""
+def _af_evidence(c: Context) -> float | None:
+    """The mean of the rhythm reader's AF share of the ECG and the RR irregularity (CV) without P waves (either
+    alone when the other is missing; the mean ranked the training records best: AUC 0.953 against 0.794 for the
+    episodes alone and 0.940 for the irregularity alone). What sinus rhythm is weighed against."""
     m = c.m
-    irregular = None
-    if m.rr_cv is not None:
-        irregular = sigmoid_margin(m.rr_cv, AF_RR_CV, 0.02) * (0.9 if m.pr_ms is None else 0.3)
+    irregular = sigmoid_margin(m.rr_cv, AF_RR_CV, 0.02) * _no_p(c) if m.rr_cv is not None else None
     share = c.coverage("AF") if c.findings.episodes else None
     parts = [v for v in (share, irregular) if v is not None]
     return sum(parts) / len(parts) if parts else None
+
+
+def _no_p(c: Context) -> float:
+    return 0.9 if c.m.pr_ms is None else 0.3
+
+
+def _af_share(c: Context) -> float | None:
+    """How much the ECG reads as AF: `_af_evidence`, or, when higher, the irregularity of the intervals between
+    sinus-conducted beats (`rhythm.irregularity`: ectopic beats left out) without P waves. The second term reads
+    AF in a short ECG whose episodes miss it (too few intervals left, or f waves scored as P waves): on MIT-BIH DS1
+    10 s windows read alone it took AF sensitivity from 0.49 to 0.68 at specificity 0.984 → 0.981; on the 12-lead
+    training records it took the AUC from 0.970 to 0.978. Only without a measured PR: sinus arrhythmia keeps its P
+    waves."""
+    mean, irr = _af_evidence(c), _sinus_irregularity(c)
+    if irr is None or c.m.pr_ms is not None:
+        return mean
+    sinus = sigmoid_margin(irr, AF_IRREGULAR, 0.02) * _no_p(c)
+    return sinus if mean is None else max(mean, sinus)
+
+
+def _sinus_irregularity(c: Context) -> float | None:
+    """Median of `rhythm.irregularity` over the ECG (ectopic beats left out); None when too few intervals."""
+    f = c.findings
+    if f.n_beats < 3:
+        return None
+    irr = irregularity(f.beat_times_s, f.beat_classes)
+    return float(np.nanmedian(irr)) if np.isfinite(irr).any() else None
 
 
 def atrial_fibrillation(c: Context) -> Statement | None:
@@ -90,6 +118,8 @@ def atrial_fibrillation(c: Context) -> Statement | None:
     how = "; ".join(filter(None, (
         f"AF episodes cover {100 * c.coverage('AF'):.0f} % of the ECG" if c.findings.episodes else "",
         f"RR CV {c.m.rr_cv:.2f}, {'no P waves' if c.m.pr_ms is None else 'P waves found'}" if c.m.rr_cv is not None
+        else "",
+        f"median |ΔRR| between sinus-conducted beats {irr:.2f} of the RR" if (irr := _sinus_irregularity(c)) is not None
         else "")))
     spans = c.findings.episodes_of("AF")
     ev = Evidence(start_s=spans[0].start_s if spans else None, end_s=spans[-1].end_s if spans else None, reason=how)
@@ -114,7 +144,7 @@ def pacing_rhythm(c: Context) -> Statement | None:
 
 def _sinus(c: Context) -> float | None:
     """Confidence that the rhythm is sinus: P waves before the QRS (a PR was measured) and no AF/AFL."""
-    af = _af_share(c)
+    af = _af_evidence(c)
     if c.m.pr_ms is None and af is None:
         return None
     p = 0.9 if c.m.pr_ms is not None else 0.15

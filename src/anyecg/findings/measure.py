@@ -40,6 +40,18 @@ def rr_stats(beats: np.ndarray, fs: float) -> dict[str, float | None]:
     return out
 
 
+def _s_depth(qrs: np.ndarray, r: float) -> float:
+    """S depth (mV, ≥ 0) of one lead's QRS: the deepest point after R; with no R (a QS complex) the deepest point of
+    the QRS, and so too when a negative deflection before the R is deeper than the R (QS or Qr: LBBB's V1, whose
+    discordant ST elevation can reach into a late QRS offset and read as a terminal R; before this rule, MIT-BIH 111
+    and 214 read as RBBB)."""
+    k = int(qrs.argmax())
+    if r < MIN_R_MV:
+        return float(max(0.0, -qrs.min()))
+    before, after = float(-qrs[: k + 1].min()), float(-qrs[k:].min())
+    return max(0.0, before if before > r else after)
+
+
 def _frontal(template: Template, a: int | None, b: int | None) -> dict[str, float] | None:
     """Net areas (mV·s) of leads I and aVF over template samples [a, b], deriving them from other limb leads."""
     if a is None or b is None or b <= a:
@@ -98,10 +110,8 @@ def measure(beats: np.ndarray, fs: float, delineation: Delineation, *,
         notes.append("no frontal axis: needs lead I and aVF or two of I, II, III")
     qrs = tpl.signal[:, on: off + 1]
     r_amp = np.maximum(qrs.max(axis=1), 0.0)
-    # S: the deepest point after R; with no R (a QS complex) the deepest point of the QRS
-    after = [qrs[i, int(qrs[i].argmax()) if r_amp[i] >= MIN_R_MV else 0:] for i in range(len(qrs))]
     values["r_amp_mv"] = {lead: float(r_amp[i]) for i, lead in enumerate(tpl.leads)}
-    values["s_amp_mv"] = {lead: float(max(0.0, -after[i].min())) for i, lead in enumerate(tpl.leads)}
+    values["s_amp_mv"] = {lead: _s_depth(qrs[i], float(r_amp[i])) for i, lead in enumerate(tpl.leads)}
     j60 = off + round(ST_AFTER_J_S * fs)
     if j60 < tpl.signal.shape[1] and (fid["t_off"] is None or j60 < fid["t_off"]):
         values["st_j60_mv"] = {lead: float(tpl.signal[i, j60]) for i, lead in enumerate(tpl.leads)}
