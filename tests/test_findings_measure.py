@@ -11,7 +11,7 @@ import wfdb
 
 from anyecg.cli import main
 from anyecg.findings.measure import _s_depth, rr_stats
-from anyecg.findings.read import read_findings
+from anyecg.findings.read import RHYTHM_CONTEXT_S, read_findings, read_window
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.signal.beats import detect_beats_multilead
@@ -158,6 +158,26 @@ def test_window_read_reports_times_from_its_start():
     assert f.start_s == 10.0 and f.duration_s == pytest.approx(10.0)
     expected = s.r_times_s[(s.r_times_s > 10.2) & (s.r_times_s < 19.6)] - 10.0
     assert all(np.min(np.abs(f.beat_times_s - t)) < 0.03 for t in expected)
+
+
+def test_window_rhythm_read_in_the_context_of_its_recording(shared_data):
+    """A window of a longer record gets its rhythm episodes from the window and up to RHYTHM_CONTEXT_S around it,
+    in window seconds; measurements and beats stay the window's; the same window cut out alone has no context."""
+    path = shared_data / "mitdb" / "201"
+    record = read_window(path, start_s=60.0, end_s=70.0)
+    assert record.offset_s == pytest.approx(60.0 - RHYTHM_CONTEXT_S) and \
+        record.duration_s == pytest.approx(10.0 + 2 * RHYTHM_CONTEXT_S)
+    f = read_findings(record, start_s=60.0, end_s=70.0)
+    assert f.start_s == 60.0 and f.duration_s == pytest.approx(10.0)
+    assert all(0.0 <= e.start_s < e.end_s <= 10.0 + 1e-9 for e in f.episodes)
+    assert any("60 s before and 60 s after" in n for n in f.notes)
+    assert f.beat_times_s.max() < 10.0
+    alone = read_findings(read_record(path, start_s=60.0, end_s=70.0, annotations=False))
+    assert not any("read with" in n for n in alone.notes)
+    assert alone.measurements.heart_rate_bpm == pytest.approx(f.measurements.heart_rate_bpm)
+    first = read_window(path, start_s=0.0, end_s=10.0)  # clamped at the recording's start
+    assert first.offset_s == 0.0 and first.duration_s == pytest.approx(10.0 + RHYTHM_CONTEXT_S)
+    assert any("0 s before and 60 s after" in n for n in read_findings(first, start_s=0.0, end_s=10.0).notes)
 
 
 def test_unknown_lead_positions_from_a_file_named_ecg(tmp_path):

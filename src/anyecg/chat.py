@@ -21,9 +21,8 @@ from typing import Any
 from anyecg.checks import Check, check_answer, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.findings.locate import TARGET_EPISODES, episode_intervals
-from anyecg.findings.read import findings_of
+from anyecg.findings.read import findings_of, read_window
 from anyecg.findings.types import ECGFindings
-from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.model.anyecg_chat import AnyECGChatModel
 from anyecg.model.beats import screened_out
@@ -127,10 +126,11 @@ def _as_ecg(spec: ECGSpec) -> ECG:
 
 
 def prepare(spec: ECGSpec) -> Prepared:
-    """Read (only the window of) the file and preprocess it; refuses ECGs shorter than MIN_SECONDS."""
+    """Read the window of the file (with the rhythm context `read_window` adds) and preprocess it; refuses ECGs
+    shorter than MIN_SECONDS."""
     ecg = _as_ecg(spec)
-    record = ecg.source if isinstance(ecg.source, ECGRecord) else read_record(
-        ecg.source, lead_map=ecg.lead_map, fs=ecg.fs, start_s=ecg.start_s, end_s=ecg.end_s, annotations=False)
+    record = ecg.source if isinstance(ecg.source, ECGRecord) else read_window(
+        ecg.source, lead_map=ecg.lead_map, fs=ecg.fs, start_s=ecg.start_s, end_s=ecg.end_s)
     x = preprocess(record, start_s=ecg.start_s, end_s=ecg.end_s, leads=ecg.leads, mask_leads=ecg.mask_leads)
     if x.duration_s < MIN_SECONDS:
         raise WindowError(f"the ECG window is {x.duration_s:.2f} s long; the model needs at least "

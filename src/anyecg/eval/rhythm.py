@@ -2,7 +2,8 @@
 
 - **rhythm**: all 48 records (and DS1 / DS2 apart): AF per 10 s window (a window is AF when AF covers half of
   it, by the '(AFIB' annotations and by our episodes) — sensitivity, specificity; the same windows read alone
-  (what a question about a 10 s ECG sees: AF when `has_finding` says so); per-record AF burden error;
+  as 10 s ECGs and read as windows of their recording (rhythm in context; AF when `has_finding` says so);
+  per-record AF burden error;
   pauses (annotated RR ≥ 2 s) and VT ('(VT' episodes) found / false; false burden: for every record, each
   episode kind and beat class that covers more than 5 % of a record whose annotations have none of it.
 - **beats**: DS2 (never trained on) detected beats against the annotations: sensitivity / PPV per class, as read
@@ -20,7 +21,7 @@ import numpy as np
 
 from anyecg.data.sources.mitdb import DS1, DS2
 from anyecg.findings.beat_classes import annotated_classes
-from anyecg.findings.read import read_findings
+from anyecg.findings.read import RHYTHM_CONTEXT_S, read_findings
 from anyecg.findings.stream import beat_track, rhythm_findings
 from anyecg.findings.summary import has_finding
 from anyecg.findings.types import ECGFindings
@@ -68,6 +69,12 @@ def _hits(truth: Sequence[tuple[float, float]], pred: Sequence[tuple[float, floa
     return (sum(overlaps(t, pred) for t in truth), len(truth), sum(overlaps(p, truth) for p in pred), len(pred))
 
 
+def _cut(rec: ECGRecord, start_s: float) -> ECGRecord:
+    """The 10 s window from start_s as a record of its own (as a 10 s ECG file would be)."""
+    i0 = round(start_s * rec.fs)
+    return replace(rec, signal=rec.signal[:, i0: i0 + round(WINDOW_S * rec.fs)], offset=i0, beats=None, events=())
+
+
 def rhythm_rows(rec: ECGRecord, f: ECGFindings) -> dict:
     """Per-record figures: AF windows, burden, pauses, VT, false burden."""
     dur = rec.duration_s
@@ -103,9 +110,11 @@ def rhythm_rows(rec: ECGRecord, f: ECGFindings) -> dict:
              "L": f.beat_classes.count("L") / max(f.n_beats, 1), "V": f.beat_classes.count("V") / max(f.n_beats, 1),
              "sinus": _coverage([(e.start_s, e.end_s) for e in f.episodes if e.kind.startswith("sinus")], 0, dur) / dur,
              "statement": (s.confidence if (s := f.statement("Pacing rhythm")) else 0.0)}
-    alone = np.array([has_finding(read_findings(rec, start_s=i * WINDOW_S, end_s=(i + 1) * WINDOW_S),
-                                  "Atrial fibrillation") for i in range(n_win)], dtype=bool)
-    return {"win_true": win_true, "win_pred": win_pred, "win_alone": alone,
+    alone = np.array([has_finding(read_findings(_cut(rec, i * WINDOW_S)), "Atrial fibrillation")
+                      for i in range(n_win)], dtype=bool)
+    in_context = np.array([has_finding(read_findings(rec, start_s=i * WINDOW_S, end_s=(i + 1) * WINDOW_S),
+                                       "Atrial fibrillation") for i in range(n_win)], dtype=bool)
+    return {"win_true": win_true, "win_pred": win_pred, "win_alone": alone, "win_context": in_context,
             "burden_true": 100 * _coverage(af_true, 0, dur) / dur, "burden_pred": 100 * _coverage(af_pred, 0, dur) / dur,
             "pause": _hits(pause_true, pause_pred), "vt": _hits(vt_true, vt_pred), "false": false,
             "paced": paced}
@@ -123,19 +132,26 @@ def rhythm_report(mitdb: Path, records: Sequence[str] | None = None) -> tuple[di
     names = list(records or _records(mitdb))
     rows = {r: rhythm_rows(*read_mitdb(mitdb / r)) for r in names}
     lines = ["## AF per 10 s window (MIT-BIH Arrhythmia, '(AFIB' annotations)", "",
-             "The whole record read once (its AF episodes cover half the window), and each window read alone as a "
-             "10 s ECG (what a question about it sees: the AF statement or episodes over 30 % of it).", "",
-             "| records | AF windows | other windows | sensitivity | specificity | read alone: sensitivity "
-             "| specificity |", "|---|---|---|---|---|---|---|"]
-    result: dict = {"af_windows": {}, "af_windows_alone": {}}
+             "The whole record read once (its AF episodes cover half the window); each window read alone as a "
+             "10 s ECG; and each window read as a window of its recording (`read_findings(record, start_s, "
+             f"end_s)`: rhythm episodes over {RHYTHM_CONTEXT_S:g} s more on each side, what `anyecg measure/chat "
+             "--start --end` and a question about the window see). A window read is AF when its AF statement or "
+             "episodes over 30 % of it say so.", "",
+             "| records | AF windows | other windows | whole record: sensitivity | specificity | alone: sensitivity "
+             "| specificity | in its recording: sensitivity | specificity |", "|---|---|---|---|---|---|---|---|---|"]
+    result: dict = {"af_windows": {}, "af_windows_alone": {}, "af_windows_in_context": {}}
     for label, group in (("all", names), ("DS1 (thresholds tuned here)", [r for r in names if r in DS1]),
                          ("DS2", [r for r in names if r in DS2])):
         if group:
             se, sp, npos, nneg = _sens_spec(rows, group)
             se1, sp1, _, _ = _sens_spec(rows, group, "win_alone")
-            result["af_windows"][label.split()[0]] = {"sensitivity": se, "specificity": sp, "af": npos, "other": nneg}
-            result["af_windows_alone"][label.split()[0]] = {"sensitivity": se1, "specificity": sp1}
-            lines.append(f"| {label} ({len(group)}) | {npos} | {nneg} | {se:.3f} | {sp:.3f} | {se1:.3f} | {sp1:.3f} |")
+            se2, sp2, _, _ = _sens_spec(rows, group, "win_context")
+            key = label.split()[0]
+            result["af_windows"][key] = {"sensitivity": se, "specificity": sp, "af": npos, "other": nneg}
+            result["af_windows_alone"][key] = {"sensitivity": se1, "specificity": sp1}
+            result["af_windows_in_context"][key] = {"sensitivity": se2, "specificity": sp2}
+            lines.append(f"| {label} ({len(group)}) | {npos} | {nneg} | {se:.3f} | {sp:.3f} | {se1:.3f} | {sp1:.3f} "
+                         f"| {se2:.3f} | {sp2:.3f} |")
     lines += ["", "## AF burden per record (records with AF annotated or found)", "",
               "| record | split | annotated % | found % | error (points) |", "|---|---|---|---|---|"]
     errors = []

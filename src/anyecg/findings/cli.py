@@ -60,11 +60,9 @@ def format_read(f: ECGFindings) -> str:
 
 
 def run_measure(args: argparse.Namespace) -> int:
-    from anyecg.findings.read import read_findings
-    from anyecg.io import read_record
+    from anyecg.findings.read import read_findings, read_window
 
-    record = read_record(args.file, lead_map=args.lead_map, fs=args.fs, start_s=args.start, end_s=args.end,
-                         annotations=False)
-    findings = read_findings(record)
+    record = read_window(args.file, lead_map=args.lead_map, fs=args.fs, start_s=args.start, end_s=args.end)
+    findings = read_findings(record, start_s=args.start, end_s=args.end)
     print(json.dumps(findings.to_dict(), indent=2) if args.json else format_read(findings))
     return 0

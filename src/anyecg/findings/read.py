@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from anyecg.findings.delineate import delineate
 from anyecg.findings.measure import measure
 from anyecg.findings.statements import make_statements, without_contradictions
-from anyecg.findings.stream import rhythm_findings, track_of
-from anyecg.findings.types import ECGFindings
+from anyecg.findings.stream import beat_track, rhythm_findings, track_of
+from anyecg.findings.types import ECGFindings, Episode, Evidence
 from anyecg.io.record import ECGRecord
 from anyecg.signal.beats import detect_beats, detect_beats_multilead, usable_leads
 from anyecg.signal.preprocess import ECGInput, window_samples
@@ -20,6 +21,8 @@ from anyecg.signal.preprocess import ECGInput, window_samples
 MIN_RHYTHM_S = 2.0  # beat detection needs this much signal
 MIN_FS = 100.0  # below this, intervals are coarse
 MULTILEAD_MAX_S = 600.0  # vote R peaks across leads up to this length (longer: one lead, bounded time)
+RHYTHM_CONTEXT_S = 60.0  # a window's rhythm episodes are read with this much of its recording on each side (set on DS1)
+CONTEXT_MAX_S = 600.0  # ... when the window is no longer than this (the edges of a longer one matter little)
 
 
 def lead_positions_known(record: ECGRecord) -> bool:
@@ -88,12 +91,59 @@ def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: flo
 
     rhythm = rhythm_findings(track_of(x, fs, leads, delineation.waves.r_peak), qrs_ms=measurements.qrs_ms)
     notes += [n for n in rhythm.notes if n.split(" (")[0] not in {m.split(" (")[0] for m in notes}]
+    episodes = rhythm.episodes
+    if len(beats) and (in_context := _episodes_in_context(record, start, x.shape[1] / fs, measurements.qrs_ms)):
+        episodes, note = in_context
+        notes.append(note)
     findings = ECGFindings(
         source=str(record.source) if record.source is not None else "", fs=fs, start_s=start,
         duration_s=x.shape[1] / fs, leads=leads, lead_positions_known=known,
         beat_times_s=delineation.waves.r_peak / fs, beat_classes=rhythm.beat_classes, waves=delineation.waves,
-        measurements=measurements, episodes=rhythm.episodes, notes=tuple(notes))
+        measurements=measurements, episodes=episodes, notes=tuple(notes))
     return without_contradictions(replace(findings, statements=make_statements(findings, x)))
+
+
+def _episodes_in_context(record: ECGRecord, start_s: float, duration_s: float, qrs_ms: float | None
+                         ) -> tuple[tuple[Episode, ...], str] | None:
+    """The rhythm episodes of the window [start_s, start_s + duration_s) (seconds from the recording start) read
+    over up to `RHYTHM_CONTEXT_S` more of the record on each side, clipped to the window, in window seconds, and a
+    note saying so; None when the record holds less than a second beyond the window or the window is longer than
+    `CONTEXT_MAX_S`. A 10 s window alone has too
+    few beats for the ±16-interval AF statistic (MIT-BIH 10 s windows, AF sensitivity / specificity: 0.730 / 0.967
+    read alone, 0.960 / 0.969 in their recording)."""
+    if duration_s > CONTEXT_MAX_S:
+        return None
+    first, last = record.offset_s, record.offset_s + record.duration_s
+    end_s = start_s + duration_s
+    lo, hi = max(first, start_s - RHYTHM_CONTEXT_S), min(last, end_s + RHYTHM_CONTEXT_S)
+    if start_s - lo < 1.0 and hi - end_s < 1.0:
+        return None
+    i0, i1 = round((lo - first) * record.fs), round((hi - first) * record.fs)
+    context = replace(record, signal=record.signal[:, i0:i1], offset=0, beats=None, events=())
+    read = rhythm_findings(beat_track(context), qrs_ms=qrs_ms)
+    shift = lo - start_s
+    episodes = []
+    for e in read.episodes:
+        a, b = max(0.0, e.start_s + shift), min(duration_s, e.end_s + shift)
+        if b > a:
+            ev = e.evidence
+            episodes.append(replace(e, start_s=a, end_s=b, evidence=Evidence(leads=ev.leads, reason=ev.reason)))
+    return tuple(episodes), (f"rhythm episodes read with {start_s - lo:.0f} s before and {hi - end_s:.0f} s after "
+                             "the window")
+
+
+def read_window(path: str | Path, *, start_s: float | None = None, end_s: float | None = None,
+                lead_map: str | None = None, fs: float | None = None) -> ECGRecord:
+    """A window of a file with up to `RHYTHM_CONTEXT_S` of the recording on each side, for `read_findings(record,
+    start_s=..., end_s=...)` to read the window's rhythm in context (the whole file when no window is given)."""
+    from anyecg.io import read_info, read_record
+
+    lo, hi = start_s, end_s
+    if start_s is not None or end_s is not None:
+        total = read_info(path, lead_map=lead_map, fs=fs).duration_s
+        lo = None if start_s is None else max(0.0, start_s - RHYTHM_CONTEXT_S)
+        hi = None if end_s is None else min(total, end_s + RHYTHM_CONTEXT_S)
+    return read_record(path, lead_map=lead_map, fs=fs, start_s=lo, end_s=hi, annotations=False)
 
 
 _READS: weakref.WeakKeyDictionary[ECGInput, ECGFindings] = weakref.WeakKeyDictionary()

@@ -46,16 +46,18 @@ def run_plot(args: argparse.Namespace) -> int:
         end = min(args.start + DEFAULT_PLOT_S, read_info(args.file, lead_map=args.lead_map, fs=args.fs).duration_s)
     record = read_record(args.file, lead_map=args.lead_map, fs=args.fs, start_s=args.start, end_s=end)
     leads = [x.strip() for x in args.leads.split(",") if x.strip()] if args.leads else None
-    marks, spans = _measure_marks(record) if args.measure else ([], [])
+    marks, spans = _measure_marks(args, end) if args.measure else ([], [])
     plot_record(record, out, start_s=args.start, end_s=end, leads=leads, highlight=highlight, marks=marks,
                 spans=spans)
     print(out)
     return 0
 
 
-def _measure_marks(record) -> tuple[list, list]:
-    """The findings' waves and episodes as plot marks (the CLI path may use findings; signal/plot does not)."""
+def _measure_marks(args: argparse.Namespace, end: float | None) -> tuple[list, list]:
+    """The findings' waves and episodes of the plotted window as plot marks, read as `anyecg measure` reads it
+    (rhythm in the context of the recording; the CLI path may use findings, signal/plot does not)."""
     from anyecg.findings.marks import plot_marks
-    from anyecg.findings.read import read_findings
+    from anyecg.findings.read import read_findings, read_window
 
-    return plot_marks(read_findings(record))
+    record = read_window(args.file, lead_map=args.lead_map, fs=args.fs, start_s=args.start, end_s=end)
+    return plot_marks(read_findings(record, start_s=args.start, end_s=end))

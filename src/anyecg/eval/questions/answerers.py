@@ -13,7 +13,7 @@ from pathlib import Path
 from anyecg.data.questions import yes_no_answer
 from anyecg.eval.samples import EvalRef, EvalSample
 from anyecg.findings.locate import target_intervals
-from anyecg.findings.read import read_findings
+from anyecg.findings.read import read_findings, read_window
 from anyecg.findings.summary import (
     axis_word,
     ectopic_count,
@@ -24,8 +24,8 @@ from anyecg.findings.summary import (
     rhythm_family,
 )
 from anyecg.findings.types import ECGFindings
-from anyecg.io import read_record
 from anyecg.signal.intervals import describe, format_answer
+from anyecg.signal.preprocess import window_samples
 from anyecg.vocabulary import FAMILY_NAME, lower
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,15 @@ class FindingsCache:
     def get(self, ref: EvalRef) -> ECGFindings:
         key = (str(ref.path), ref.start_s, ref.end_s)
         if key not in self._cache:
-            record = read_record(ref.path, start_s=ref.start_s, end_s=ref.end_s, annotations=False)
+            record = read_window(ref.path, start_s=ref.start_s, end_s=ref.end_s)
             try:
-                self._cache[key] = read_findings(record)
+                self._cache[key] = read_findings(record, start_s=ref.start_s, end_s=ref.end_s)
             except Exception as err:
                 where = f"{ref.path} [{ref.start_s}-{ref.end_s}]"
                 log.warning("read_findings failed on %s: %s: %s", where, type(err).__name__, err)
                 self.failed.append(f"{where}: {type(err).__name__}: {err}")
-                self._cache[key] = ECGFindings(str(ref.path), record.fs, record.offset_s, record.duration_s,
+                i0, i1, start = window_samples(record, ref.start_s, ref.end_s)
+                self._cache[key] = ECGFindings(str(ref.path), record.fs, start, (i1 - i0) / record.fs,
                                                record.leads, notes=(f"machine read failed: {err}",))
         return self._cache[key]
 
