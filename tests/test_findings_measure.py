@@ -11,7 +11,7 @@ import wfdb
 
 from anyecg.cli import main
 from anyecg.findings.measure import _s_depth, rr_stats
-from anyecg.findings.read import RHYTHM_CONTEXT_S, read_findings, read_window
+from anyecg.findings.read import RHYTHM_CONTEXT_S, _classes_in_context, read_findings, read_window
 from anyecg.io import read_record
 from anyecg.io.record import ECGRecord
 from anyecg.signal.beats import detect_beats_multilead
@@ -178,6 +178,14 @@ def test_window_rhythm_read_in_the_context_of_its_recording(shared_data):
     first = read_window(path, start_s=0.0, end_s=10.0)  # clamped at the recording's start
     assert first.offset_s == 0.0 and first.duration_s == pytest.approx(10.0 + RHYTHM_CONTEXT_S)
     assert any("0 s before and 60 s after" in n for n in read_findings(first, start_s=0.0, end_s=10.0).notes)
+
+
+def test_window_beats_take_the_class_of_the_nearest_context_beat():
+    times = np.array([0.5, 1.3, 2.1, 2.9])
+    context_t = np.array([-0.3, 0.52, 1.26, 2.4, 2.95])
+    out = _classes_in_context(times, ("N", "N", "N", "N"), context_t, ("N", "V", "S", "V", "N"))
+    assert out == ("V", "S", "N", "N")  # 2.1 s has no context beat within 75 ms: its own class stays
+    assert _classes_in_context(times, ("N",) * 4, np.zeros(0), ()) == ("N",) * 4
 
 
 def test_unknown_lead_positions_from_a_file_named_ecg(tmp_path):
