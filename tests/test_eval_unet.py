@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from anyecg.errors import ConfigError
 from anyecg.eval.samples import EvalRef, EvalSample
 from anyecg.eval.unet import UNet1D, UNetConfig, UNetPredictor, decode, load_unet, save_unet
 from anyecg.signal.intervals import parse_answer
@@ -90,3 +91,19 @@ def test_beat_classifier_baseline_localizes_held_out_pvcs():
         scores[s.abnormal_type].append(answer_iou(s.truth, a))
     assert np.mean(scores["V"]) > 0.6  # DS2 patient, never trained on
     assert all(a.startswith("No ") for s, a in zip(samples, answers, strict=True) if s.abnormal_type == "L")
+
+
+@pytest.mark.skipif(not (MITDB / "233.hea").is_file(), reason="../shared/data/mitdb absent")
+def test_findings_baseline_localizes_held_out_pvcs_from_the_machine_read():
+    from anyecg.eval.predictors import FindingsPredictor
+    from anyecg.eval.samples import from_sample
+    from anyecg.eval.windows import record_windows
+    from anyecg.signal.intervals import answer_iou
+
+    samples = [from_sample(s, {}) for s in record_windows(MITDB / "233", types=("V", "L"), n_pos=3, n_neg=0)]
+    answers = FindingsPredictor().predict(samples)
+    scores = [answer_iou(s.truth, a) for s, a in zip(samples, answers, strict=True) if s.abnormal_type == "V"]
+    assert np.mean(scores) > 0.6  # DS2 patient, never trained on
+    assert all(a.startswith("No ") for s, a in zip(samples, answers, strict=True) if s.abnormal_type == "L")
+    with pytest.raises(ConfigError):
+        FindingsPredictor().predict(samples[:1], mask_leads=[("II",)])

@@ -66,6 +66,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     who.add_argument("--unet", metavar="WEIGHTS", nargs="?", const="", help="the U-Net baseline (localization)")
     who.add_argument("--beat-classifier", metavar="WEIGHTS", nargs="?", const="",
                      help="perception alone: BeatEncoder head + the paper's rule, no LLM (localization)")
+    who.add_argument("--findings", action="store_true",
+                     help="the machine read alone (read_findings of the window in its recording) + the paper's "
+                          "rule, no LLM (localization)")
     p.add_argument("--endpoint-model", default="anyecg", help="model name sent to --endpoint")
     p.add_argument("--concurrency", type=int, default=8, help="requests in flight to --endpoint")
     p.add_argument("--data", action="append", type=Path,
@@ -131,7 +134,12 @@ def _split(text: str) -> list[str]:
 
 
 def _predictor(args: argparse.Namespace):
-    from anyecg.eval.predictors import BeatClassifierPredictor, EndpointPredictor, LocalModelPredictor
+    from anyecg.eval.predictors import (
+        BeatClassifierPredictor,
+        EndpointPredictor,
+        FindingsPredictor,
+        LocalModelPredictor,
+    )
     from anyecg.eval.unet import WEIGHTS, UNetPredictor
 
     if args.endpoint:
@@ -140,6 +148,8 @@ def _predictor(args: argparse.Namespace):
         return UNetPredictor(args.unet or WEIGHTS)
     if args.beat_classifier is not None:
         return BeatClassifierPredictor(args.beat_classifier or None)
+    if args.findings:
+        return FindingsPredictor()
     return LocalModelPredictor(args.model, max_new_tokens=args.max_new_tokens, device=args.device,
                                prescreen=args.prescreen, per_clip=args.per_clip)
 
@@ -208,8 +218,9 @@ def run_eval(args: argparse.Namespace) -> int:
         return run_findings(args)
     if args.task == "questions":
         return run_questions(args)
-    if not (args.model or args.endpoint or args.unet is not None or args.beat_classifier is not None):
-        raise ConfigError("eval needs one of --model, --endpoint, --unet, --beat-classifier")
+    if not (args.model or args.endpoint or args.unet is not None or args.beat_classifier is not None or
+            args.findings):
+        raise ConfigError("eval needs one of --model, --endpoint, --unet, --beat-classifier, --findings")
     if not args.data or args.out is None:
         raise ConfigError(f"eval {args.task} needs --data and --out")
     roots = dict(kv.split("=", 1) for kv in _split(args.roots))

@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from anyecg.errors import AnyECGError, ECGFileError, ModelError
+from anyecg.errors import AnyECGError, ConfigError, ECGFileError, ModelError
 from anyecg.eval.samples import EvalSample
 from anyecg.io.formats import format_of_suffix
 from anyecg.prompts import ECG_PLACEHOLDER
@@ -237,4 +237,28 @@ class BeatClassifierPredictor:
             intervals = predicted_intervals(beats.sample, self.encoder.predict(beats), s.abnormal_type,
                                             x.n_samples, MODEL_FS)
             out.append(format_answer(intervals, describe(s.abnormal_type)))
+        return out
+
+
+# ---------------------------------------------------------------------------------------- machine read
+class FindingsPredictor:
+    """Localization from the machine read alone: `read_findings` of the window in its recording (`read_window`)
+    and the paper's interval rule on its beat classes, or its episodes for a rhythm target
+    (`anyecg.findings.locate.target_intervals`). What a model that copies its findings block would answer."""
+
+    name = "findings"
+
+    def predict(self, samples: Sequence[EvalSample],
+                mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
+        from anyecg.findings.locate import target_intervals
+        from anyecg.findings.read import read_findings, read_window
+
+        if mask_leads and any(mask_leads):
+            raise ConfigError("the findings predictor reads every lead of the file: no lead ablations")
+        out = []
+        for s in samples:
+            ref = s.ecgs[0]
+            f = read_findings(read_window(ref.path, start_s=ref.start_s, end_s=ref.end_s),
+                              start_s=ref.start_s, end_s=ref.end_s)
+            out.append(format_answer(target_intervals(f, s.abnormal_type) or [], describe(s.abnormal_type)))
         return out
