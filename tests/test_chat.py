@@ -205,3 +205,22 @@ def test_question_split() -> None:
     assert split_question(["a_file_that_does_not_exist", "What?"]) == (["a_file_that_does_not_exist"], "What?")
     with pytest.raises(AnyECGError):
         split_question(["Where are the PVCs?"])
+
+
+def test_locate_from_the_machine_read_needs_no_model(shared_data: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`locate --engine findings`: the read of the window in its recording localizes; no checkpoint is loaded."""
+    import anyecg.chat_cli as chat_cli
+
+    monkeypatch.setattr(chat_cli, "_load", lambda args: pytest.fail("--engine findings loaded a model"))
+    record = shared_data / "mitdb" / "233"  # DS2: frequent PVCs
+    assert main(["locate", "--engine", "findings", "--json", "--what", "PVC", "--start", "100", "--end", "110",
+                 str(record)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ann = wfdb.rdann(str(record), "atr", sampfrom=100 * 360, sampto=110 * 360)
+    pvcs = [s / 360 - 100 for s, sym in zip(ann.sample, ann.symbol, strict=True) if sym == "V"]
+    assert pvcs and out["target"] == "V" and out["intervals"]
+    assert all(any(i["start_s"] <= t <= i["end_s"] for i in out["intervals"]) for t in pvcs)
+    assert main(["locate", "--engine", "findings", "--what", "AFIB", "--start", "60", "--end", "70",
+                 str(shared_data / "mitdb" / "201")]) == 0
+    assert capsys.readouterr().out.startswith("Duration: 0.0s-10.0s")  # 201 is in AF there

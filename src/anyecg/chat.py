@@ -20,7 +20,7 @@ from typing import Any
 
 from anyecg.checks import Check, check_answer, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
-from anyecg.findings.locate import TARGET_EPISODES, episode_intervals
+from anyecg.findings.locate import TARGET_EPISODES, episode_intervals, target_intervals
 from anyecg.findings.read import findings_of, read_window
 from anyecg.findings.types import ECGFindings
 from anyecg.io.record import ECGRecord
@@ -413,6 +413,21 @@ class ECGChat:
         """An answer about `target` on an ECG as a `Localization` (findings on its clock; invalid when unreadable)."""
         found = answer_findings(text, prepared)
         return Localization(target, text, [], valid=False) if found is None else Localization(target, text, found)
+
+
+def locate_from_findings(ecg: ECGSpec, what: str) -> Localization:
+    """`locate` without a model (`anyecg locate --engine findings`): the machine read of the window in its
+    recording and the paper's interval rule on its beat classes, or its episodes for a rhythm target. On held-out
+    MIT-BIH windows it localizes better than the LLM (docs/results/localization_stop22_ds2.md)."""
+    prepared, target = prepare(ecg), resolve_target(what)
+    f = findings_of(prepared.input)
+    if f is None:
+        found = None
+    elif target.kind == "rhythm":
+        found = episode_intervals(f, TARGET_EPISODES[target.key])
+    else:
+        found = target_intervals(f, target.key)
+    return ECGChat.localization(prepared, target, format_answer(found or [], target.description))
 
 
 class Conversation:

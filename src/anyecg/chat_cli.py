@@ -165,9 +165,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
-    chat = _load(args)
-    loc = chat.locate(_ecgs(args)[0], args.what, prescreen=not args.no_prescreen,
-                      per_clip=False if args.whole_window else None)
+    if args.engine == "findings":
+        from anyecg.chat import locate_from_findings
+
+        _check_inputs(args)
+        loc = locate_from_findings(_ecgs(args)[0], args.what)
+    else:
+        chat = _load(args)
+        loc = chat.locate(_ecgs(args)[0], args.what, prescreen=not args.no_prescreen,
+                          per_clip=False if args.whole_window else None)
     lines = [loc.text] + [f"  {f.start_s:.1f}s-{f.end_s:.1f}s  ({f.clock_start} - {f.clock_end})"
                           for f in loc.findings]
     _print(args, {"file": args.files[0], **loc.to_dict()}, "\n".join(lines), loc.checks)
@@ -256,6 +262,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--whole-window", action="store_true",
                    help="ask about a window longer than 10 s at once (default with a beat-mode model such as the "
                         "embedded one: clip by clip, findings merged)")
+    p.add_argument("--engine", choices=SCAN_ENGINES, default="llm",
+                   help="llm (default): the model answers, as chat and the server do; findings: the machine read "
+                        "localizes (the window read in its recording, the paper's interval rule), no model")
     _prescreen_arg(p)
     _model_args(p)
     _window_args(p)
