@@ -243,6 +243,14 @@ def test_measure_names_the_file_on_bad_input(tmp_path, capsys):
     assert "missing.csv" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("start,end", [("1800", "1810"), ("2000", "2010"), ("20", "10")])
+def test_measure_names_the_window_asked_when_it_leaves_the_record(shared_data, capsys, start, end):
+    """The window is read with its context, but a bad window is reported as the user gave it."""
+    assert main(["measure", str(shared_data / "mitdb" / "100"), "--start", start, "--end", end]) == 2
+    err = capsys.readouterr().err
+    assert f"window {start}-{end} s lies outside the record (0-1805.56 s)" in err and "Traceback" not in err
+
+
 def test_plot_measure_marks(shared_data, tmp_path):
     out = tmp_path / "m.png"
     assert main(["plot", str(shared_data / "ludb" / "data" / "2"), "--measure", "--leads", "II,V1",

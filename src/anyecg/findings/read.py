@@ -155,9 +155,12 @@ def read_window(path: str | Path, *, start_s: float | None = None, end_s: float 
 
     lo, hi = start_s, end_s
     if start_s is not None or end_s is not None:
-        total = read_info(path, lead_map=lead_map, fs=fs).duration_s
-        lo = None if start_s is None else max(0.0, start_s - RHYTHM_CONTEXT_S)
-        hi = None if end_s is None else min(total, end_s + RHYTHM_CONTEXT_S)
+        info = read_info(path, lead_map=lead_map, fs=fs)
+        a = 0.0 if start_s is None else start_s
+        b = info.duration_s if end_s is None else end_s
+        if 0.0 <= a < b <= info.duration_s + 0.5 / info.fs:  # else the reader says what is wrong with the window
+            lo = None if start_s is None else max(0.0, a - RHYTHM_CONTEXT_S)
+            hi = None if end_s is None else min(info.duration_s, b + RHYTHM_CONTEXT_S)
     return read_record(path, lead_map=lead_map, fs=fs, start_s=lo, end_s=hi, annotations=False)
 
 
