@@ -26,11 +26,14 @@ class EvalRef:
     leads: tuple[str, ...] = ()
 
     def load(self, mask_leads: tuple[str, ...] | list[str] = ()):
-        """The model input (`anyecg.signal.preprocess.ECGInput`) of this reference."""
-        from anyecg.signal.preprocess import preprocess_file
+        """The model input (`anyecg.signal.preprocess.ECGInput`) of this reference, its record read with the
+        context `ECGChat` reads (`read_window`), so that the machine read in the prompt is the one users get."""
+        from anyecg.findings.read import read_window
+        from anyecg.signal.preprocess import preprocess
 
-        return preprocess_file(self.path, start_s=self.start_s, end_s=self.end_s, leads=self.leads or None,
-                               mask_leads=tuple(mask_leads))
+        record = read_window(self.path, start_s=self.start_s, end_s=self.end_s)
+        return preprocess(record, start_s=self.start_s, end_s=self.end_s, leads=self.leads or None,
+                          mask_leads=tuple(mask_leads))
 
 
 @dataclass(frozen=True)

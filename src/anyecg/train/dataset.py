@@ -187,13 +187,14 @@ class ECGLoader:
 
     def __call__(self, sample: dict) -> list:
         from anyecg.data.schema import resolve_path
-        from anyecg.io import read_record
+        from anyecg.findings.read import read_window
         from anyecg.signal.preprocess import preprocess
 
         out = []
         for ref in sample.get("ecgs", []):
             start, end = ref.get("start_s"), ref.get("end_s")
-            record = read_record(resolve_path(ref["path"], self.roots), start_s=start, end_s=end)
+            # with the context ECGChat reads, so that training prompts carry the machine read users get
+            record = read_window(resolve_path(ref["path"], self.roots), start_s=start, end_s=end)
             out.append(preprocess(record, start_s=start, end_s=end, leads=ref.get("leads")))
         return out
 
