@@ -26,7 +26,6 @@ import numpy as np
 
 from anyecg.findings.read import RHYTHM_CONTEXT_S, read_findings
 from anyecg.io import read_record
-from anyecg.io.record import ECGRecord
 
 
 def best_of(fn, repeat: int) -> float:
@@ -72,17 +71,12 @@ def main() -> None:
           f"(lead II), ratio ours/neurokit2 = {ours / ref:.2f} (target <= 1.5)")
 
 
-def _cut(record: ECGRecord, start_s: float, end_s: float) -> ECGRecord:
-    i0, i1 = round(start_s * record.fs), round(end_s * record.fs)
-    return ECGRecord(record.signal[:, i0:i1], record.fs, record.leads, offset=i0)
-
-
 def window_in_context(mitdb: Path, repeat: int) -> None:
     alone, context = [], []
     for name in ("208", "201"):
         record = read_record(mitdb / name, annotations=False)
         for a in np.linspace(100.0, record.duration_s - 200.0, 5):
-            cut = _cut(record, a, a + 10.0)
+            cut = record.cut(a, a + 10.0)
             read_findings(cut)
             alone.append(best_of(lambda c=cut: read_findings(c), repeat))
             context.append(best_of(lambda r=record, s=a: read_findings(r, start_s=s, end_s=s + 10.0), repeat))

@@ -180,6 +180,14 @@ def test_window_rhythm_read_in_the_context_of_its_recording(shared_data):
     assert any("0 s before and 60 s after" in n for n in read_findings(first, start_s=0.0, end_s=10.0).notes)
 
 
+def test_record_cut_keeps_its_clock_and_drops_annotations(shared_data):
+    record = read_record(shared_data / "mitdb" / "201", start_s=50.0, end_s=80.0)
+    cut = record.cut(60.0, 70.0)
+    assert cut.offset_s == pytest.approx(60.0) and cut.duration_s == pytest.approx(10.0)
+    assert np.array_equal(cut.signal, record.signal[:, 3600:7200]) and cut.beats is None and cut.events == ()
+    assert record.cut(40.0, 100.0).duration_s == pytest.approx(record.duration_s)  # clamped to the record
+
+
 def test_window_beats_take_the_class_of_the_nearest_context_beat():
     times = np.array([0.5, 1.3, 2.1, 2.9])
     context_t = np.array([-0.3, 0.52, 1.26, 2.4, 2.95])

@@ -351,8 +351,7 @@ class ECGChat:
     def rhythm_answer(self, prepared: Prepared, target: Target) -> str:
         """A rhythm target (AF, VT, pauses, ...) answered from the machine read of the ECG (the same read its checks
         use), not the LLM."""
-        found = episode_intervals(self.machine_read(prepared), TARGET_EPISODES[target.key])
-        return format_answer(found, target.description)
+        return read_answer(self.machine_read(prepared), target)
 
     def screened(self, prepared: Prepared, target: Target) -> bool:
         """The prescreen: a beat-type question is answered "none" without the LLM when the beat encoder's head
@@ -415,19 +414,24 @@ class ECGChat:
         return Localization(target, text, [], valid=False) if found is None else Localization(target, text, found)
 
 
-def locate_from_findings(ecg: ECGSpec, what: str) -> Localization:
-    """`locate` without a model (`anyecg locate --engine findings`): the machine read of the window in its
-    recording and the paper's interval rule on its beat classes, or its episodes for a rhythm target. On held-out
-    MIT-BIH windows it localizes better than the LLM (docs/results/localization_stop22_ds2.md)."""
-    prepared, target = prepare(ecg), resolve_target(what)
-    f = findings_of(prepared.input)
+def read_answer(f: ECGFindings | None, target: Target) -> str:
+    """A localization target answered from a machine read, in the paper's format: a rhythm target from its
+    episodes, any other by the paper's interval rule on its beat classes ("No ... Found" without a read)."""
     if f is None:
         found = None
     elif target.kind == "rhythm":
         found = episode_intervals(f, TARGET_EPISODES[target.key])
     else:
         found = target_intervals(f, target.key)
-    return ECGChat.localization(prepared, target, format_answer(found or [], target.description))
+    return format_answer(found or [], target.description)
+
+
+def locate_from_findings(ecg: ECGSpec, what: str) -> Localization:
+    """`locate` without a model (`anyecg locate --engine findings`): `read_answer` on the machine read of the
+    window in its recording. On held-out MIT-BIH windows it localizes better than the LLM
+    (docs/results/localization_stop22_ds2.md)."""
+    prepared, target = prepare(ecg), resolve_target(what)
+    return ECGChat.localization(prepared, target, read_answer(findings_of(prepared.input), target))
 
 
 class Conversation:

@@ -242,23 +242,22 @@ class BeatClassifierPredictor:
 
 # ---------------------------------------------------------------------------------------- machine read
 class FindingsPredictor:
-    """Localization from the machine read alone: `read_findings` of the window in its recording (`read_window`)
-    and the paper's interval rule on its beat classes, or its episodes for a rhythm target
-    (`anyecg.findings.locate.target_intervals`). What a model that copies its findings block would answer."""
+    """Localization from the machine read alone: the window read in its recording, answered as `locate --engine
+    findings` answers (`anyecg.chat.read_answer`: the paper's interval rule on its beat classes, or its episodes
+    for a rhythm target). What a model that copies its findings block would answer."""
 
     name = "findings"
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
-        from anyecg.findings.locate import target_intervals
-        from anyecg.findings.read import read_findings, read_window
+        from anyecg.chat import read_answer
+        from anyecg.findings.read import read_file_findings
 
         if mask_leads and any(mask_leads):
             raise ConfigError("the findings predictor reads every lead of the file: no lead ablations")
         out = []
         for s in samples:
             ref = s.ecgs[0]
-            f = read_findings(read_window(ref.path, start_s=ref.start_s, end_s=ref.end_s),
-                              start_s=ref.start_s, end_s=ref.end_s)
-            out.append(format_answer(target_intervals(f, s.abnormal_type) or [], describe(s.abnormal_type)))
+            f = read_file_findings(ref.path, start_s=ref.start_s, end_s=ref.end_s)
+            out.append(read_answer(f, _target(s.abnormal_type)))
         return out

@@ -69,12 +69,6 @@ def _hits(truth: Sequence[tuple[float, float]], pred: Sequence[tuple[float, floa
     return (sum(overlaps(t, pred) for t in truth), len(truth), sum(overlaps(p, truth) for p in pred), len(pred))
 
 
-def _cut(rec: ECGRecord, start_s: float) -> ECGRecord:
-    """The 10 s window from start_s as a record of its own (as a 10 s ECG file would be)."""
-    i0 = round(start_s * rec.fs)
-    return replace(rec, signal=rec.signal[:, i0: i0 + round(WINDOW_S * rec.fs)], offset=i0, beats=None, events=())
-
-
 def rhythm_rows(rec: ECGRecord, f: ECGFindings) -> dict:
     """Per-record figures: AF windows, burden, pauses, VT, false burden."""
     dur = rec.duration_s
@@ -110,8 +104,8 @@ def rhythm_rows(rec: ECGRecord, f: ECGFindings) -> dict:
              "L": f.beat_classes.count("L") / max(f.n_beats, 1), "V": f.beat_classes.count("V") / max(f.n_beats, 1),
              "sinus": _coverage([(e.start_s, e.end_s) for e in f.episodes if e.kind.startswith("sinus")], 0, dur) / dur,
              "statement": (s.confidence if (s := f.statement("Pacing rhythm")) else 0.0)}
-    alone = np.array([has_finding(read_findings(_cut(rec, i * WINDOW_S)), "Atrial fibrillation")
-                      for i in range(n_win)], dtype=bool)
+    alone = np.array([has_finding(read_findings(rec.cut(i * WINDOW_S, (i + 1) * WINDOW_S)), "Atrial fibrillation")
+                      for i in range(n_win)], dtype=bool)  # each window as a 10 s ECG file would be
     in_context = np.array([has_finding(read_findings(rec, start_s=i * WINDOW_S, end_s=(i + 1) * WINDOW_S),
                                        "Atrial fibrillation") for i in range(n_win)], dtype=bool)
     return {"win_true": win_true, "win_pred": win_pred, "win_alone": alone, "win_context": in_context,

@@ -60,9 +60,8 @@ def format_read(f: ECGFindings) -> str:
 
 
 def run_measure(args: argparse.Namespace) -> int:
-    from anyecg.findings.read import read_findings, read_window
+    from anyecg.findings.read import read_file_findings
 
-    record = read_window(args.file, lead_map=args.lead_map, fs=args.fs, start_s=args.start, end_s=args.end)
-    findings = read_findings(record, start_s=args.start, end_s=args.end)
+    findings = read_file_findings(args.file, start_s=args.start, end_s=args.end, lead_map=args.lead_map, fs=args.fs)
     print(json.dumps(findings.to_dict(), indent=2) if args.json else format_read(findings))
     return 0

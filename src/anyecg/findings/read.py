@@ -92,7 +92,7 @@ def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: flo
     rhythm = rhythm_findings(track_of(x, fs, leads, delineation.waves.r_peak), qrs_ms=measurements.qrs_ms)
     notes += [n for n in rhythm.notes if n.split(" (")[0] not in {m.split(" (")[0] for m in notes}]
     episodes, classes = rhythm.episodes, rhythm.beat_classes
-    if len(beats) and (in_context := _episodes_in_context(record, start, x.shape[1] / fs, measurements.qrs_ms)):
+    if len(beats) and (in_context := _read_in_context(record, start, x.shape[1] / fs, measurements.qrs_ms)):
         episodes, context_beats, note = in_context
         classes = _classes_in_context(delineation.waves.r_peak / fs, classes, *context_beats)
         notes.append(note)
@@ -115,16 +115,16 @@ def _classes_in_context(times_s: np.ndarray, classes: tuple[str, ...], context_t
     return tuple(context_classes[k] if ok else c for c, k, ok in zip(classes, j, near, strict=True))
 
 
-def _episodes_in_context(record: ECGRecord, start_s: float, duration_s: float, qrs_ms: float | None
-                         ) -> tuple[tuple[Episode, ...], tuple[np.ndarray, tuple[str, ...]], str] | None:
+def _read_in_context(record: ECGRecord, start_s: float, duration_s: float, qrs_ms: float | None
+                     ) -> tuple[tuple[Episode, ...], tuple[np.ndarray, tuple[str, ...]], str] | None:
     """The rhythm episodes of the window [start_s, start_s + duration_s) (seconds from the recording start) read
     over up to `RHYTHM_CONTEXT_S` more of the record on each side, clipped to the window, in window seconds; that
-    read's beat times (window seconds) and classes; and a note saying so; None when the record holds less than a second beyond the window or the window is longer than
-    `CONTEXT_MAX_S`. A 10 s window alone has too
-    few beats for the ±16-interval AF statistic (MIT-BIH 10 s windows, AF sensitivity / specificity: 0.730 / 0.967
-    read alone, 0.960 / 0.969 in their recording), and the beat classifier compares each beat with the ±16 beats
-    around and its RR with the ±150 around (DS1 windows, V sensitivity / PPV 0.66 / 0.52 alone, 0.94 / 0.96 in
-    context; S 0.22 / 0.35 and 0.68 / 0.87)."""
+    read's beat times (window seconds) and classes; and a note saying so. None when the record holds less than a
+    second beyond the window or the window is longer than `CONTEXT_MAX_S`. A 10 s window alone has too few beats
+    for the ±16-interval AF statistic (MIT-BIH 10 s windows, AF sensitivity / specificity: 0.730 / 0.967 read
+    alone, 0.960 / 0.969 in their recording), and the beat classifier compares each beat with the ±16 beats around
+    and its RR with the ±150 around (DS1 windows, V sensitivity / PPV 0.66 / 0.52 alone, 0.94 / 0.96 in context;
+    S 0.22 / 0.35 and 0.68 / 0.87)."""
     if duration_s > CONTEXT_MAX_S:
         return None
     first, last = record.offset_s, record.offset_s + record.duration_s
@@ -132,9 +132,7 @@ def _episodes_in_context(record: ECGRecord, start_s: float, duration_s: float, q
     lo, hi = max(first, start_s - RHYTHM_CONTEXT_S), min(last, end_s + RHYTHM_CONTEXT_S)
     if start_s - lo < 1.0 and hi - end_s < 1.0:
         return None
-    i0, i1 = round((lo - first) * record.fs), round((hi - first) * record.fs)
-    context = replace(record, signal=record.signal[:, i0:i1], offset=0, beats=None, events=())
-    read = rhythm_findings(beat_track(context), qrs_ms=qrs_ms)
+    read = rhythm_findings(beat_track(record.cut(lo, hi)), qrs_ms=qrs_ms)  # times from lo
     shift = lo - start_s
     episodes = []
     for e in read.episodes:
@@ -162,6 +160,13 @@ def read_window(path: str | Path, *, start_s: float | None = None, end_s: float 
             lo = None if start_s is None else max(0.0, a - RHYTHM_CONTEXT_S)
             hi = None if end_s is None else min(info.duration_s, b + RHYTHM_CONTEXT_S)
     return read_record(path, lead_map=lead_map, fs=fs, start_s=lo, end_s=hi, annotations=False)
+
+
+def read_file_findings(path: str | Path, *, start_s: float | None = None, end_s: float | None = None,
+                       lead_map: str | None = None, fs: float | None = None) -> ECGFindings:
+    """`read_findings` of a file's window (or of the whole file), the window read in its recording."""
+    record = read_window(path, start_s=start_s, end_s=end_s, lead_map=lead_map, fs=fs)
+    return read_findings(record, start_s=start_s, end_s=end_s)
 
 
 _READS: weakref.WeakKeyDictionary[ECGInput, ECGFindings] = weakref.WeakKeyDictionary()

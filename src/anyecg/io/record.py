@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from anyecg.errors import SignalError
 from anyecg.leads import CANONICAL_LEADS
+from anyecg.timebase import to_samples
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +100,13 @@ class ECGRecord:
     @property
     def offset_s(self) -> float:
         return self.offset / self.fs
+
+    def cut(self, start_s: float, end_s: float) -> ECGRecord:
+        """The samples from start_s to end_s (seconds from the recording start, clamped to this record) as a record
+        of their own: the offset moves with them, annotations are left out."""
+        i0 = min(max(to_samples(start_s, self.fs) - self.offset, 0), self.n_samples)
+        i1 = min(max(to_samples(end_s, self.fs) - self.offset, i0), self.n_samples)
+        return replace(self, signal=self.signal[:, i0:i1], offset=self.offset + i0, beats=None, events=())
 
     def __eq__(self, other: object) -> bool:
         """Equal signals (NaN-aware), rate, leads and annotations: for write → read round trips."""

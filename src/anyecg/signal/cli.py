@@ -57,7 +57,6 @@ def _measure_marks(args: argparse.Namespace, end: float | None) -> tuple[list, l
     """The findings' waves and episodes of the plotted window as plot marks, read as `anyecg measure` reads it
     (rhythm in the context of the recording; the CLI path may use findings, signal/plot does not)."""
     from anyecg.findings.marks import plot_marks
-    from anyecg.findings.read import read_findings, read_window
+    from anyecg.findings.read import read_file_findings
 
-    record = read_window(args.file, lead_map=args.lead_map, fs=args.fs, start_s=args.start, end_s=end)
-    return plot_marks(read_findings(record, start_s=args.start, end_s=end))
+    return plot_marks(read_file_findings(args.file, start_s=args.start, end_s=end, lead_map=args.lead_map, fs=args.fs))
