@@ -158,8 +158,9 @@ def test_ptbxl_axis_in_the_aha_sense(heart_axis, names, axis):
 
 
 def test_findings_answerer_on_real_records(shared_data):
-    from anyecg.eval.questions.answerers import FindingsAnswerer, FindingsCache
+    from anyecg.eval.questions.answerers import FindingsAnswerer
     from anyecg.eval.questions.report import load_questions
+    from anyecg.findings.answers import FindingsCache
 
     wanted = {"q-ludb-121-heart_rate", "q-ludb-122-qrs", "q-cpsc2018-A0101-af"}
     samples = [s for s in load_questions(None, shared_data) if s.id in wanted]

@@ -44,6 +44,16 @@ def test_epoch_covers_every_line_once_and_reshuffles(two_sources):
     assert ds.batches_per_epoch(0) == 15
 
 
+def test_a_short_run_draws_from_all_of_a_sorted_file(tmp_path):
+    # data builders write files sorted by database; a run shorter than an epoch must not see only the first one
+    path = tmp_path / "sorted.jsonl"
+    path.write_text("".join(json.dumps({"id": f"{db}{i}"}) + "\n" for db in "xyz" for i in range(100)))
+    ds = JsonlMixture([SourceConfig(str(path))], batch_size=4, collate=ids, seed=1, shuffle_buffer=1)
+    first = [i for batch, _ in zip(ds, range(10), strict=False) for i in batch]
+    assert {i[0] for i in first} == {"x", "y", "z"}
+    assert sorted(flat(ds)) == sorted(f"{db}{i}" for db in "xyz" for i in range(100))
+
+
 def test_replay_weight_subsamples_a_fresh_share_each_epoch(two_sources):
     ds = mixture(*two_sources, wb=0.5)
     e0 = [i for i in flat(ds) if i.startswith("b")]

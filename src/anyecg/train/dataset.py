@@ -1,8 +1,9 @@
 """Streaming training data: JSONL samples → mixed, shuffled, sharded batches with their ECGs loaded.
 
 One epoch's order is a pure function of (seed, epoch, line counts, weights):
-1. **mix**: the sources' lines are interleaved uniformly at random (file order kept within a source), each line
-   used floor(w) times plus once more with probability frac(w) — `weight: 0.1` replays a fresh 10% each epoch;
+1. **mix**: the sources' lines are interleaved uniformly at random, each source's lines in a fresh random order
+   each epoch (read by byte offset, so a file sorted by database still gives a short run a fair draw of it), each
+   line used floor(w) times plus once more with probability frac(w) — `weight: 0.1` replays a fresh 10% each epoch;
 2. **shuffle**: a buffer of `shuffle_buffer` raw lines, seeded per epoch;
 3. **batch**: consecutive groups of `batch_size` lines form global batch j = 0, 1, ...;
 4. **shard**: global batch j belongs to process j % P; within a process, to DataLoader worker (j // P) % W.
@@ -34,20 +35,18 @@ from anyecg.train.config import SourceConfig
 log = logging.getLogger(__name__)
 
 
-def count_lines(path: str | Path) -> int:
-    """Number of non-blank lines of a JSONL file."""
+def line_offsets(path: str | Path) -> np.ndarray:
+    """Byte offsets of the non-blank lines of a JSONL file (int64)."""
+    offsets, pos = [], 0
     try:
         with open(path, "rb") as f:
-            return sum(1 for line in f if line.strip())
+            for line in f:
+                if line.strip():
+                    offsets.append(pos)
+                pos += len(line)
     except OSError as err:
         raise ConfigError(f"cannot read data file: {err.strerror}", path) from None
-
-
-def _iter_lines(path: str) -> Iterator[str]:
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield line
+    return np.asarray(offsets, dtype=np.int64)
 
 
 def shuffle_buffer(items: Iterator[Any], size: int, rng: random.Random) -> Iterator[Any]:
@@ -70,6 +69,7 @@ class EpochPlan:
 
     order: np.ndarray  # int16 [sum of line counts]: source index of each successive line read
     repeats: list[np.ndarray]  # per source: int32 [line count], uses of each line this epoch
+    lines: list[np.ndarray]  # per source: the order its lines are read in this epoch (a permutation)
 
     @property
     def n_samples(self) -> int:
@@ -89,7 +89,8 @@ class JsonlMixture(IterableDataset):
             raise ConfigError("data.sources is empty: give at least one JSONL file")
         self.paths = [str(s.path) for s in sources]
         self.weights = [float(s.weight) for s in sources]
-        self.counts = [count_lines(p) for p in self.paths]
+        self.offsets = [line_offsets(p) for p in self.paths]
+        self.counts = [len(o) for o in self.offsets]
         if sum(self.counts) == 0:
             raise ConfigError(f"no samples in {', '.join(self.paths)}")
         self.batch_size = batch_size
@@ -116,7 +117,9 @@ class JsonlMixture(IterableDataset):
         for n, w in zip(self.counts, self.weights, strict=True):
             whole, frac = divmod(w, 1.0)
             repeats.append((int(whole) + (rng.random(n) < frac)).astype(np.int32))
-        return EpochPlan(order=rng.permutation(labels), repeats=repeats)
+        order = rng.permutation(labels)
+        lines = np.random.default_rng([self.seed, epoch, 1])
+        return EpochPlan(order=order, repeats=repeats, lines=[lines.permutation(n) for n in self.counts])
 
     def batches_per_epoch(self, epoch: int) -> int:
         """Batches this process gets in `epoch` (same for every process)."""
@@ -125,14 +128,21 @@ class JsonlMixture(IterableDataset):
 
     # ---- iteration ------------------------------------------------------------------------------------
     def _mixed_lines(self, plan: EpochPlan) -> Iterator[str]:
-        readers = [_iter_lines(p) for p in self.paths]
-        taken = [0] * len(self.paths)
-        for src in plan.order.tolist():
-            line = next(readers[src])
-            k = taken[src]
-            taken[src] += 1
-            for _ in range(plan.repeats[src][k]):
-                yield line
+        files = [open(p, "rb") for p in self.paths]  # noqa: SIM115 (closed below)
+        try:
+            taken = [0] * len(self.paths)
+            for src in plan.order.tolist():
+                k = plan.lines[src][taken[src]]
+                taken[src] += 1
+                n = plan.repeats[src][k]
+                if n:
+                    files[src].seek(int(self.offsets[src][k]))
+                    line = files[src].readline().decode("utf-8")
+                    for _ in range(n):
+                        yield line
+        finally:
+            for f in files:
+                f.close()
 
     def _global_batches(self, epoch: int) -> Iterator[list[str]]:
         rng = random.Random(self.seed * 1_000_003 + epoch)

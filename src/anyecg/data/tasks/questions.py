@@ -24,7 +24,7 @@ from anyecg.data.question_truth import (
     roots,
 )
 from anyecg.data.questions import RecordTruth, pair_questions, single_questions
-from anyecg.data.schema import Sample, resolve_path, write_jsonl
+from anyecg.data.schema import Sample, Turn, resolve_path, write_jsonl
 from anyecg.data.sources.mitdb import DS1
 from anyecg.data.statement_corpus import CPSC_TRAIN, LUDB_TRAIN, PTBXL_TRAIN_FOLDS
 from anyecg.errors import AnyECGError
@@ -80,13 +80,42 @@ def training_questions(shared: Path, *, measure: bool = True) -> list[Sample]:
     return [s for s in out if not (s.id in seen or seen.add(s.id))]
 
 
+def read_consistent(samples: list[Sample], shared: Path) -> tuple[list[Sample], Counter]:
+    """Each answer made to agree with the machine read the model sees in its prompt (`ECGChat`'s read of each
+    ECG, in its recording): the label's answer where the read's own answer (`findings_answer`) grades right against
+    the label, the read's answer where it does not. A model trained on label answers the read contradicts learns
+    to ignore its read; trained this way it learns to answer from it, and the checks compare it with the same read.
+    Returns the samples (meta `target`: `label` or `read`) and the count of read targets per question type."""
+    from anyecg.eval.questions.grade import grade
+    from anyecg.findings.answers import FindingsCache, findings_answer
+
+    cache, where, replaced = FindingsCache(), roots(Path(shared)), Counter()
+    out = []
+    for s in samples:
+        fs = [cache.get(resolve_path(e, where), e.start_s, e.end_s) for e in s.ecgs]
+        read = findings_answer(s.meta["qtype"], s.meta["truth"], fs)
+        if grade(s.meta, read).correct:
+            out.append(replace(s, meta={**s.meta, "target": "label"}))
+            continue
+        replaced[s.meta["qtype"]] += 1
+        turns = (*s.conversation[:-1], Turn("assistant", read))
+        out.append(replace(s, conversation=turns, meta={**s.meta, "target": "read"}))
+    return out, replaced
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--shared-data", type=Path, default=Path("../shared/data"))
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--no-measure", action="store_true", help="labels and annotations only (no machine read)")
+    p.add_argument("--targets", choices=("label", "read"), default="label",
+                   help="label: answers from the labels; read: made to agree with the machine read in the prompt")
     args = p.parse_args(argv)
     samples = training_questions(args.shared_data, measure=not args.no_measure)
+    if args.targets == "read":
+        samples, replaced = read_consistent(samples, args.shared_data)
+        print(f"{sum(replaced.values())} of {len(samples)} answers replaced by the read's: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(replaced.items())))
     n = write_jsonl(args.out, samples)
     counts = Counter(s.meta["qtype"] for s in samples)
     print(f"{n} training questions → {args.out}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

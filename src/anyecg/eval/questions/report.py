@@ -17,11 +17,11 @@ from pathlib import Path
 from anyecg.checks import check_answer, localization_check
 from anyecg.data.question_truth import roots
 from anyecg.data.questions import QTYPES
-from anyecg.eval.questions.answerers import FindingsCache
 from anyecg.eval.questions.build import QUESTIONS_FILE
 from anyecg.eval.questions.grade import accuracy_table, grade
 from anyecg.eval.runner import run_predictions
 from anyecg.eval.samples import EvalSample, load_samples
+from anyecg.findings.answers import FindingsCache
 from anyecg.signal.intervals import describe
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ def flag_of(sample: EvalSample, answer: str, cache: FindingsCache) -> bool | Non
     (no checkable claim, or a comparison of two ECGs)."""
     if len(sample.ecgs) != 1:
         return None
-    f = cache.get(sample.ecgs[0])
+    r = sample.ecgs[0]
+    f = cache.get(r.path, r.start_s, r.end_s)
     checks = check_answer(answer, f)
     if sample.meta["qtype"] == "localization":
         k = sample.meta["truth"]["abnormal_type"]
