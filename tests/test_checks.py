@@ -78,6 +78,10 @@ def test_localization_against_findings() -> None:
     af = _findings(episodes=(Episode("AF", 2.0, 6.0),))
     assert not localization_check("No Atrial fibrillation Found", af, "AF", "Atrial fibrillation").agrees
     assert localization_check("nonsense", f, "V", "x") is None
+    # a rhythm target is checked against the episodes of all its kinds (sinus rhythm at any rate)
+    sinus = _findings(episodes=(Episode("sinus", 0.0, 3.0), Episode("sinus_tachy", 3.0, 10.0)))
+    assert localization_check("Duration: 0.0s-10.0s", sinus, "(N", "Sinus rhythm").agrees
+    assert not localization_check("Duration: 0.0s-3.0s", sinus, "(N", "Sinus rhythm").agrees
 
 
 def test_real_record_read_checks_a_wrong_answer(shared_data: Path) -> None:

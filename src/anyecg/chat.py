@@ -20,7 +20,7 @@ from typing import Any
 
 from anyecg.checks import Check, check_answer, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
-from anyecg.findings.locate import TARGET_EPISODES, episode_intervals, target_intervals
+from anyecg.findings.locate import read_intervals
 from anyecg.findings.read import findings_of, read_window
 from anyecg.findings.types import ECGFindings
 from anyecg.io.record import ECGRecord
@@ -394,9 +394,8 @@ class ECGChat:
         found = self.machine_read(prepared)
         if found is None or not loc.valid:
             return []
-        kinds = TARGET_EPISODES.get(loc.target.key, (loc.target.key,))
-        checks = [localization_check(loc.text, found, kind, loc.target.description) for kind in kinds[:1]]
-        return [c for c in checks if c is not None]
+        check = localization_check(loc.text, found, loc.target.key, loc.target.description)
+        return [] if check is None else [check]
 
     # ---- helpers ------------------------------------------------------------------------------------------
     def _prepare_many(self, ecgs: ECGSpec | Sequence[ECGSpec]) -> list[Prepared]:
@@ -417,12 +416,7 @@ class ECGChat:
 def read_answer(f: ECGFindings | None, target: Target) -> str:
     """A localization target answered from a machine read, in the paper's format: a rhythm target from its
     episodes, any other by the paper's interval rule on its beat classes ("No ... Found" without a read)."""
-    if f is None:
-        found = None
-    elif target.kind == "rhythm":
-        found = episode_intervals(f, TARGET_EPISODES[target.key])
-    else:
-        found = target_intervals(f, target.key)
+    found = None if f is None else read_intervals(f, target.key)
     return format_answer(found or [], target.description)
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from anyecg.findings.locate import target_intervals
+from anyecg.findings.locate import read_intervals
 from anyecg.findings.summary import MIN_CONFIDENCE, has_finding
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
@@ -233,8 +233,9 @@ def _statement_checks(text: str, f: ECGFindings) -> list[Check]:
 
 # ---- localization ------------------------------------------------------------------------------------------
 def localization_check(answer: str, f: ECGFindings, target: str, description: str) -> Check | None:
-    """A localization answer (`Duration: ...` / `No ... Found`) against the findings' intervals for the target."""
-    truth = target_intervals(f, target)
+    """A localization answer (`Duration: ...` / `No ... Found`) against the intervals the findings give for the
+    target key (`read_intervals`: a beat symbol, an episode kind or a rhythm target)."""
+    truth = read_intervals(f, target)
     if truth is None:
         return None
     try:

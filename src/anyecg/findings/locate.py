@@ -48,3 +48,11 @@ def target_intervals(findings: ECGFindings, target: str) -> list[Interval] | Non
     samples = [to_samples(t, findings.fs) for t in findings.beat_times_s]
     return beat_intervals(samples, symbols, target, 0, to_samples(findings.duration_s, findings.fs), findings.fs)
 
+
+def read_intervals(findings: ECGFindings, key: str) -> list[Interval] | None:
+    """What the machine read localizes for a `locate` target key: a rhythm target ('(AFIB', '(N') from the
+    episodes of all its kinds, anything else by `target_intervals`. `locate --engine findings` answers with it
+    and the checks compare a model's localization with it."""
+    kinds = TARGET_EPISODES.get(key)
+    return episode_intervals(findings, kinds) if kinds is not None else target_intervals(findings, key)
+
