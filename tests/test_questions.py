@@ -11,6 +11,7 @@ from anyecg.data.question_truth import mitdb_window_truth, ptbxl_axis
 from anyecg.data.questions import QTYPES, RecordTruth, pair_questions, single_questions
 from anyecg.data.schema import ECGRef, read_jsonl
 from anyecg.data.sources.mitdb import DS2
+from anyecg.data.templates import QUESTIONS
 from anyecg.eval.questions.build import QUESTIONS_FILE
 from anyecg.eval.questions.grade import accuracy_table, grade
 from anyecg.io import read_record
@@ -129,6 +130,19 @@ def test_questions_from_a_generated_truth():
     assert "compare_new" not in pairs  # AF and RBBB both appeared: not one new finding
     assert single_questions(b, "test") == qs  # deterministic
     assert all(re.search(r"<ecg>\n<ecg>\n", s.question) for s in pairs.values())
+
+
+def test_positive_yes_no_questions_in_every_phrasing():
+    from anyecg.data.tasks.questions import YES_NO, positive_phrasings
+
+    qs = single_questions(_fixture_truth("b", {"Atrial fibrillation", "Right bundle branch block"}, 110.0), "test")
+    qs += single_questions(_fixture_truth("a", {"Sinus rhythm"}, 70.0), "test")
+    more = positive_phrasings(qs)
+    extra = more[len(qs):]
+    assert more[:len(qs)] == qs and extra and len({s.id for s in more}) == len(more)
+    assert all(s.meta["qtype"] in YES_NO and s.meta["truth"]["present"] and s.answer.startswith("Yes") for s in extra)
+    af = [s for s in more if s.meta["qtype"] == "af" and s.meta["records"] == ["test:b"]]
+    assert len(af) == len(QUESTIONS["af"]) and len({s.question for s in af}) == len(af)
 
 
 def test_mitdb_window_truth_from_annotations(shared_data):

@@ -24,12 +24,14 @@ from anyecg.data.question_truth import (
     roots,
 )
 from anyecg.data.questions import RecordTruth, pair_questions, single_questions
-from anyecg.data.schema import Sample, Turn, resolve_path, write_jsonl
+from anyecg.data.schema import Sample, Turn, qa, resolve_path, write_jsonl
 from anyecg.data.sources.mitdb import DS1
 from anyecg.data.statement_corpus import CPSC_TRAIN, LUDB_TRAIN, PTBXL_TRAIN_FOLDS
+from anyecg.data.templates import QUESTIONS
 from anyecg.errors import AnyECGError
 from anyecg.findings.summary import AXIS_LIMITS
 from anyecg.io import read_record
+from anyecg.vocabulary import lower
 
 SEED = "train-v1"
 
@@ -80,6 +82,26 @@ def training_questions(shared: Path, *, measure: bool = True) -> list[Sample]:
     return [s for s in out if not (s.id in seen or seen.add(s.id))]
 
 
+YES_NO = ("af", "conduction", "ectopy")
+
+
+def positive_phrasings(samples: list[Sample]) -> list[Sample]:
+    """Each yes/no question whose answer is yes (`YES_NO` types) once more in each of its other phrasings.
+    Positives are rare (AF in ~10 % of the training records), so a model trained on one phrasing per record learns
+    to answer "No" whatever its read says; this evens the two answers out with new questions, not repeated lines."""
+    extra = []
+    for s in samples:
+        qtype, truth = s.meta["qtype"], s.meta["truth"]
+        if qtype not in YES_NO or not truth.get("present"):
+            continue
+        fill = {"X": lower(truth["statement"])}
+        for i, template in enumerate(QUESTIONS[qtype]):
+            if i != s.meta["template"]:
+                turns = qa(template.format(**fill), s.answer, len(s.ecgs))
+                extra.append(replace(s, id=f"{s.id}-p{i}", conversation=turns, meta={**s.meta, "template": i}))
+    return samples + extra
+
+
 def read_consistent(samples: list[Sample], shared: Path) -> tuple[list[Sample], Counter]:
     """Each answer made to agree with the machine read the model sees in its prompt (`ECGChat`'s read of each
     ECG, in its recording): the label's answer where the read's own answer (`findings_answer`) grades right against
@@ -108,10 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shared-data", type=Path, default=Path("../shared/data"))
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--no-measure", action="store_true", help="labels and annotations only (no machine read)")
+    p.add_argument("--positive-phrasings", action="store_true",
+                   help="ask each yes/no question whose answer is yes in every phrasing (evens out yes and no)")
     p.add_argument("--targets", choices=("label", "read"), default="label",
                    help="label: answers from the labels; read: made to agree with the machine read in the prompt")
     args = p.parse_args(argv)
     samples = training_questions(args.shared_data, measure=not args.no_measure)
+    if args.positive_phrasings:
+        samples = positive_phrasings(samples)
     if args.targets == "read":
         samples, replaced = read_consistent(samples, args.shared_data)
         print(f"{sum(replaced.values())} of {len(samples)} answers replaced by the read's: "
