@@ -66,6 +66,17 @@ def test_ask_report_locate(chat: ECGChat, records: dict[str, Path]) -> None:
         assert 0 <= f.start_s < f.end_s <= 60 and f.abs_start_s == pytest.approx(20 + f.start_s)
 
 
+def test_report_decodes_with_the_report_sampling(chat: ECGChat, records: dict[str, Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from anyecg.prompts import REPORT_SAMPLING
+
+    seen: list[dict] = []
+    monkeypatch.setattr(chat.model, "generate", lambda batch, **kw: seen.append(kw) or batch["input_ids"][:, :0])
+    chat.report(records["short"])
+    chat.report_batch([records["short"]])
+    assert len(seen) == 2 and all(kw[k] == v for kw in seen for k, v in REPORT_SAMPLING.items())
+
+
 def test_locate_per_clip_merges_clip_answers_in_window_time(chat: ECGChat, records: dict[str, Path],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A 25 s window is asked as clips of 10, 10 and 5 s; their answers are shifted and merged (a finding that

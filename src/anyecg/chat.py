@@ -29,7 +29,7 @@ from anyecg.model.beats import screened_out
 from anyecg.model.kinds import PreparedECG
 from anyecg.model.llm import torch_device
 from anyecg.model.loading import load_model
-from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, ecgs_first
+from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, REPORT_SAMPLING, ecgs_first
 from anyecg.signal.intervals import Interval, format_answer, join_answers, parse_answer
 from anyecg.signal.preprocess import ECGInput, preprocess
 from anyecg.targets import Target, question_target, resolve_target
@@ -278,11 +278,11 @@ class ECGChat:
             raise errors[0]
 
     def report(self, ecg: ECGSpec, **sampling: Any) -> Answer:
-        return self.ask(ecg, REPORT_QUESTION, **sampling)
+        return self.ask(ecg, REPORT_QUESTION, **{**REPORT_SAMPLING, **sampling})
 
     def report_batch(self, ecgs: Sequence[ECGSpec], **sampling: Any) -> list[Answer]:
         prepared = [prepare(e) for e in ecgs]
-        texts = self.ask_prepared([([p], REPORT_QUESTION) for p in prepared], **sampling)
+        texts = self.ask_prepared([([p], REPORT_QUESTION) for p in prepared], **{**REPORT_SAMPLING, **sampling})
         return [Answer(t, REPORT_QUESTION, 1, self.check(t, [p])) for t, p in zip(texts, prepared, strict=True)]
 
     def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,

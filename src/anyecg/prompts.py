@@ -11,6 +11,9 @@ from __future__ import annotations
 
 ECG_PLACEHOLDER = "<ecg>"
 REPORT_QUESTION = "Please provide the report for the following ECG."  # the paper's evaluation prompt
+# Decoding of a report (a list of statements): release 5 greedily loops on some windows ("Sinus tachycardia, Sinus
+# tachypnea, Sinus tachycardia, ..." on the demo's 140-150 s); `report` and the report evaluation both use this.
+REPORT_SAMPLING = {"repetition_penalty": 1.2}
 LOCATE_QUESTION = "Locate the {X} on this ECG for me, please."  # the paper's first localization template
 
 

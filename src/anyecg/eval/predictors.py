@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from anyecg.errors import AnyECGError, ConfigError, ECGFileError, ModelError
 from anyecg.eval.samples import EvalSample
 from anyecg.io.formats import format_of_suffix
-from anyecg.prompts import ECG_PLACEHOLDER
+from anyecg.prompts import ECG_PLACEHOLDER, REPORT_SAMPLING
 from anyecg.signal.intervals import describe, format_answer
 from anyecg.targets import Target, resolve_target
 
@@ -193,8 +193,10 @@ class LocalModelPredictor:
                                              conversations=[samples[i].prompt for i in located])
             for i, loc in zip(located, locs, strict=True):
                 out[i] = loc.text
-        if others:
-            for i, text in zip(others, self.chat.answer([(ecgs[i], samples[i].prompt) for i in others]),
+        for task in sorted({samples[i].task for i in others}):  # a report decodes as `ECGChat.report` does
+            batch = [i for i in others if samples[i].task == task]
+            sampling = REPORT_SAMPLING if task == "report" else {}
+            for i, text in zip(batch, self.chat.answer([(ecgs[i], samples[i].prompt) for i in batch], **sampling),
                                strict=True):
                 out[i] = text
         return out

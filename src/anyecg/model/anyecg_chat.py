@@ -11,6 +11,7 @@ The LLM's own weights are always frozen.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -137,9 +138,13 @@ class AnyECGChatModel(nn.Module):
         sampling = {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None,
                                                                                    "top_p": None, "top_k": None}
         pad_id = self.tokenizer.pad_token_id if self.tokenizer is not None else None
-        return self.llm.generate(inputs_embeds=embeds, attention_mask=mask, max_new_tokens=max_new_tokens,
-                                 do_sample=do_sample, streamer=streamer, pad_token_id=pad_id,
-                                 eos_token_id=self.stop_token_ids or None, **sampling, **kwargs)
+        with warnings.catch_warnings():
+            # generating from `inputs_embeds` (the prompt holds ECG embeddings), a repetition penalty applies to the
+            # new tokens only, as intended (`anyecg.prompts.REPORT_SAMPLING`); transformers warns on every call
+            warnings.filterwarnings("ignore", message="Passing `repetition_penalty` with `inputs_embeds`")
+            return self.llm.generate(inputs_embeds=embeds, attention_mask=mask, max_new_tokens=max_new_tokens,
+                                     do_sample=do_sample, streamer=streamer, pad_token_id=pad_id,
+                                     eos_token_id=self.stop_token_ids or None, **sampling, **kwargs)
 
     # ---- trainable parts ------------------------------------------------------------------------------
     def set_trainable(self, encoder: bool, connector: bool, lora: bool, lora_from_layer: int = 0) -> None:
