@@ -9,7 +9,7 @@ from pathlib import Path
 
 from anyecg.data.sources.base import Unit
 from anyecg.data.tasks.llm_rewrite import rewrite
-from anyecg.data.tasks.multiecg import answer_for, group_samples, make_groups
+from anyecg.data.tasks.multiecg import answer_for, comparison_answer, group_samples, make_groups
 
 
 def _unit(key: str, patient: str | None, time: str | None, labels: tuple[str, ...], split: str = "train") -> Unit:
@@ -77,3 +77,15 @@ def test_rewrite_is_cached(tmp_path: Path) -> None:
     assert new.question == "<ecg>\n<ecg>\nHow did the rhythm evolve?" and new.answer == "It became AF."
     assert new.meta["original_answer"] == sample.answer
     assert rewrite(sample, "http://127.0.0.1:9/v1", "other", tmp_path, timeout=2) is None  # unreachable
+
+
+def test_comparison_answer_is_the_builders_format():
+    text = comparison_answer([["Sinus rhythm"], ["Atrial fibrillation", "Right bundle branch block"]])
+    assert text == ("ECG 1: Sinus rhythm. ECG 2: Atrial fibrillation; Right bundle branch block. "
+                    "New in the last ECG: Atrial fibrillation, Right bundle branch block. "
+                    "No longer present: Sinus rhythm.")
+    assert comparison_answer([[], []], "conduction") == ("ECG 1: no conduction finding reported. ECG 2: no conduction "
+                                                         "finding reported. No change in conduction between the first "
+                                                         "and the last ECG.")
+    assert "Heart rate rose from 60 to 90 bpm." in comparison_answer([["heart rate 60 bpm"], ["heart rate 90 bpm"]],
+                                                                      "rate", [60, 90])

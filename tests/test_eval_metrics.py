@@ -98,3 +98,24 @@ def test_multiecg_findings_scores() -> None:
     scores = findings_scores([sample], {"s": answer})["all"]
     assert scores["ecgs"] == 2 and scores["exact"] == 0.5
     assert scores["recall"] == 1.0 and abs(scores["precision"] - 2 / 3) < 1e-9
+
+
+def test_multiecg_scores_within_the_database_label_vocabulary() -> None:
+    from anyecg.eval.findings import findings_scores
+    from anyecg.eval.samples import EvalSample
+    from anyecg.vocabulary import in_vocabulary, label_vocabulary
+
+    cpsc = label_vocabulary("cpsc2018")
+    assert len(cpsc) == 9 and "Normal ECG" in cpsc and "Sinus rhythm" not in cpsc
+    assert in_vocabulary({"Sinus tachycardia", "Left axis deviation", "Atrial fibrillation"}, cpsc) == \
+        {"Atrial fibrillation"}
+    assert in_vocabulary({"Sinus tachycardia"}, label_vocabulary("mitdb")) == {"Sinus rhythm"}  # its family
+    answer = ("ECG 1: Normal ECG; Sinus tachycardia; Left axis deviation. "
+              "ECG 2: Atrial fibrillation; T wave abnormality; Premature ventricular contraction.")
+    sample = EvalSample("s", "multiecg", "cpsc2018", (), (), "",
+                        {"labels": [["Normal ECG", "Sinus rhythm"], ["Atrial fibrillation"]]})
+    scores = findings_scores([sample], {"s": answer})["all"]
+    assert scores["exact"] == 0.0  # strictly, every named finding counts
+    # CPSC labels cannot hold an axis, a T wave or a rhythm other than AF: ECG 1 right, ECG 2 names a PVC too
+    assert scores["exact_in_vocabulary"] == 0.5
+    assert scores["recall_in_vocabulary"] == 1.0 and scores["precision_in_vocabulary"] == 2 / 3

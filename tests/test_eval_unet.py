@@ -107,3 +107,22 @@ def test_findings_baseline_localizes_held_out_pvcs_from_the_machine_read():
     assert all(a.startswith("No ") for s, a in zip(samples, answers, strict=True) if s.abnormal_type == "L")
     with pytest.raises(ConfigError):
         FindingsPredictor().predict(samples[:1], mask_leads=[("II",)])
+
+
+def test_findings_baseline_writes_reports_and_comparisons_from_the_read(shared_data):
+    from anyecg.eval.findings import findings_scores
+    from anyecg.eval.predictors import FindingsPredictor
+
+    cpsc = shared_data / "cpsc2018-a0001-a0150"
+    af, rbbb = (EvalRef(str(cpsc / name)) for name in ("A0101", "A0134"))  # held out: AF; RBBB
+    report = EvalSample("r", "report", "cpsc2018", (af,), (), "Report: Atrial fibrillation")
+    pair = EvalSample("m", "multiecg", "cpsc2018", (af, rbbb), (), "",
+                      {"labels": [["Atrial fibrillation"], ["Right bundle branch block"]]})
+    text, comparison = FindingsPredictor().predict([report, pair])
+    assert text.startswith("Atrial fibrillation.")
+    assert comparison.startswith("ECG 1: Atrial fibrillation") and "ECG 2: Sinus rhythm" in comparison
+    assert "No longer present: Atrial fibrillation" in comparison
+    # the read misses A0134's RBBB (its QRS measures 96 ms): half the labelled findings named
+    assert findings_scores([pair], {"m": comparison})["all"]["recall_in_vocabulary"] == 0.5
+    with pytest.raises(ConfigError, match="not ecgqa"):
+        FindingsPredictor().predict([EvalSample("q", "ecgqa", "ptbxl", (af,), (), "yes")])

@@ -256,3 +256,14 @@ def test_statements_that_af_rules_out_are_not_made():
     read = without_contradictions(replace(base, statements=sinus, measurements=Measurements(pr_ms=None)))
     assert "First degree AV block" not in {s.name for s in read.statements}
     assert "Sinus tachycardia" in {s.name for s in read.statements} and "S" in read.beat_classes
+
+
+def test_a_normal_ecg_or_an_incomplete_block_is_not_said_beside_what_rules_it_out():
+    def names(*said: str) -> set[str]:
+        statements = tuple(Statement(n, 0.8, "classifier") for n in said)
+        return {s.name for s in without_contradictions(replace(findings(), statements=statements)).statements}
+
+    assert names("Normal ECG", "Sinus rhythm") == {"Normal ECG", "Sinus rhythm"}
+    assert names("Normal ECG", "Sinus rhythm", "ST depression") == {"Sinus rhythm", "ST depression"}
+    assert names("Right bundle branch block", "Incomplete right bundle branch block") == {"Right bundle branch block"}
+    assert names("Incomplete right bundle branch block") == {"Incomplete right bundle branch block"}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings
-from anyecg.findings.summary import findings_text
+from anyecg.findings.summary import findings_text, has_finding, named_statements
+from anyecg.findings.types import ECGFindings, Statement
 from anyecg.io import read_record
 from anyecg.signal.intervals import format_answer
 
@@ -25,3 +27,26 @@ def test_block_gives_the_ectopic_beats_intervals_in_the_answer_format(shared_dat
     assert f"Premature ventricular contractions: {n_v} (" in text and f"); {answer}." in text
     if "S" not in f.beat_classes:
         assert "Premature atrial contractions: 0." in text
+
+
+def _read(classes: tuple[str, ...], *statements: tuple[str, float]) -> ECGFindings:
+    return ECGFindings(source="constructed", fs=500.0, start_s=0.0, duration_s=10.0, leads=("II",),
+                       beat_times_s=np.arange(len(classes), dtype=float), beat_classes=classes,
+                       statements=tuple(Statement(n, c, "both") for n, c in statements))
+
+
+def test_ectopy_needs_its_beats_and_its_statement():
+    beats = ("N", "V", "N", "N")
+    assert has_finding(_read(beats, ("Premature ventricular contraction", 0.75)), "Premature ventricular contraction")
+    # the 12-lead classifier outweighed the one beat read as V: the combined statement was not made
+    assert not has_finding(_read(beats), "Premature ventricular contraction")
+    assert not has_finding(_read(("N",) * 4, ("Premature ventricular contraction", 0.9)),
+                           "Premature ventricular contraction")
+
+
+def test_named_statements_put_the_rhythm_first():
+    read = _read(("N", "N", "S", "N"), ("T wave abnormality", 0.6), ("Sinus tachycardia", 0.9),
+                 ("Premature atrial contraction", 0.8), ("Left axis deviation", 0.7), ("Prolonged QT interval", 0.3))
+    assert named_statements(read) == ["Sinus tachycardia", "Left axis deviation", "T wave abnormality",
+                                      "Premature atrial contraction"]
+    assert named_statements(_read(("N",) * 4))[0] == "Sinus rhythm"

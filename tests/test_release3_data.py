@@ -41,3 +41,30 @@ def test_heldout_records_are_refused(shared_data):
     assert any(r.startswith("ptbxl:records500/") for r in held)
     sample = {"ecgs": [{"path": "mitdb:101"}, {"path": "cpsc2018:A0120"}]}
     assert leaks(sample, held) == ["cpsc2018:A0120"]
+
+
+def test_read_targets_name_what_the_read_holds(shared_data):
+    from anyecg.data.tasks.read_targets import read_targets
+    from anyecg.findings.read import read_file_findings
+    from anyecg.findings.summary import named_statements
+
+    roots = {"cpsc2018": str(shared_data / "cpsc2018-a0001-a0150")}
+    ecg = {"path": "cpsc2018:A0001", "start_s": None, "end_s": None, "leads": None}
+    other = {**ecg, "path": "cpsc2018:A0002"}
+
+    def row(task: str, ecgs: list[dict], meta: dict) -> dict:
+        conv = [{"role": "user", "content": "<ecg>\n" * len(ecgs) + "Q?"}, {"role": "assistant", "content": "label"}]
+        return {"id": task, "task": task, "dataset": "cpsc2018", "split": "train", "ecgs": ecgs,
+                "conversation": conv, "meta": meta}
+
+    rows = [row("report", [ecg], {"labels": ["Normal ECG"]}),
+            row("report", [ecg], {"report_source": "database text"}),
+            row("multiecg", [ecg, other], {"aspect": "rhythm", "labels": [["Normal ECG"], ["x"]]})]
+    report, text, comparison = read_targets(rows, roots)
+    read = [named_statements(read_file_findings(shared_data / "cpsc2018-a0001-a0150" / n)) for n in ("A0001", "A0002")]
+    assert report["meta"]["target"] == "read" and report["meta"]["labels"] == ["Normal ECG"]
+    names = report["conversation"][-1]["content"].removeprefix("Report: ").split(", ")
+    assert set(names) == set(read[0])
+    assert text is rows[1]  # an original report text stays
+    first = comparison["conversation"][-1]["content"].split(" ECG 2:")[0]
+    assert first.startswith("ECG 1: ") and read[0][0] in first  # the rhythm aspect names the read's rhythm

@@ -356,6 +356,33 @@ def with_parents(names: set[str] | frozenset[str]) -> frozenset[str]:
     return frozenset(names) | {PARENTS[n] for n in names if n in PARENTS}
 
 
+def label_vocabulary(dataset: str) -> frozenset[str]:
+    """The names a database's labels can take: its own table's (CPSC 2018 has 9 classes, so a finding outside them
+    is neither right nor wrong on its ECGs; its class "Normal" counts as "Normal ECG", since "Sinus rhythm" alone
+    does not tell it: its abnormal ECGs are labelled without their rhythm); every vocabulary name for a database
+    without a closed table."""
+    tables: dict[str, list[str]] = {
+        "cpsc2018": [names[0] for names in CPSC.values()],
+        "ptbxl": [n for names in SCP.values() for n in names],
+        "mitdb": [*MITBIH_RHYTHMS.values(), *MITBIH_BEATS.values()],
+        "cinc2021": [*(v[0] for v in SNOMED.values()), *(n for names in CPSC.values() for n in names)],
+        "chapman": [v[0] for v in SNOMED.values()],
+    }
+    return with_parents(frozenset(tables.get(dataset, STATEMENTS)))
+
+
+def in_vocabulary(names: set[str] | frozenset[str], vocabulary: frozenset[str]) -> frozenset[str]:
+    """The names a database's labels could hold: a rhythm outside its table counts as its family's name when that
+    one is in it ("Sinus tachycardia" is "Sinus rhythm" to CPSC 2018); other names outside it are left out."""
+    out = set()
+    for n in names:
+        if n not in vocabulary and n in RHYTHM_FAMILY:
+            n = FAMILY_NAME[RHYTHM_FAMILY[n]]
+        if n in vocabulary:
+            out.add(n)
+    return frozenset(out)
+
+
 def snomed_name(code: str) -> str | None:
     entry = SNOMED.get(code.strip())
     return entry[0] if entry else None

@@ -67,8 +67,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     who.add_argument("--beat-classifier", metavar="WEIGHTS", nargs="?", const="",
                      help="perception alone: BeatEncoder head + the paper's rule, no LLM (localization)")
     who.add_argument("--findings", action="store_true",
-                     help="the machine read alone (read_findings of the window in its recording) + the paper's "
-                          "rule, no LLM (localization)")
+                     help="the machine read alone, no LLM (read_findings of each ECG in its recording): localization "
+                          "by the paper's rule, reports and comparisons naming its statements")
     p.add_argument("--endpoint-model", default="anyecg", help="model name sent to --endpoint")
     p.add_argument("--concurrency", type=int, default=8, help="requests in flight to --endpoint")
     p.add_argument("--data", action="append", type=Path,

@@ -48,8 +48,10 @@ def corpus_bleu_individual(references: Sequence[str], hypotheses: Sequence[str],
 
 def rouge_f(references: Sequence[str], hypotheses: Sequence[str]) -> dict[str, float]:
     """Mean F-measure of ROUGE-1, ROUGE-2 and ROUGE-L over the pairs (keys rouge1, rouge2, rougeL)."""
+    from absl import logging as absl_logging
     from rouge_score import rouge_scorer
 
+    absl_logging.set_verbosity(absl_logging.WARNING)  # its INFO "Using default tokenizer." is no warning
     keys = ("rouge1", "rouge2", "rougeL")
     scorer = rouge_scorer.RougeScorer(list(keys), use_stemmer=False)
     sums = dict.fromkeys(keys, 0.0)

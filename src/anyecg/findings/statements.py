@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from anyecg.findings.classifier import StatementClassifier, load_classifier, record_features
-from anyecg.findings.criteria import apply_criteria
+from anyecg.findings.criteria import ABNORMAL, apply_criteria
 from anyecg.findings.types import ECGFindings, Evidence, Statement
 
 REPORT_CONFIDENCE = 0.5
@@ -25,6 +25,8 @@ CRITERIA_WEIGHT = 0.7
 CRITERIA_WEIGHT_FOR = {"Normal ECG": 0.3}
 CLASSIFIER_MAX_S = 60.0  # the classifier reads the first minute (its training records are 10-60 s)
 NEEDS_P_WAVES = ("First degree AV block",)  # not made without a measured PR
+INCOMPLETE = {"Right bundle branch block": "Incomplete right bundle branch block",
+              "Left bundle branch block": "Incomplete left bundle branch block"}  # complete → its incomplete form
 NOT_IN_AF = ("First degree AV block", "Sinus rhythm", "Sinus bradycardia", "Sinus tachycardia", "Sinus arrhythmia",
              "Premature atrial contraction")  # defined by P waves / a sinus rhythm: not made beside AF
 
@@ -104,7 +106,9 @@ def make_statements(findings: ECGFindings, signal: np.ndarray, *, amplitudes_rea
 def without_contradictions(findings: ECGFindings) -> ECGFindings:
     """The read without statements the rest of it rules out: a PR-based statement when no PR was measured; sinus
     rhythms, first degree AV block and PACs beside a stated atrial fibrillation (no P waves to measure, no sinus
-    beat for a PAC to be premature to), and then, on an ECG the classifier reads whole (≤ CLASSIFIER_MAX_S), its
+    beat for a PAC to be premature to); a normal ECG beside any abnormal statement it keeps (`criteria.ABNORMAL`:
+    the classifier can call an ECG normal that the criteria find a PVC or ST depression in); an incomplete bundle
+    branch block beside the complete one; and then, on an ECG the classifier reads whole (≤ CLASSIFIER_MAX_S), its
     S beats read as N. Longer records keep their S beats outside the AF episodes (`beat_classes.checked_classes`)."""
     af = findings.statement("Atrial fibrillation")
     af = af is not None and af.confidence >= REPORT_CONFIDENCE
@@ -112,6 +116,11 @@ def without_contradictions(findings: ECGFindings) -> ECGFindings:
     if findings.measurements.pr_ms is None:
         drop |= set(NEEDS_P_WAVES)
     statements = tuple(s for s in findings.statements if s.name not in drop)
+    kept = {s.name for s in statements if s.confidence >= REPORT_CONFIDENCE}
+    if kept & set(ABNORMAL):
+        drop.add("Normal ECG")
+    drop |= {INCOMPLETE[n] for n in kept & set(INCOMPLETE)}
+    statements = tuple(s for s in statements if s.name not in drop)
     classes = findings.beat_classes
     if af and findings.duration_s <= CLASSIFIER_MAX_S:
         classes = tuple("N" if c == "S" else c for c in classes)

@@ -26,10 +26,12 @@ assert set(ECTOPY_CLASS) == set(ECTOPY)
 
 
 def has_finding(f: ECGFindings, name: str) -> bool:
-    """Whether the read holds a vocabulary name: ectopy from the beat classes, AF also from its episodes, the rest
-    from a statement of at least MIN_CONFIDENCE."""
+    """Whether the read holds a vocabulary name: ectopy from the beat classes and its statement (on a 12-lead ECG
+    the classifier can outweigh one beat read as ectopic; `read_findings` always scores it), AF also from its
+    episodes, the rest from a statement of at least MIN_CONFIDENCE."""
     if name in ECTOPY_CLASS and f.beat_classes:
-        return ECTOPY_CLASS[name] in f.beat_classes
+        s = f.statement(name)
+        return ECTOPY_CLASS[name] in f.beat_classes and s is not None and s.confidence >= MIN_CONFIDENCE
     if name == "Atrial fibrillation" and f.duration_s and \
             sum(e.duration_s for e in f.episodes_of("AF")) / f.duration_s >= AF_SHARE:
         return True
@@ -104,6 +106,21 @@ def findings_text(f: ECGFindings) -> str:
                                                f"{e.end_s:.1f} s" for e in episodes) + ".")
     parts += [f"Note: {n}." for n in f.notes]
     return "\n" + " ".join(parts) + "\n"
+
+
+def named_statements(f: ECGFindings) -> list[str]:
+    """The read as vocabulary names, its rhythm first, then the statements of at least MIN_CONFIDENCE (most
+    confident first) and the ectopic beats it found: what a report or a comparison written from the read names."""
+    if not f.n_beats:
+        return [s.name for s in sorted(f.statements, key=lambda s: -s.confidence) if s.confidence >= MIN_CONFIDENCE]
+    rhythms = [s for s in f.statements if s.name in RHYTHM_FAMILY and s.confidence >= MIN_CONFIDENCE]
+    if has_finding(f, "Atrial fibrillation"):
+        rhythm = "Atrial fibrillation"
+    else:
+        rhythm = max(rhythms, key=lambda s: s.confidence).name if rhythms else FAMILY_NAME["sinus"]
+    rest = [s.name for s in sorted(f.statements, key=lambda s: -s.confidence)
+            if s.confidence >= MIN_CONFIDENCE and s.name not in RHYTHM_FAMILY and s.name not in ECTOPY_CLASS]
+    return [rhythm, *rest, *(n for n in ECTOPY_CLASS if has_finding(f, n))]
 
 
 def present_findings(f: ECGFindings) -> set[str]:

@@ -77,13 +77,19 @@ def _findings(unit: Unit, aspect: str) -> list[str]:
 
 def answer_for(group: Sequence[Unit], aspect: str) -> str:
     """Deterministic comparison of the group's findings for one aspect."""
+    return comparison_answer([_findings(u, aspect) for u in group], aspect,
+                             [u.extra.get("heart_rate") for u in group])
+
+
+def comparison_answer(per_ecg: Sequence[Sequence[str]], aspect: str = "overall",
+                      rates: Sequence[float | None] | None = None) -> str:
+    """The builder's answer format: each ECG's findings (`ECG 1: A; B.`), the rate change for the rate aspect,
+    then what is new in the last ECG and what is no longer present since the first."""
     word = _ASPECT_WORDS[aspect]
-    per_ecg = [_findings(u, aspect) for u in group]
     lines = [f"ECG {i + 1}: {'; '.join(f) if f else f'no {word} finding reported'}."
              for i, f in enumerate(per_ecg)]
     first, last = set(per_ecg[0]), set(per_ecg[-1])
-    rates = [u.extra.get("heart_rate") for u in group]
-    if aspect == "rate" and rates[0] and rates[-1]:
+    if aspect == "rate" and rates and rates[0] and rates[-1]:
         diff = rates[-1] - rates[0]
         lines.append(f"Heart rate {'rose' if diff > 0 else 'fell' if diff < 0 else 'stayed'} "
                      f"from {rates[0]} to {rates[-1]} bpm." if diff else f"Heart rate unchanged at {rates[0]} bpm.")
