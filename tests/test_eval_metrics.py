@@ -119,3 +119,17 @@ def test_multiecg_scores_within_the_database_label_vocabulary() -> None:
     # CPSC labels cannot hold an axis, a T wave or a rhythm other than AF: ECG 1 right, ECG 2 names a PVC too
     assert scores["exact_in_vocabulary"] == 0.5
     assert scores["recall_in_vocabulary"] == 1.0 and scores["precision_in_vocabulary"] == 2 / 3
+
+
+def test_multiecg_aspect_questions_are_scored_on_that_aspect() -> None:
+    from anyecg.eval.findings import findings_scores, named_findings
+    from anyecg.eval.samples import EvalSample
+
+    answer = ("ECG 1: no conduction finding reported. ECG 2: heart rate 80 bpm; Right bundle branch block. "
+              "New in the last ECG: Right bundle branch block.")
+    assert named_findings(answer) == {1: set(), 2: {"right bundle branch block"}}
+    sample = EvalSample("c", "multiecg", "cpsc2018", (), (), "",
+                        {"aspect": "conduction", "labels": [["Atrial fibrillation"],
+                                                            ["Right bundle branch block", "ST depression"]]})
+    scores = findings_scores([sample], {"c": answer})
+    assert scores["all"]["exact"] == 1.0 and scores["by_aspect"]["conduction"]["exact_in_vocabulary"] == 1.0
