@@ -119,7 +119,7 @@ def test_findings_baseline_writes_reports_and_comparisons_from_the_read(shared_d
     pair = EvalSample("m", "multiecg", "cpsc2018", (af, rbbb), (), "",
                       {"labels": [["Atrial fibrillation"], ["Right bundle branch block"]]})
     text, comparison = FindingsPredictor().predict([report, pair])
-    assert text.startswith("Atrial fibrillation.")
+    assert text.startswith("Report: Atrial fibrillation")
     assert comparison.startswith("ECG 1: Atrial fibrillation") and "ECG 2: Sinus rhythm" in comparison
     assert "No longer present: Atrial fibrillation" in comparison
     # the read misses A0134's RBBB (its QRS measures 96 ms): half the labelled findings named

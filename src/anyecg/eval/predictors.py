@@ -247,17 +247,16 @@ class FindingsPredictor:
     """The machine read alone, no LLM: what a model that copies its findings block would answer. Each ECG is read
     in its recording (`read_file_findings`). Localization is answered as `locate --engine findings` answers
     (`anyecg.chat.read_answer`: the paper's interval rule on its beat classes, or its episodes for a rhythm target);
-    a report names the read's statements, one sentence each; a comparison of ECGs lists each ECG's statements in
-    the builder's answer format (`anyecg.data.tasks.multiecg.comparison_answer`)."""
+    reports and comparisons of ECGs are written as the read targets of training are
+    (`anyecg.data.tasks.read_targets`: the read's statements, per ECG and for the question's aspect)."""
 
     name = "findings"
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
         from anyecg.chat import read_answer
-        from anyecg.data.tasks.multiecg import comparison_answer
+        from anyecg.data.tasks.read_targets import read_comparison, read_report
         from anyecg.findings.read import read_file_findings
-        from anyecg.findings.summary import named_statements
 
         if mask_leads and any(mask_leads):
             raise ConfigError("the findings predictor reads every lead of the file: no lead ablations")
@@ -267,9 +266,9 @@ class FindingsPredictor:
             if s.task == "localization":
                 out.append(read_answer(fs[0], _target(s.abnormal_type)))
             elif s.task == "report":
-                out.append(" ".join(f"{name}." for name in named_statements(fs[0])))
+                out.append(read_report(fs[0])[0])
             elif s.task == "multiecg":
-                out.append(comparison_answer([named_statements(f) for f in fs]))
+                out.append(read_comparison(fs, s.meta.get("aspect", "overall"))[0])
             else:
                 raise ConfigError(f"the findings predictor answers localization, report and multiecg, not {s.task}")
         return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from anyecg.data.labels import aspects_of
@@ -54,6 +54,19 @@ def _aspect_names(f: ECGFindings, aspect: str) -> list[str]:
     return names
 
 
+def read_report(f: ECGFindings) -> tuple[str, list[str]]:
+    """A report naming the read's statements (and the names)."""
+    names = report_names(named_statements(f))
+    return report_answer(names), names
+
+
+def read_comparison(fs: Sequence[ECGFindings], aspect: str = "overall") -> tuple[str, list[list[str]]]:
+    """A comparison of the ECGs' reads for one aspect in the builder's format (and each ECG's names)."""
+    per_ecg = [_aspect_names(f, aspect) for f in fs]
+    rates = [round(f.measurements.heart_rate_bpm) if f.measurements.heart_rate_bpm else None for f in fs]
+    return comparison_answer(per_ecg, aspect, rates), per_ecg
+
+
 def read_target(row: dict, cache: FindingsCache, roots: dict[str, str]) -> dict | None:
     """The row with its answer from the read; None when an ECG has no beats to read."""
     if row["task"] == "report" and row["meta"].get("report_source") == "database text":
@@ -62,12 +75,10 @@ def read_target(row: dict, cache: FindingsCache, roots: dict[str, str]) -> dict 
     if any(not f.n_beats for f in fs):
         return None
     if row["task"] == "report":
-        names = report_names(named_statements(fs[0]))
-        return _with_answer(row, report_answer(names), [names])
-    aspect = row["meta"].get("aspect", "overall")
-    per_ecg = [_aspect_names(f, aspect) for f in fs]
-    rates = [round(f.measurements.heart_rate_bpm) if f.measurements.heart_rate_bpm else None for f in fs]
-    return _with_answer(row, comparison_answer(per_ecg, aspect, rates), per_ecg)
+        answer, names = read_report(fs[0])
+        return _with_answer(row, answer, [names])
+    answer, per_ecg = read_comparison(fs, row["meta"].get("aspect", "overall"))
+    return _with_answer(row, answer, per_ecg)
 
 
 def read_targets(rows: Iterable[dict], roots: dict[str, str], cache: FindingsCache | None = None
