@@ -1,8 +1,9 @@
 """Report and comparison targets that name what the machine read holds (`--targets read` of the questions, for the
 two free-text tasks).
 
-A model trained on label targets learns to write findings its findings block does not hold (release 5 names AF on
-CPSC A0134, read and labelled RBBB), and the labels of one database cover only its own classes (CPSC 2018: 9).
+A model trained on label targets learns to write findings its findings block does not hold (release 5 names AF for
+CPSC A0134, labelled RBBB, whose read holds no AF), and the labels of one database cover only its own classes
+(CPSC 2018: 9).
 Here a report is the read's statements (`anyecg.findings.summary.named_statements`, in vocabulary order) and a
 comparison lists each ECG's read statements for the question's aspect in the builder's format
 (`anyecg.data.tasks.multiecg.comparison_answer`): what a model that copies its block writes. The PTB-XL original
