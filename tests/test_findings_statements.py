@@ -267,3 +267,12 @@ def test_a_normal_ecg_or_an_incomplete_block_is_not_said_beside_what_rules_it_ou
     assert names("Normal ECG", "Sinus rhythm", "ST depression") == {"Sinus rhythm", "ST depression"}
     assert names("Right bundle branch block", "Incomplete right bundle branch block") == {"Right bundle branch block"}
     assert names("Incomplete right bundle branch block") == {"Incomplete right bundle branch block"}
+
+
+def test_beats_of_an_ectopic_class_whose_statement_is_not_made_read_as_its_neighbours():
+    base = findings(beat_classes=("N", "V", "N", "S", "N"))
+    said = (Statement("Sinus rhythm", 0.9, "both"), Statement("Premature atrial contraction", 0.8, "both"))
+    read = without_contradictions(replace(base, statements=said))  # the 12-lead read outweighed the one V beat
+    assert read.beat_classes == ("N", "N", "N", "S", "N")
+    said += (Statement("Premature ventricular contraction", 0.7, "both"),)
+    assert without_contradictions(replace(base, statements=said)).beat_classes == base.beat_classes

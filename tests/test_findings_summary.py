@@ -7,7 +7,7 @@ import pytest
 
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings
-from anyecg.findings.summary import findings_text, has_finding, named_statements
+from anyecg.findings.summary import findings_text, named_statements
 from anyecg.findings.types import ECGFindings, Statement
 from anyecg.io import read_record
 from anyecg.signal.intervals import format_answer
@@ -33,15 +33,6 @@ def _read(classes: tuple[str, ...], *statements: tuple[str, float]) -> ECGFindin
     return ECGFindings(source="constructed", fs=500.0, start_s=0.0, duration_s=10.0, leads=("II",),
                        beat_times_s=np.arange(len(classes), dtype=float), beat_classes=classes,
                        statements=tuple(Statement(n, c, "both") for n, c in statements))
-
-
-def test_ectopy_needs_its_beats_and_its_statement():
-    beats = ("N", "V", "N", "N")
-    assert has_finding(_read(beats, ("Premature ventricular contraction", 0.75)), "Premature ventricular contraction")
-    # the 12-lead classifier outweighed the one beat read as V: the combined statement was not made
-    assert not has_finding(_read(beats), "Premature ventricular contraction")
-    assert not has_finding(_read(("N",) * 4, ("Premature ventricular contraction", 0.9)),
-                           "Premature ventricular contraction")
 
 
 def test_named_statements_put_the_rhythm_first():

@@ -18,6 +18,7 @@ import numpy as np
 
 from anyecg.findings.classifier import StatementClassifier, load_classifier, record_features
 from anyecg.findings.criteria import ABNORMAL, apply_criteria
+from anyecg.findings.summary import ECTOPY_CLASS
 from anyecg.findings.types import ECGFindings, Evidence, Statement
 
 REPORT_CONFIDENCE = 0.5
@@ -109,7 +110,9 @@ def without_contradictions(findings: ECGFindings) -> ECGFindings:
     beat for a PAC to be premature to); a normal ECG beside any abnormal statement it keeps (`criteria.ABNORMAL`:
     the classifier can call an ECG normal that the criteria find a PVC or ST depression in); an incomplete bundle
     branch block beside the complete one; and then, on an ECG the classifier reads whole (≤ CLASSIFIER_MAX_S), its
-    S beats read as N. Longer records keep their S beats outside the AF episodes (`beat_classes.checked_classes`)."""
+    S beats read as N (longer records keep their S beats outside the AF episodes, `beat_classes.checked_classes`),
+    and beats of an ectopic class whose statement is not made read as N (on a 12-lead ECG the classifier can
+    outweigh one beat read as V: the beat list and the statements then say the same)."""
     af = findings.statement("Atrial fibrillation")
     af = af is not None and af.confidence >= REPORT_CONFIDENCE
     drop = set(NOT_IN_AF) if af else set()
@@ -124,4 +127,7 @@ def without_contradictions(findings: ECGFindings) -> ECGFindings:
     classes = findings.beat_classes
     if af and findings.duration_s <= CLASSIFIER_MAX_S:
         classes = tuple("N" if c == "S" else c for c in classes)
+    kept = {s.name for s in statements if s.confidence >= REPORT_CONFIDENCE}
+    unconfirmed = {cls for name, cls in ECTOPY_CLASS.items() if name not in kept}
+    classes = tuple("N" if c in unconfirmed else c for c in classes)
     return replace(findings, statements=statements, beat_classes=classes)

@@ -26,12 +26,10 @@ assert set(ECTOPY_CLASS) == set(ECTOPY)
 
 
 def has_finding(f: ECGFindings, name: str) -> bool:
-    """Whether the read holds a vocabulary name: ectopy from the beat classes and its statement (on a 12-lead ECG
-    the classifier can outweigh one beat read as ectopic; `read_findings` always scores it), AF also from its
-    episodes, the rest from a statement of at least MIN_CONFIDENCE."""
+    """Whether the read holds a vocabulary name: ectopy from the beat classes (which `read_findings` makes agree
+    with its statements), AF also from its episodes, the rest from a statement of at least MIN_CONFIDENCE."""
     if name in ECTOPY_CLASS and f.beat_classes:
-        s = f.statement(name)
-        return ECTOPY_CLASS[name] in f.beat_classes and s is not None and s.confidence >= MIN_CONFIDENCE
+        return ECTOPY_CLASS[name] in f.beat_classes
     if name == "Atrial fibrillation" and f.duration_s and \
             sum(e.duration_s for e in f.episodes_of("AF")) / f.duration_s >= AF_SHARE:
         return True
