@@ -109,10 +109,10 @@ def without_contradictions(findings: ECGFindings) -> ECGFindings:
     rhythms, first degree AV block and PACs beside a stated atrial fibrillation (no P waves to measure, no sinus
     beat for a PAC to be premature to); a normal ECG beside any abnormal statement it keeps (`criteria.ABNORMAL`:
     the classifier can call an ECG normal that the criteria find a PVC or ST depression in); an incomplete bundle
-    branch block beside the complete one; and then, on an ECG the classifier reads whole (≤ CLASSIFIER_MAX_S), its
-    S beats read as N (longer records keep their S beats outside the AF episodes, `beat_classes.checked_classes`),
-    and beats of an ectopic class whose statement is not made read as N (on a 12-lead ECG the classifier can
-    outweigh one beat read as V: the beat list and the statements then say the same)."""
+    branch block beside the complete one; and then, on an ECG the classifier reads whole (≤ CLASSIFIER_MAX_S), the
+    beats of an ectopic class whose statement is not made read as N: S beats beside AF, and a beat read as V where
+    the 12-lead classifier outweighed it, so that the beat list and the statements say the same. Longer records keep
+    their beat classes (S beats outside the AF episodes: `beat_classes.checked_classes`)."""
     af = findings.statement("Atrial fibrillation")
     af = af is not None and af.confidence >= REPORT_CONFIDENCE
     drop = set(NOT_IN_AF) if af else set()
@@ -125,9 +125,8 @@ def without_contradictions(findings: ECGFindings) -> ECGFindings:
     drop |= {INCOMPLETE[n] for n in kept & set(INCOMPLETE)}
     statements = tuple(s for s in statements if s.name not in drop)
     classes = findings.beat_classes
-    if af and findings.duration_s <= CLASSIFIER_MAX_S:
-        classes = tuple("N" if c == "S" else c for c in classes)
-    kept = {s.name for s in statements if s.confidence >= REPORT_CONFIDENCE}
-    unconfirmed = {cls for name, cls in ECTOPY_CLASS.items() if name not in kept}
-    classes = tuple("N" if c in unconfirmed else c for c in classes)
+    if findings.duration_s <= CLASSIFIER_MAX_S:  # the statements speak for the whole ECG
+        kept = {s.name for s in statements if s.confidence >= REPORT_CONFIDENCE}
+        unconfirmed = {cls for name, cls in ECTOPY_CLASS.items() if name not in kept}  # S beside AF among them
+        classes = tuple("N" if c in unconfirmed else c for c in classes)
     return replace(findings, statements=statements, beat_classes=classes)
