@@ -126,7 +126,6 @@ def without_contradictions(findings: ECGFindings) -> ECGFindings:
     statements = tuple(s for s in statements if s.name not in drop)
     classes = findings.beat_classes
     if findings.duration_s <= CLASSIFIER_MAX_S:  # the statements speak for the whole ECG
-        kept = {s.name for s in statements if s.confidence >= REPORT_CONFIDENCE}
         unconfirmed = {cls for name, cls in ECTOPY_CLASS.items() if name not in kept}  # S beside AF among them
         classes = tuple("N" if c in unconfirmed else c for c in classes)
     return replace(findings, statements=statements, beat_classes=classes)

@@ -109,15 +109,13 @@ def findings_text(f: ECGFindings) -> str:
 def named_statements(f: ECGFindings) -> list[str]:
     """The read as vocabulary names, its rhythm first, then the statements of at least MIN_CONFIDENCE (most
     confident first) and the ectopic beats it found: what a report or a comparison written from the read names."""
+    made = [s.name for s in sorted(f.statements, key=lambda s: -s.confidence) if s.confidence >= MIN_CONFIDENCE]
     if not f.n_beats:
-        return [s.name for s in sorted(f.statements, key=lambda s: -s.confidence) if s.confidence >= MIN_CONFIDENCE]
-    rhythms = [s for s in f.statements if s.name in RHYTHM_FAMILY and s.confidence >= MIN_CONFIDENCE]
-    if has_finding(f, "Atrial fibrillation"):
-        rhythm = "Atrial fibrillation"
-    else:
-        rhythm = max(rhythms, key=lambda s: s.confidence).name if rhythms else FAMILY_NAME["sinus"]
-    rest = [s.name for s in sorted(f.statements, key=lambda s: -s.confidence)
-            if s.confidence >= MIN_CONFIDENCE and s.name not in RHYTHM_FAMILY and s.name not in ECTOPY_CLASS]
+        return made
+    rhythms = [n for n in made if n in RHYTHM_FAMILY]
+    rhythm = "Atrial fibrillation" if has_finding(f, "Atrial fibrillation") else \
+        rhythms[0] if rhythms else FAMILY_NAME["sinus"]
+    rest = [n for n in made if n not in RHYTHM_FAMILY and n not in ECTOPY_CLASS]
     return [rhythm, *rest, *(n for n in ECTOPY_CLASS if has_finding(f, n))]
 
 

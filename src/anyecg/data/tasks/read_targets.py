@@ -57,7 +57,7 @@ def _aspect_names(f: ECGFindings, aspect: str) -> list[str]:
 
 def read_report(f: ECGFindings) -> tuple[str, list[str]]:
     """A report naming the read's statements (and the names)."""
-    names = report_names(named_statements(f))
+    names = _aspect_names(f, "overall")
     return report_answer(names), names
 
 
