@@ -1,7 +1,8 @@
 """Checked answers and one answer whatever the door (issue 14 items 4 and 5).
 
-The LLM's words are replaced by a deliberately wrong canned answer (`CannedChat.answer`); everything around them
-is real: the machine read of the ECG, the checks, the CLI, the HTTP API and the web page in headless Chromium.
+The LLM's words are replaced by a deliberately wrong canned answer (`CannedChat.answer`, and the same words for
+every beam-search alternative that verified decoding looks at); everything around them is real: the machine read of
+the ECG, the checks, verified decoding, the CLI, the HTTP API and the web page in headless Chromium.
 """
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ class CannedChat(ECGChat):
             streamer.put(ids)
             streamer.end()
         return [WRONG] * len(items)
+
+    def alternatives(self, prepared, conversation, **sampling):
+        return [WRONG]
+
+
+class VerifyingChat(CannedChat):
+    """CannedChat whose beam search also finds answers that agree with the read (sinus rhythm, 74 bpm)."""
+
+    def alternatives(self, prepared, conversation, **sampling):
+        return ["No, atrial fibrillation.",  # contradicts itself: never picked
+                "Atrial fibrillation. The heart rate is 74 bpm.",  # AF contradicted by the read
+                RIGHT, "Sinus rhythm."]
+
+
+RIGHT = "The heart rate is 74 bpm."
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +94,7 @@ def test_python_api_flags_the_wrong_claims(canned: CannedChat, record: Path) -> 
 def test_cli_warns_on_stderr_and_lists_checks_in_json(ckpt: Path, record: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(ECGChat, "answer", CannedChat.answer)
+    monkeypatch.setattr(ECGChat, "alternatives", CannedChat.alternatives)
     assert main(["chat", "--model", str(ckpt), str(record), RATE_QUESTION]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == WRONG
@@ -98,6 +115,41 @@ def test_http_api_returns_message_checks(canned: CannedChat, record: Path) -> No
         lines = client.post("/v1/chat/completions", json={**body, "stream": True}).text.splitlines()
         last = json.loads([x for x in lines if x.startswith("data: {")][-1][6:])["choices"][0]
         assert set(_flag_lines(last["checks"])) == {"150 bpm", "Atrial fibrillation"}
+
+
+def test_verified_decoding_picks_the_models_alternative_that_agrees_at_every_door(
+        ckpt: Path, record: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    chat = VerifyingChat.load(ckpt, max_new_tokens=8)
+    answer = chat.ask(record, RATE_QUESTION)
+    assert (answer.text, answer.replaced, answer.flagged) == (RIGHT, WRONG, [])
+    assert answer.to_dict()["replaced"] == WRONG
+    assert chat.conversation(record).ask(RATE_QUESTION).text == RIGHT
+    assert "".join(chat.stream(record, RATE_QUESTION)) == RIGHT
+    server = ECGServer(chat, ServeSettings(max_tokens=8, timeout_s=60))
+    with TestClient(server.app()) as client:
+        body = {"model": "anyecg", "messages": [{"role": "user", "content": [
+            ecg_part(record), {"type": "text", "text": RATE_QUESTION}]}]}
+        message = client.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]
+        assert (message["content"], message["replaced"]) == (RIGHT, WRONG)
+        lines = client.post("/v1/chat/completions", json={**body, "stream": True}).text.splitlines()
+        streamed = "".join(json.loads(x[6:])["choices"][0]["delta"].get("content", "")
+                           for x in lines if x.startswith("data: {"))
+        assert streamed == RIGHT
+    for name in ("answer", "alternatives"):
+        monkeypatch.setattr(ECGChat, name, getattr(VerifyingChat, name))
+    assert main(["chat", "--model", str(ckpt), "--json", str(record), RATE_QUESTION]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["text"], data["replaced"]) == (RIGHT, WRONG)
+    assert main(["chat", "--model", str(ckpt), "--no-verify", str(record), RATE_QUESTION]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == WRONG and "the signal reads 74 bpm" in err
+
+
+def test_unverified_chat_keeps_the_first_answer(ckpt: Path, record: Path) -> None:
+    chat = VerifyingChat.load(ckpt, max_new_tokens=8, verify=False)
+    answer = chat.ask(record, RATE_QUESTION)
+    assert (answer.text, answer.replaced) == (WRONG, None)
+    assert {c.stated for c in answer.flagged} == {"150 bpm", "Atrial fibrillation"}
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anyecg.checks import check_answer, disagreements, localization_check
+from anyecg.checks import check_answer, contradicts_itself, disagreements, localization_check
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
 
@@ -30,6 +30,14 @@ def test_numbers_agree_within_tolerance_and_disagree_outside() -> None:
     assert by["75"].agrees and by["PR"].agrees and by["QTc"].agrees
     assert not by["QRS"].agrees and by["QRS"].measured == "QRS 92 ms"
     assert [c.stated for c in disagreements(checks)] == ["QRS 150 ms"]
+
+
+@pytest.mark.parametrize(("answer", "contradicts"), [
+    ("No atrial fibrillation.", False), ("No, the ECG shows no atrial fibrillation.", False),
+    ("Yes, atrial fibrillation.", False), ("No, the rhythm is regular.", False), ("Sinus rhythm.", False),
+    ("No, atrial fibrillation.", True), ("No, the ECG shows atrial fibrillation.", True), ("Yes, no PVCs.", True)])
+def test_yes_no_answers_that_contradict_themselves(answer: str, contradicts: bool) -> None:
+    assert contradicts_itself(answer) is contradicts
 
 
 def test_heart_rate_wrong_is_flagged() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anyecg.checks import Check, check_answer, disagreements, localization_check
+from anyecg.checks import Check, check_answer, contradicts_itself, disagreements, localization_check
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.findings.locate import read_intervals
 from anyecg.findings.read import findings_of, read_window
@@ -38,6 +38,7 @@ from anyecg.timebase import clock
 EMBEDDED_DIR = Path(__file__).parent / "weights" / "embedded"
 MAX_ECGS = 6  # the paper's multi-ECG range is 2–6
 MIN_SECONDS = 1.0  # shortest ECG the model is asked about (a 1 s strip)
+VERIFY_BEAMS = 4  # the model's alternatives looked at when the signal contradicts its first answer
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,15 @@ class Finding:
 
 @dataclass
 class Answer:
-    """An answer and its checks: what it claims that the machine read of the ECG confirms or contradicts."""
+    """An answer and its checks: what it claims that the machine read of the ECG confirms or contradicts.
+    `replaced`: the model's first (greedy) answer when the signal contradicted it and one of the model's own
+    alternatives agreed (`ECGChat.verified`); None when the first answer stands."""
 
     text: str
     question: str
     n_ecgs: int
     checks: list[Check] = field(default_factory=list)
+    replaced: str | None = None
 
     @property
     def flagged(self) -> list[Check]:
@@ -87,7 +91,7 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "question": self.question, "n_ecgs": self.n_ecgs,
-                "checks": [c.to_dict() for c in self.checks]}
+                "checks": [c.to_dict() for c in self.checks], "replaced": self.replaced}
 
 
 @dataclass
@@ -172,21 +176,25 @@ def findings(intervals: Sequence[Interval], prepared: Prepared) -> list[Finding]
 class ECGChat:
     """A loaded model plus the question/answer conventions. Thread-safe (one generation at a time)."""
 
-    def __init__(self, model: AnyECGChatModel, max_new_tokens: int = 256):
+    def __init__(self, model: AnyECGChatModel, max_new_tokens: int = 256, verify: bool = True):
         self.model = model
         self.processor = model.processor(share_encoder=True)
         self.max_new_tokens = max_new_tokens
+        self.verify = verify
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, device: str = "cpu", max_new_tokens: int = 256) -> ECGChat:
-        """The embedded default (None) or any checkpoint directory written by `anyecg train`."""
+    def load(cls, path: str | Path | None = None, *, device: str = "cpu", max_new_tokens: int = 256,
+             verify: bool = True) -> ECGChat:
+        """The embedded default (None) or any checkpoint directory written by `anyecg train`. verify: answers about
+        one ECG are checked against its machine read and, where contradicted, replaced by the model's own best
+        alternative that agrees (`verified`); False keeps the greedy answer (flagged by its checks)."""
         dev = torch_device(device)  # an unknown or missing device fails before the slow load
         path = Path(path).expanduser() if path is not None else EMBEDDED_DIR
         if not path.exists():
             raise ModelError("checkpoint not found" if path != EMBEDDED_DIR
                              else "the embedded weights are not installed with this package", path)
-        return cls(load_model(path, dev), max_new_tokens=max_new_tokens)
+        return cls(load_model(path, dev), max_new_tokens=max_new_tokens, verify=verify)
 
     # ---- core ---------------------------------------------------------------------------------------------
     def _conversation(self, n_ecgs: int, question: str, history: Sequence[dict[str, str]]) -> list[dict[str, str]]:
@@ -219,12 +227,51 @@ class ECGChat:
                                       streamer=streamer, **sampling)
         return [t.strip() for t in self.processor.tokenizer.batch_decode(new, skip_special_tokens=True)]
 
+    def alternatives(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]],
+                     **sampling: Any) -> list[str]:
+        """The model's `VERIFY_BEAMS` best answers by beam search, best first (each cut at its end of turn)."""
+        sampling = {k: v for k, v in sampling.items() if k not in ("do_sample", "temperature", "top_p")}
+        batch = self.processor([list(conversation)], [[self.model_input(p) for p in prepared]],
+                               add_generation_prompt=True, padding_side="left")
+        with self._lock:
+            new = self.model.generate(batch, max_new_tokens=sampling.pop("max_new_tokens", self.max_new_tokens),
+                                      num_beams=VERIFY_BEAMS, num_return_sequences=VERIFY_BEAMS,
+                                      early_stopping=True, **sampling)
+        stops = set(self.model.stop_token_ids)
+        out = []
+        for ids in new.tolist():
+            end = next((k for k, t in enumerate(ids) if t in stops), len(ids))
+            out.append(self.processor.tokenizer.decode(ids[:end], skip_special_tokens=True).strip())
+        return out
+
+    def verified(self, prepared: Prepared, conversation: Sequence[dict[str, str]], text: str,
+                 **sampling: Any) -> tuple[str, str | None]:
+        """Verified decoding: an answer about one ECG whose claims the machine read contradicts is replaced by the
+        first of the model's own alternatives (`alternatives`) that makes a checkable claim, agrees with the read
+        on every claim and does not contradict itself ("No, atrial fibrillation."). Returns (answer, the replaced
+        answer or None). The words are always the model's; where no alternative agrees, the first answer stands
+        and its checks flag it."""
+        found = self.machine_read(prepared)
+        if found is None or not disagreements(check_answer(text, found)):
+            return text, None
+        for alt in self.alternatives([prepared], conversation, **sampling):
+            checks = check_answer(alt, found)
+            if alt != text and checks and not disagreements(checks) and not contradicts_itself(alt):
+                return alt, text
+        return text, None
+
     def ask_prepared(self, items: Sequence[tuple[Sequence[Prepared], str]], history: Sequence[dict[str, str]] = (),
                      **sampling: Any) -> list[str]:
         """Answer several (ECGs, question) pairs in one batched generation. A localization question about one ECG
         ("Locate the PVCs", "Where is the atrial fibrillation?": `question_target`) is answered by
         `locate_prepared` with the model's own rules, as `locate` answers it: one answer whatever the door."""
+        return [text for text, _ in self.answer_questions(items, history, **sampling)]
+
+    def answer_questions(self, items: Sequence[tuple[Sequence[Prepared], str]],
+                         history: Sequence[dict[str, str]] = (), **sampling: Any) -> list[tuple[str, str | None]]:
+        """`ask_prepared` with, per answer, the first answer it replaced (`verified`) or None."""
         out: list[str | None] = [None] * len(items)
+        replaced: list[str | None] = [None] * len(items)
         routed = [(i, t) for i, (ps, q) in enumerate(items) if len(ps) == 1 and (t := question_target(q))]
         if routed:
             locs = self.locate_prepared([items[i][0][0] for i, _ in routed], [t for _, t in routed],
@@ -234,9 +281,12 @@ class ECGChat:
         rest = [i for i, text in enumerate(out) if text is None]
         if rest:
             convs = [(list(items[i][0]), self._conversation(len(items[i][0]), items[i][1], history)) for i in rest]
-            for i, text in zip(rest, self.answer(convs, **sampling), strict=True):
+            for (i, (ps, conv)), text in zip(zip(rest, convs, strict=True), self.answer(convs, **sampling),
+                                             strict=True):
                 out[i] = text
-        return [text or "" for text in out]
+                if self.verify and len(ps) == 1:
+                    out[i], replaced[i] = self.verified(ps[0], conv, text, **sampling)
+        return [(text or "", r) for text, r in zip(out, replaced, strict=True)]
 
     # ---- public API ---------------------------------------------------------------------------------------
     def ask(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
@@ -244,19 +294,21 @@ class ECGChat:
         """One answer. `history`: earlier turns [{"role": "user"|"assistant", "content": ...}]; sampling:
         max_new_tokens, do_sample, temperature, top_p."""
         prepared = self._prepare_many(ecgs)
-        text = self.ask_prepared([(prepared, question)], history, **sampling)[0]
-        return Answer(text, question, len(prepared), self.check(text, prepared, question))
+        text, replaced = self.answer_questions([(prepared, question)], history, **sampling)[0]
+        return Answer(text, question, len(prepared), self.check(text, prepared, question), replaced)
 
     def stream(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
                **sampling: Any) -> Iterator[str]:
-        """Yield the answer's text as it is generated."""
+        """Yield the answer's text as it is generated; an answer about one ECG comes whole, once verified
+        (`verified`), unless `verify` is off."""
         return self.stream_prepared(self._prepare_many(ecgs), question, history, **sampling)
 
     def stream_prepared(self, prepared: Sequence[Prepared], question: str,
                         history: Sequence[dict[str, str]] = (), **sampling: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        if len(prepared) == 1 and question_target(question):  # answered whole, as `ask_prepared` answers it
+        if len(prepared) == 1 and (self.verify or question_target(question)):
+            # answered whole, as `ask_prepared` answers it (located, or verified against the read)
             yield self.ask_prepared([(prepared, question)], history, **sampling)[0]
             return
         conv = self._conversation(len(prepared), question, history)
@@ -282,8 +334,9 @@ class ECGChat:
 
     def report_batch(self, ecgs: Sequence[ECGSpec], **sampling: Any) -> list[Answer]:
         prepared = [prepare(e) for e in ecgs]
-        texts = self.ask_prepared([([p], REPORT_QUESTION) for p in prepared], **{**REPORT_SAMPLING, **sampling})
-        return [Answer(t, REPORT_QUESTION, 1, self.check(t, [p])) for t, p in zip(texts, prepared, strict=True)]
+        answers = self.answer_questions([([p], REPORT_QUESTION) for p in prepared], **{**REPORT_SAMPLING, **sampling})
+        return [Answer(t, REPORT_QUESTION, 1, self.check(t, [p]), r)
+                for (t, r), p in zip(answers, prepared, strict=True)]
 
     def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,
                prescreen: bool = True, per_clip: bool | None = None, **sampling: Any) -> Localization:
@@ -437,9 +490,9 @@ class Conversation:
         self.history: list[dict[str, str]] = []
 
     def ask(self, question: str, **sampling: Any) -> Answer:
-        text = self.chat.ask_prepared([(self.prepared, question)], self.history, **sampling)[0]
+        text, replaced = self.chat.answer_questions([(self.prepared, question)], self.history, **sampling)[0]
         self._remember(question, text)
-        return Answer(text, question, len(self.prepared), self.chat.check(text, self.prepared, question))
+        return Answer(text, question, len(self.prepared), self.chat.check(text, self.prepared, question), replaced)
 
     def stream(self, question: str, **sampling: Any) -> Iterator[str]:
         parts: list[str] = []

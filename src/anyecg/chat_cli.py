@@ -27,6 +27,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drop-unknown", "--ecg-only", action="store_true", dest="drop_unknown",
                    help="drop channels that fit no ECG lead (ART, Resp, Pleth, ...) instead of stopping")
     p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--no-verify", action="store_true",
+                   help="keep the model's first answer even where the signal contradicts it (flagged, not replaced by an alternative that agrees)")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, mps")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -70,7 +72,8 @@ def _load(args: argparse.Namespace):
     from anyecg.chat import ECGChat
 
     _check_inputs(args)
-    return ECGChat.load(args.model, device=args.device, max_new_tokens=args.max_new_tokens)
+    return ECGChat.load(args.model, device=args.device, max_new_tokens=args.max_new_tokens,
+                        verify=not args.no_verify)
 
 
 def _lead_map(args: argparse.Namespace) -> str | None:

@@ -5,7 +5,7 @@ A claim is checked only where the findings can decide it: a number against its m
 a statement against the measurement that defines it (QRS width for a bundle branch block, PR for a first degree AV
 block, RR irregularity and the AF statement for atrial fibrillation, ...), a localization answer against the
 intervals the findings give for the same target. Each check says what was claimed, what was measured and whether
-they agree; the answer itself is never changed.
+they agree; the checks never change an answer (`ECGChat.verified` may pick another of the model's own answers).
 """
 
 from __future__ import annotations
@@ -245,6 +245,22 @@ def localization_check(answer: str, f: ECGFindings, target: str, description: st
     agrees = (not truth and not pred) or (bool(truth) and bool(pred) and interval_iou(truth, pred) >= LOCALIZATION_IOU)
     return Check("localization", answer.strip(), format_answer(pred, description),
                  format_answer(truth, description), agrees)
+
+
+_LEAD_WORD = re.compile(r"\s*(yes|no)\b", re.IGNORECASE)
+
+
+def contradicts_itself(answer: str) -> bool:
+    """A yes/no answer whose statements say the opposite of its first word: "No, atrial fibrillation.", "No, the
+    ECG shows a PVC.", "Yes, no PVCs." ("No atrial fibrillation." and "Yes, a PVC." are consistent)."""
+    lead = _LEAD_WORD.match(answer)
+    if lead is None:
+        return False
+    no = lead.group(1).lower() == "no"
+    found = _mentions(answer)
+    if no:  # "No atrial fibrillation.": the word negates the statement right after it
+        return any(not negated for _, _, negated in found)
+    return any(negated for _, _, negated in found)
 
 
 def check_answer(answer: str, findings: ECGFindings) -> list[Check]:

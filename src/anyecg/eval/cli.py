@@ -88,6 +88,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="findings: the shared real-data folder")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit for --model (paper: 256)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="questions: the model's greedy answers only (default: verified against the read, as `ask`)")
     p.add_argument("--device", default="cpu", help="torch device of --model: cpu, cuda, cuda:1, mps")
     p.add_argument("--prescreen", action="store_true",
                    help="--model: answer a beat type the beat head does not find 'No ... Found' without the LLM "
@@ -196,13 +198,14 @@ def run_questions(args: argparse.Namespace) -> int:
     cache = answerers.FindingsCache()
     predictors = ([answerers.FindingsAnswerer(cache)] if "findings" in refs else []) + \
         ([answerers.BaseLLMAnswerer(max_new_tokens=args.max_new_tokens)] if "base" in refs else []) + \
-        ([answerers.ChatAnswerer(args.model, args.max_new_tokens, args.device)] if args.model else [])
+        ([answerers.ChatAnswerer(args.model, args.max_new_tokens, args.device, verify=not args.no_verify)]
+         if args.model else [])
     if not predictors:
         raise ConfigError("eval questions needs --model and/or --references")
     results = report.evaluate(samples, predictors, args.out or Path("runs/questions"), batch_size=args.batch_size,
                               cache=cache)
     write_atomic(args.results, report.markdown(results, _command(), len(samples), cache.failed,
-                                                       limit=args.limit,
+                                                       limit=args.limit, split=report.split_of(args.questions),
                                                        **({"source": str(args.questions)} if args.questions else {})))
     write_json(args.results.with_suffix(".json"), {"command": _command(), "questions": len(samples),
                                                    "failed_reads": cache.failed, **results})

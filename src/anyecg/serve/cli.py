@@ -13,6 +13,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        description="Serve the model: POST /v1/chat/completions (ECGs as content parts), "
                                    "/v1/files, /v1/ecg/scan, /openapi.json and a web page at /.")
     p.add_argument("--model", default=None, help="checkpoint directory (default: the embedded model)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="keep the model's first answer even where the signal contradicts it (flagged, not replaced by an alternative that agrees)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY' on /v1/*")
@@ -47,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port must be 1-65535, got {args.port}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    chat = ECGChat.load(args.model, device=args.device, max_new_tokens=args.max_tokens)
+    chat = ECGChat.load(args.model, device=args.device, max_new_tokens=args.max_tokens, verify=not args.no_verify)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.api_key:
         logging.getLogger("anyecg.serve").warning("serving on %s without --api-key: anyone who can reach this "
                                                   "address can use the model", args.host)

@@ -134,8 +134,8 @@ class Completions:
                      deadline: float) -> dict[str, Any]:
         sampling = self.sampling(req, deadline)
         try:
-            text = (await run_in_threadpool(self.chat.ask_prepared, [(prepared, turns.question)], turns.history,
-                                            **sampling))[0]
+            text, replaced = (await run_in_threadpool(self.chat.answer_questions, [(prepared, turns.question)],
+                                                      turns.history, **sampling))[0]
         except AnyECGError as err:
             raise from_anyecg(err) from err
         if time.monotonic() >= deadline:
@@ -143,6 +143,8 @@ class Completions:
                            "timeout", "timeout")
         checks = await run_in_threadpool(self.chat.check, text, prepared, turns.question)
         message: dict[str, Any] = {"role": "assistant", "content": text, "checks": [c.to_dict() for c in checks]}
+        if replaced is not None:  # the model's first answer, which the signal contradicted (`ECGChat.verified`)
+            message["replaced"] = replaced
         loc = localization(text, prepared)
         choice: dict[str, Any] = {"index": 0, "message": message,
                                   "finish_reason": self.finish_reason(text, sampling["max_new_tokens"])}

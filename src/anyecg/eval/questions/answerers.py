@@ -66,12 +66,13 @@ class BaseLLMAnswerer:
 class ChatAnswerer:
     """A chat model through `ECGChat.ask` (the embedded release for `embedded`)."""
 
-    def __init__(self, model: str, max_new_tokens: int = 64, device: str = "cpu"):
+    def __init__(self, model: str, max_new_tokens: int = 64, device: str = "cpu", verify: bool = True):
         from anyecg.chat import ECGChat
 
         self.chat = ECGChat.load(None if model == "embedded" else model, device=device,
-                                 max_new_tokens=max_new_tokens)
-        self.name = "embedded release" if model == "embedded" else Path(model).name
+                                 max_new_tokens=max_new_tokens, verify=verify)
+        self.name = ("embedded release" if model == "embedded" else Path(model).name) + \
+            ("" if verify else " (greedy, unverified)")
 
     def predict(self, samples: Sequence[EvalSample], mask_leads=None) -> list[str]:
         from anyecg.chat import ECG

@@ -1,11 +1,17 @@
 """Build the held-out question set from labels and annotations only (never from our own measurements).
 
-Records: CPSC2018 A0101-A0150 (Dx labels), PTB-XL strat_fold 9 (SCP codes, the `heart_axis` column), LUDB 121-160
-(diagnoses; heart rate and PR / QRS / QT from the cardiologists' delineation: per beat the median across annotated
-leads, then the median over beats), MIT-BIH DS2 10 s windows (beat and rhythm annotations). Per dataset and question
-type at most `CAP` questions, drawn deterministically; comparisons pair ECGs of one dataset.
+Records (`--split test`, the default): CPSC2018 A0101-A0150 (Dx labels), PTB-XL strat_fold 9 (SCP codes, the
+`heart_axis` column), LUDB 121-160 (diagnoses; heart rate and PR / QRS / QT from the cardiologists' delineation: per
+beat the median across annotated leads, then the median over beats), MIT-BIH DS2 10 s windows (beat and rhythm
+annotations). Per dataset and question type at most `CAP` questions, drawn deterministically; comparisons pair ECGs
+of one dataset.
+
+`--split valid` builds the same kind of set from training records (CPSC2018 A0001-A0100, PTB-XL folds 1-8, LUDB
+1-120, MIT-BIH DS1): the place to tune the read's rules and answer formats without looking at the test set. Its
+figures are optimistic (the beat classifier and the statement classifier were trained on these records).
 
     python -m anyecg.eval.questions.build --shared-data ../shared/data   # rewrites questions_v2.jsonl
+    python -m anyecg.eval.questions.build --split valid --out data/eval/questions_valid.jsonl
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from pathlib import Path
 from anyecg.data.question_truth import cpsc_truths, ludb_truths, mitdb_truths, ptbxl_truths
 from anyecg.data.questions import RecordTruth, pair_questions, single_questions
 from anyecg.data.schema import Sample, write_jsonl
-from anyecg.data.sources.mitdb import DS2
-from anyecg.data.statement_corpus import CPSC_TEST, PTBXL_TEST_FOLD
+from anyecg.data.sources.mitdb import DS1, DS2
+from anyecg.data.statement_corpus import CPSC_TEST, CPSC_TRAIN, PTBXL_TEST_FOLD, PTBXL_TRAIN_FOLDS
 from anyecg.eval.delineation import TEST_RECORDS as LUDB_TEST
+from anyecg.eval.delineation import TUNE_RECORDS as LUDB_TUNE
 from anyecg.eval.delineation import ludb_truth
 
 QUESTIONS_FILE = Path(__file__).parent / "questions_v2.jsonl"
@@ -35,10 +42,19 @@ def ludb_intervals(path: Path) -> dict[str, float]:
     return {k[:-3]: v for k, v in ludb_truth(path).items() if k != "p_ms" and v is not None}
 
 
-def held_out_truths(shared: Path) -> list[list[RecordTruth]]:
-    """Per dataset, the truths of its held-out records (MIT-BIH: DS2 windows)."""
-    return [cpsc_truths(shared, CPSC_TEST), ptbxl_truths(shared, (PTBXL_TEST_FOLD,)),
-            ludb_truths(shared, LUDB_TEST, ludb_intervals), mitdb_truths(shared, DS2, SEED)]
+SPLITS = ("test", "valid")
+
+
+def split_truths(shared: Path, split: str = "test") -> list[list[RecordTruth]]:
+    """Per dataset, the truths of the split's records: "test" the held-out records (MIT-BIH: DS2 windows), "dev"
+    training records (MIT-BIH: DS1 windows)."""
+    if split == "test":
+        return [cpsc_truths(shared, CPSC_TEST), ptbxl_truths(shared, (PTBXL_TEST_FOLD,)),
+                ludb_truths(shared, LUDB_TEST, ludb_intervals), mitdb_truths(shared, DS2, SEED)]
+    if split == "valid":
+        return [cpsc_truths(shared, CPSC_TRAIN), ptbxl_truths(shared, tuple(PTBXL_TRAIN_FOLDS)),
+                ludb_truths(shared, LUDB_TUNE, ludb_intervals), mitdb_truths(shared, DS1, SEED)]
+    raise ValueError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
 
 
 def _stratum(s: Sample) -> str:
@@ -79,16 +95,16 @@ def _pairs(truths: list[RecordTruth]) -> list[tuple[RecordTruth, RecordTruth]]:
     return out
 
 
-def build_question_set(shared: Path, cap: int = CAP) -> list[Sample]:
-    """The question set: per dataset and question type at most `cap` questions."""
+def build_question_set(shared: Path, cap: int = CAP, split: str = "test") -> list[Sample]:
+    """The question set of a split: per dataset and question type at most `cap` questions."""
     shared = Path(shared)
     groups: dict[tuple[str, str], list[Sample]] = defaultdict(list)
-    for truths in held_out_truths(shared):
+    for truths in split_truths(shared, split):
         for t in truths:
-            for s in single_questions(t, "test", SEED):
+            for s in single_questions(t, split, SEED):
                 groups[(s.meta["qtype"], s.dataset)].append(s)
         for a, b in _pairs(truths):
-            for s in pair_questions(a, b, "test", SEED):
+            for s in pair_questions(a, b, split, SEED):
                 groups[(s.meta["qtype"], s.dataset)].append(s)
     seen: set[str] = set()
     out = []
@@ -105,8 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shared-data", type=Path, default=Path("../shared/data"))
     p.add_argument("--out", type=Path, default=QUESTIONS_FILE)
     p.add_argument("--cap", type=int, default=CAP)
+    p.add_argument("--split", choices=SPLITS, default="test",
+                   help="test: the held-out records (default); valid: training records, for tuning")
     args = p.parse_args(argv)
-    samples = build_question_set(args.shared_data, args.cap)
+    if args.split != "test" and args.out == QUESTIONS_FILE:
+        p.error("--split valid needs --out (questions_v2.jsonl is the test set)")
+    samples = build_question_set(args.shared_data, args.cap, args.split)
     n = write_jsonl(args.out, samples)
     counts: dict[str, int] = defaultdict(int)
     for s in samples:

@@ -8,6 +8,7 @@ Comparisons (2 ECGs) are graded but not checked (the checks read one ECG).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -25,6 +26,18 @@ from anyecg.findings.answers import FindingsCache
 from anyecg.signal.intervals import describe
 
 log = logging.getLogger(__name__)
+
+
+RECORDS = {"test": "held-out records only: CPSC2018 A0101-A0150, PTB-XL strat_fold 9, LUDB 121-160, MIT-BIH DS2 "
+                   "10 s windows",
+           "valid": "a tuning set of training records: CPSC2018 A0001-A0100, PTB-XL strat_folds 1-8, LUDB 1-120, "
+                  "MIT-BIH DS1 10 s windows; optimistic, the classifiers were trained on them"}
+
+
+def split_of(path: Path | None) -> str:
+    """The split ("test" or "valid") a question file was built for (`anyecg.eval.questions.build --split`)."""
+    with open(path or QUESTIONS_FILE, encoding="utf-8") as f:
+        return json.loads(f.readline() or "{}").get("split", "test")
 
 
 def load_questions(path: Path | None, shared: Path, limit: int | None = None) -> list[EvalSample]:
@@ -101,12 +114,12 @@ def _pct(x: float) -> str:
 
 
 def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequence[str] = (),
-             source: str = "src/anyecg/eval/questions/questions_v2.jsonl", limit: int | None = None) -> str:
+             source: str = "src/anyecg/eval/questions/questions_v2.jsonl", limit: int | None = None,
+             split: str = "test") -> str:
     names = list(results)
     lines = ["# Question set: answers graded against labels and annotations", "", "Made by:", "", "```", command,
              "```", "",
-             f"{n_questions} questions of `{source}` (held-out records only: "
-             "CPSC2018 A0101-A0150, PTB-XL strat_fold 9, LUDB 121-160, MIT-BIH DS2 10 s windows; built by "
+             f"{n_questions} questions of `{source}` ({RECORDS[split]}; built by "
              "`python -m anyecg.eval.questions.build`, truth from labels and annotations only). Tolerances: rate "
              "±10 %, PR/QRS/QT ±20 ms, PVC/PAC counts exact, localization IoU ≥ 0.5, categories exact after "
              "mapping the answer's words to the vocabulary (`anyecg.checks.mentions`); see "
