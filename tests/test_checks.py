@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anyecg.checks import check_answer, contradicts_itself, disagreements, localization_check
+from anyecg.checks import (
+    check_answer,
+    check_comparison,
+    contradicts_itself,
+    disagreements,
+    localization_check,
+)
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
 
@@ -100,3 +106,34 @@ def test_real_record_read_checks_a_wrong_answer(shared_data: Path) -> None:
     assert f.measurements.heart_rate_bpm == pytest.approx(75, abs=8)
     bad = {c.stated: c for c in check_answer("Atrial fibrillation at 150 bpm.", f)}
     assert not bad["150 bpm"].agrees and not bad["Atrial fibrillation"].agrees
+
+
+def _sinus_then_af() -> list[ECGFindings]:
+    """Sinus rhythm at 72 bpm, then atrial fibrillation at 110 bpm."""
+    m = Measurements(heart_rate_bpm=110.0, rr_cv=0.3, qrs_ms=92.0, qrs_axis_deg=40.0)
+    return [_findings(), _findings(measurements=m, statements=(Statement("Atrial fibrillation", 0.95),),
+                                   episodes=(Episode("AF", 0.0, 10.0),))]
+
+
+@pytest.mark.parametrize(("answer", "verdicts"), [
+    ("Yes: sinus rhythm in the first ECG, atrial fibrillation in the second.", [True, True]),
+    ("Yes: atrial fibrillation in the first ECG, sinus rhythm in the second.", [False, False]),
+    ("No, both ECGs show sinus rhythm.", [True, False]),
+    ("Faster: 72 bpm in the first ECG, 110 bpm in the second.", [True, True, True]),
+    ("About the same: 72 bpm in the first ECG, 74 bpm in the second.", [False, True, False]),
+    ("Atrial fibrillation is new in the second ECG.", [True]),
+    ("Atrial fibrillation is no longer present in the second ECG.", [False]),
+    ("Heart rate rose from 72 to 110 bpm.", [True, True, True]),
+    ("ECG 1: Sinus rhythm. ECG 2: Atrial fibrillation; Premature ventricular contraction. "
+     "New in the last ECG: Atrial fibrillation.", [True, False, True, True]),
+    ("The two ECGs look alike.", []),
+])
+def test_comparison_claims_against_each_ecgs_read(answer: str, verdicts: list[bool]) -> None:
+    checks = check_comparison(answer, _sinus_then_af())
+    assert sorted(c.agrees for c in checks) == sorted(verdicts), [(c.stated, c.measured) for c in checks]
+
+
+def test_comparison_checks_name_the_ecg() -> None:
+    (check,) = check_comparison("Atrial fibrillation in the first ECG.", _sinus_then_af())
+    assert (check.stated, check.agrees) == ("ECG 1: Atrial fibrillation", False)
+    assert check.measured.startswith("ECG 1: no atrial fibrillation")

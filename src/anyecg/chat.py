@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anyecg.checks import Check, check_answer, contradicts_itself, disagreements, localization_check
+from anyecg.checks import (
+    Check,
+    check_answer,
+    check_comparison,
+    contradicts_itself,
+    disagreements,
+    localization_check,
+)
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.findings.locate import read_intervals
 from anyecg.findings.read import findings_of, read_window
@@ -186,8 +193,8 @@ class ECGChat:
     @classmethod
     def load(cls, path: str | Path | None = None, *, device: str = "cpu", max_new_tokens: int = 256,
              verify: bool = True) -> ECGChat:
-        """The embedded default (None) or any checkpoint directory written by `anyecg train`. verify: answers about
-        one ECG are checked against its machine read and, where contradicted, replaced by the model's own best
+        """The embedded default (None) or any checkpoint directory written by `anyecg train`. verify: answers are
+        checked against the machine read of their ECG(s) and, where contradicted, replaced by the model's own best
         alternative that agrees (`verified`); False keeps the greedy answer (flagged by its checks)."""
         dev = torch_device(device)  # an unknown or missing device fails before the slow load
         path = Path(path).expanduser() if path is not None else EMBEDDED_DIR
@@ -244,18 +251,17 @@ class ECGChat:
             out.append(self.processor.tokenizer.decode(ids[:end], skip_special_tokens=True).strip())
         return out
 
-    def verified(self, prepared: Prepared, conversation: Sequence[dict[str, str]], text: str,
+    def verified(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]], text: str,
                  **sampling: Any) -> tuple[str, str | None]:
-        """Verified decoding: an answer about one ECG whose claims the machine read contradicts is replaced by the
-        first of the model's own alternatives (`alternatives`) that makes a checkable claim, agrees with the read
-        on every claim and does not contradict itself ("No, atrial fibrillation."). Returns (answer, the replaced
-        answer or None). The words are always the model's; where no alternative agrees, the first answer stands
-        and its checks flag it."""
-        found = self.machine_read(prepared)
-        if found is None or not disagreements(check_answer(text, found)):
+        """Verified decoding: an answer whose claims the machine read of its ECG(s) contradicts (`check`) is replaced
+        by the first of the model's own alternatives (`alternatives`) that makes a checkable claim, agrees with the
+        read on every claim and does not contradict itself ("No, atrial fibrillation."). Returns (answer, the
+        replaced answer or None). The words are always the model's; where no alternative agrees, the first answer
+        stands and its checks flag it."""
+        if not disagreements(self.check(text, prepared)):
             return text, None
-        for alt in self.alternatives([prepared], conversation, **sampling):
-            checks = check_answer(alt, found)
+        for alt in self.alternatives(prepared, conversation, **sampling):
+            checks = self.check(alt, prepared)
             if alt != text and checks and not disagreements(checks) and not contradicts_itself(alt):
                 return alt, text
         return text, None
@@ -284,8 +290,8 @@ class ECGChat:
             for (i, (ps, conv)), text in zip(zip(rest, convs, strict=True), self.answer(convs, **sampling),
                                              strict=True):
                 out[i] = text
-                if self.verify and len(ps) == 1:
-                    out[i], replaced[i] = self.verified(ps[0], conv, text, **sampling)
+                if self.verify:
+                    out[i], replaced[i] = self.verified(ps, conv, text, **sampling)
         return [(text or "", r) for text, r in zip(out, replaced, strict=True)]
 
     # ---- public API ---------------------------------------------------------------------------------------
@@ -299,16 +305,16 @@ class ECGChat:
 
     def stream(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
                **sampling: Any) -> Iterator[str]:
-        """Yield the answer's text as it is generated; an answer about one ECG comes whole, once verified
-        (`verified`), unless `verify` is off."""
+        """Yield the answer's text as it is generated; with `verify` on it comes whole, once verified
+        (`verified`)."""
         return self.stream_prepared(self._prepare_many(ecgs), question, history, **sampling)
 
     def stream_prepared(self, prepared: Sequence[Prepared], question: str,
                         history: Sequence[dict[str, str]] = (), **sampling: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        if len(prepared) == 1 and (self.verify or question_target(question)):
-            # answered whole, as `ask_prepared` answers it (located, or verified against the read)
+        if self.verify or (len(prepared) == 1 and question_target(question)):
+            # answered whole, as `ask_prepared` answers it (verified against the read, or located)
             yield self.ask_prepared([(prepared, question)], history, **sampling)[0]
             return
         conv = self._conversation(len(prepared), question, history)
@@ -432,15 +438,18 @@ class ECGChat:
         return findings_of(prepared.input)
 
     def check(self, text: str, prepared: Sequence[Prepared], question: str = "") -> list[Check]:
-        """What an answer about one ECG claims, against that ECG's machine read (no checks for several ECGs); the
-        answer to a localization question is checked as a localization."""
-        found = self.machine_read(prepared[0]) if len(prepared) == 1 else None
-        if found is None:
+        """What an answer claims, against the machine read of its ECG(s): about one ECG every claim
+        (`check_answer`; the answer to a localization question as a localization), about several the claims that
+        name their ECG or a change between them (`check_comparison`)."""
+        reads = [self.machine_read(p) for p in prepared]
+        if not reads or any(r is None for r in reads):
             return []
+        if len(reads) > 1:
+            return check_comparison(text, reads)
         target = question_target(question)
         if target is not None:
             return self.check_localization(self.localization(prepared[0], target, text), prepared[0])
-        return check_answer(text, found)
+        return check_answer(text, reads[0])
 
     def check_localization(self, loc: Localization, prepared: Prepared) -> list[Check]:
         """A localization answer against the intervals the machine read gives for the same target."""

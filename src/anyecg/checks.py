@@ -11,11 +11,11 @@ they agree; the checks never change an answer (`ECGChat.verified` may pick anoth
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from anyecg.findings.locate import read_intervals
-from anyecg.findings.summary import MIN_CONFIDENCE, has_finding
+from anyecg.findings.summary import MIN_CONFIDENCE, RATE_CHANGED, RATE_SAME, has_finding
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
     AnswerFormatError,
@@ -266,6 +266,95 @@ def contradicts_itself(answer: str) -> bool:
 def check_answer(answer: str, findings: ECGFindings) -> list[Check]:
     """Every claim of a free-text answer that the findings can decide (numbers, then statements)."""
     return _number_checks(answer, findings) + _statement_checks(answer, findings)
+
+
+# ---- comparisons of several ECGs --------------------------------------------------------------------------
+_ORDINAL = ((re.compile(r"\b(?:first|1st|earlier|older)\b", re.IGNORECASE), 0),
+            (re.compile(r"\b(?:second|2nd)\b", re.IGNORECASE), 1),
+            (re.compile(r"\b(?:last|latest|later|newer|most recent)\b", re.IGNORECASE), -1))
+_ECG_K = re.compile(r"\bECG\s*#?\s*(\d)\b", re.IGNORECASE)
+_BOTH = re.compile(r"\b(?:both|all)\b(?:\s+(?:the\s+)?(?:ECGs|tracings|recordings))?", re.IGNORECASE)
+_NEW = re.compile(r"\bnew\b|\bappear", re.IGNORECASE)
+_GONE = re.compile(r"no longer|resolved|disappeared|has gone|gone in", re.IGNORECASE)
+_RATE_WORD = re.compile(r"^\W*(faster|slower|about the same|the same|unchanged|rose|fell|increased|decreased)\b",
+                        re.IGNORECASE)
+_RATE_CHANGE = re.compile(r"(?:heart\s*)?rate\s+(rose|fell|increased|decreased|stayed|unchanged)", re.IGNORECASE)
+_FASTER, _SLOWER = ("faster", "rose", "increased"), ("slower", "fell", "decreased")
+
+
+def _which(clause: str, n: int) -> list[int] | None:
+    """The ECGs (indices) a clause speaks of: "in the first ECG", "ECG 2:", "both ECGs"; None when it names none
+    or several."""
+    hits = {int(m.group(1)) - 1 for m in _ECG_K.finditer(clause) if 0 < int(m.group(1)) <= n}
+    hits |= {k % n for rx, k in _ORDINAL if rx.search(clause)}
+    if _BOTH.search(clause) and not hits:
+        return list(range(n))
+    return [hits.pop()] if len(hits) == 1 else None
+
+
+def _on(k: int, checks: list[Check]) -> list[Check]:
+    return [Check(c.kind, c.claim, f"ECG {k + 1}: {c.stated}", f"ECG {k + 1}: {c.measured}", c.agrees)
+            for c in checks]
+
+
+def _change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
+    """"X is new in the second ECG" / "New in the last ECG: X" / "X is no longer present": X absent from the first
+    ECG's read and present in the last one's (new), or the other way round (gone)."""
+    new, gone = bool(_NEW.search(sentence)), bool(_GONE.search(sentence))
+    if new == gone:
+        return []
+    first, last = _measured_rule(reads[0]), _measured_rule(reads[-1])
+    out = []
+    for name, words, _ in _mentions(sentence):
+        a, b = (first[name](), last[name]()) if name in first else (None, None)
+        if a is None or b is None:
+            continue
+        agrees = (not a[0] and b[0]) if new else (a[0] and not b[0])
+        stated = f"{name} {'new in' if new else 'gone from'} the last ECG"
+        out.append(Check("comparison", words, stated, f"first ECG: {a[1]}; last ECG: {b[1]}", agrees))
+    return out
+
+
+def _rate_change_check(text: str, reads: Sequence[ECGFindings]) -> list[Check]:
+    """"Faster: ...", "About the same", "Heart rate rose from 72 to 95 bpm" against the two reads' rates."""
+    m = _RATE_WORD.search(text) or _RATE_CHANGE.search(text)
+    a, b = reads[0].measurements.heart_rate_bpm, reads[-1].measurements.heart_rate_bpm
+    if m is None or not a or not b:
+        return []
+    word, change = m.group(1).lower(), b / a - 1.0
+    if word in _FASTER:
+        agrees, stated = change > RATE_SAME, "faster"
+    elif word in _SLOWER:
+        agrees, stated = change < -RATE_SAME, "slower"
+    else:
+        agrees, stated = abs(change) < RATE_CHANGED, "about the same"
+    return [Check("comparison", m.group(0).strip(), f"heart rate {stated} in the last ECG",
+                  f"{a:.0f} bpm in the first ECG, {b:.0f} bpm in the last", agrees)]
+
+
+def check_comparison(answer: str, reads: Sequence[ECGFindings]) -> list[Check]:
+    """Every claim of an answer about several ECGs that their reads can decide: a rate change; what is new in the
+    last ECG or gone from it; and each clause that names its ECG ("atrial fibrillation in the first ECG", "ECG 2:
+    sinus rhythm; PVC.", "both ECGs show sinus rhythm") checked as `check_answer` checks it against that ECG's read.
+    Rates stated in a rate-change sentence ("rose from 72 to 95 bpm") are checked against the first and last."""
+    n = len(reads)
+    out = _rate_change_check(answer, reads)
+    for sentence in re.split(r"(?<=\.)\s+", answer.strip()):
+        changes = _change_checks(sentence, reads)
+        if changes or _NEW.search(sentence) or _GONE.search(sentence):
+            out += changes
+            continue
+        if (m := _RATE_CHANGE.search(sentence)) is not None:
+            rates = [float(x) for x in re.findall(r"\b(\d{2,3})\b", sentence[m.end():])][:2]
+            for k, value in zip((0, n - 1), rates, strict=False):
+                out += _on(k, _number_checks(f"{value:g} bpm", reads[k]))
+            continue
+        head = _ECG_K.match(sentence.strip())
+        clauses = [sentence] if head else re.split(r"[,;]\s*", sentence)
+        for clause in clauses:
+            for k in _which(clause if not head else head.group(0), n) or ():
+                out += _on(k, check_answer(clause, reads[k]))
+    return out
 
 
 def disagreements(checks: list[Check]) -> list[Check]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from anyecg.data.schema import ECGRef, Sample, qa
 from anyecg.data.templates import LOCALIZATION, QUESTIONS
-from anyecg.findings.summary import RATE_SAME
+from anyecg.findings.summary import RATE_CHANGED, RATE_SAME  # between the two: no rate question asked
 from anyecg.signal.intervals import Interval, describe, format_answer
 from anyecg.vocabulary import COMPARABLE, CONDUCTION, ECTOPY, FAMILY_NAME, RHYTHM_FAMILY, lower
 
@@ -40,7 +40,6 @@ IRREGULAR = ("Sinus arrhythmia", "Premature ventricular contraction", "Premature
              "Atrial bigeminy", "Second degree AV block", "Supraventricular arrhythmia")
 AXES = ("normal", "left", "right")
 AXIS_ANSWER = {"normal": "Normal axis.", "left": "Left axis deviation.", "right": "Right axis deviation."}
-RATE_CHANGED = 0.15  # |relative change| ≥ 15 %: faster/slower; between RATE_SAME and this: not asked
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from anyecg.signal.intervals import format_answer
 from anyecg.vocabulary import COMPARABLE, ECTOPY, FAMILY_NAME, RHYTHM_FAMILY, lower
 
 RATE_SAME = 0.05  # |relative rate change| ≤ 5 %: about the same
+RATE_CHANGED = 0.15  # |relative rate change| ≥ 15 %: surely faster/slower (not "about the same")
 MIN_CONFIDENCE = 0.5  # a findings statement counts as present from this confidence
 AF_SHARE = 0.3  # AF episodes over this share of the ECG: atrial fibrillation
 RR_CV_IRREGULAR = 0.10  # RR coefficient of variation above which a rhythm reads irregular

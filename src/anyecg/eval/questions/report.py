@@ -3,7 +3,7 @@
 References: (a) the base LLM with the same question and no ECG, (b) the chat model under test (e.g. the shipped
 release), (c) the findings-only answerer. For each, the share of answers that `anyecg.checks` flags (a claim that
 disagrees with the findings of the same ECG) and how often a flag was right (the grader found the answer wrong).
-Comparisons (2 ECGs) are graded but not checked (the checks read one ECG).
+Comparisons of two ECGs are checked against both reads (`anyecg.checks.check_comparison`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from anyecg.checks import check_answer, localization_check
+from anyecg.checks import check_answer, check_comparison, localization_check
 from anyecg.data.question_truth import roots
 from anyecg.data.questions import QTYPES
 from anyecg.eval.questions.build import QUESTIONS_FILE
@@ -62,12 +62,12 @@ def load_questions(path: Path | None, shared: Path, limit: int | None = None) ->
 
 
 def flag_of(sample: EvalSample, answer: str, cache: FindingsCache) -> bool | None:
-    """Whether the checks flag the answer (a claim disagrees with the findings); None when nothing was checked
-    (no checkable claim, or a comparison of two ECGs)."""
-    if len(sample.ecgs) != 1:
-        return None
-    r = sample.ecgs[0]
-    f = cache.get(r.path, r.start_s, r.end_s)
+    """Whether the checks flag the answer (a claim disagrees with the findings); None when nothing was checked."""
+    reads = [cache.get(r.path, r.start_s, r.end_s) for r in sample.ecgs]
+    if len(reads) > 1:
+        checks = check_comparison(answer, reads)
+        return None if not checks else any(not c.agrees for c in checks)
+    f = reads[0]
     checks = check_answer(answer, f)
     if sample.meta["qtype"] == "localization":
         k = sample.meta["truth"]["abnormal_type"]
@@ -76,12 +76,12 @@ def flag_of(sample: EvalSample, answer: str, cache: FindingsCache) -> bool | Non
     return None if not checks else any(not c.agrees for c in checks)
 
 
-def flag_summary(samples: Sequence[EvalSample], correct: Sequence[bool], flags: Sequence[bool | None]) -> dict:
-    single = [(c, fl) for s, c, fl in zip(samples, correct, flags, strict=True) if len(s.ecgs) == 1]
-    checked = [(c, fl) for c, fl in single if fl is not None]
+def flag_summary(correct: Sequence[bool], flags: Sequence[bool | None]) -> dict:
+    pairs = list(zip(correct, flags, strict=True))
+    checked = [(c, fl) for c, fl in pairs if fl is not None]
     flagged = [c for c, fl in checked if fl]
-    wrong = [fl for c, fl in single if not c]
-    n = len(single)
+    wrong = [fl for c, fl in pairs if not c]
+    n = len(pairs)
     return {"answers": n, "checked": len(checked) / n if n else math.nan,
             "flagged": len(flagged) / n if n else math.nan,
             "flag_right": sum(not c for c in flagged) / len(flagged) if flagged else math.nan,
@@ -100,7 +100,7 @@ def evaluate(samples: Sequence[EvalSample], predictors: Sequence, out_dir: Path,
         flags = [flag_of(s, preds[s.id], cache) for s in samples]
         results[p.name] = {
             "accuracy": accuracy_table([s.meta for s in samples], verdicts),
-            "checks": flag_summary(samples, [v.correct for v in verdicts], flags),
+            "checks": flag_summary([v.correct for v in verdicts], flags),
             "examples": [{"id": s.id, "question": s.prompt[-1]["content"].replace("<ecg>", "").strip(),
                           "truth": s.truth, "answer": preds[s.id], "correct": v.correct}
                          for s, v in list(zip(samples, verdicts, strict=True))[:: max(1, len(samples) // 12)]],
@@ -142,7 +142,7 @@ def markdown(results: dict, command: str, n_questions: int, failed_reads: Sequen
     lines.append("| unread (overall) | | " + " | ".join(_pct(results[n]["accuracy"]["overall"]["unread"])
                                                    for n in names) + " |")
     lines += ["", "## Checked answers (`anyecg.checks.check_answer` against `read_findings` of the same ECG)", "",
-              "Single-ECG questions. *checked*: answers with at least one claim the findings can decide; "
+              "All questions (comparisons against both ECGs' reads). *checked*: answers with at least one claim the findings can decide; "
               "*flagged*: answers with a claim that disagrees; *flag right*: flagged answers the grader found "
               "wrong; *wrong flagged*: wrong answers that were flagged.", "",
               "| answerer | answers | checked | flagged | flag right | wrong flagged |", "|---|---|---|---|---|---|"]
