@@ -52,6 +52,14 @@ class VerifyingChat(CannedChat):
 
 
 RIGHT = "The heart rate is 74 bpm."
+AGAIN = "What is the heart rate again?"
+
+
+class PageChat(CannedChat):
+    """CannedChat whose beam search finds an answer that agrees only when the question says `AGAIN`."""
+
+    def alternatives(self, prepared, conversation, **sampling):
+        return [RIGHT] if conversation[-1]["content"].endswith(AGAIN) else [WRONG]
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +140,9 @@ def test_verified_decoding_picks_the_models_alternative_that_agrees_at_every_doo
         message = client.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]
         assert (message["content"], message["replaced"]) == (RIGHT, WRONG)
         lines = client.post("/v1/chat/completions", json={**body, "stream": True}).text.splitlines()
-        streamed = "".join(json.loads(x[6:])["choices"][0]["delta"].get("content", "")
-                           for x in lines if x.startswith("data: {"))
-        assert streamed == RIGHT
+        chunks = [json.loads(x[6:])["choices"][0] for x in lines if x.startswith("data: {")]
+        assert "".join(c["delta"].get("content", "") for c in chunks) == RIGHT
+        assert chunks[-1]["replaced"] == WRONG
     for name in ("answer", "alternatives"):
         monkeypatch.setattr(ECGChat, name, getattr(VerifyingChat, name))
     assert main(["chat", "--model", str(ckpt), "--json", str(record), RATE_QUESTION]) == 0
@@ -157,14 +165,15 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def test_web_page_shows_the_flags(canned: CannedChat, record: Path, tmp_path: Path) -> None:
+def test_web_page_shows_the_flags_and_a_replaced_answer(ckpt: Path, record: Path, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs `pip install playwright`")
     if not Path(CHROMIUM).is_file():
         pytest.skip("needs Debian's chromium (apt-get install -y chromium)")
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(ECGServer(canned, ServeSettings(max_tokens=8, timeout_s=60)).app(),
+    chat = PageChat.load(ckpt, max_new_tokens=8)
+    server = uvicorn.Server(uvicorn.Config(ECGServer(chat, ServeSettings(max_tokens=8, timeout_s=60)).app(),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -183,6 +192,12 @@ def test_web_page_shows_the_flags(canned: CannedChat, record: Path, tmp_path: Pa
                 page.wait_for_function("document.querySelector('.msg.assistant')?.dataset.flags !== undefined",
                                        timeout=60_000)
                 flags = page.locator(".msg.assistant .flag").all_inner_texts()
+                page.fill("#question", AGAIN)
+                page.click("#send")
+                page.wait_for_function("document.querySelectorAll('.msg.assistant')[1]?.dataset.flags !== undefined",
+                                       timeout=60_000)
+                second = page.locator(".msg.assistant").nth(1)
+                second_text, notes = second.inner_text(), second.locator(".replaced").all_inner_texts()
                 page.screenshot(path=str(tmp_path / "flags.png"), full_page=True)
             finally:
                 browser.close()
@@ -191,6 +206,7 @@ def test_web_page_shows_the_flags(canned: CannedChat, record: Path, tmp_path: Pa
         thread.join(timeout=10)
     assert any("150 bpm" in f and "74 bpm" in f for f in flags), flags
     assert any("Atrial fibrillation" in f for f in flags), flags
+    assert second_text.startswith(RIGHT) and len(notes) == 1 and WRONG in notes[0], (second_text, notes)
 
 
 def test_localization_question_gets_the_same_answer_at_every_door(ckpt: Path, record: Path,

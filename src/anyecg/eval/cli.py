@@ -89,7 +89,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--max-new-tokens", type=int, default=256, help="answer length limit for --model (paper: 256)")
     p.add_argument("--no-verify", action="store_true",
-                   help="questions: the model's greedy answers only (default: verified against the read, as `ask`)")
+                   help="the model's greedy answers only (default: answers other than localizations verified "
+                        "against the machine read, as `ask` and `report` do)")
     p.add_argument("--device", default="cpu", help="torch device of --model: cpu, cuda, cuda:1, mps")
     p.add_argument("--prescreen", action="store_true",
                    help="--model: answer a beat type the beat head does not find 'No ... Found' without the LLM "
@@ -153,7 +154,7 @@ def _predictor(args: argparse.Namespace):
     if args.findings:
         return FindingsPredictor()
     return LocalModelPredictor(args.model, max_new_tokens=args.max_new_tokens, device=args.device,
-                               prescreen=args.prescreen, per_clip=args.per_clip)
+                               prescreen=args.prescreen, per_clip=args.per_clip, verify=not args.no_verify)
 
 
 def _write_report(out: Path, title: str, sections: list[str], results: dict) -> Path:

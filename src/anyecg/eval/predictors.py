@@ -161,20 +161,22 @@ class LocalModelPredictor:
     Greedy decoding, prompts left-padded, one generation per batch. For localization samples two options do what
     `ECGChat.locate` does by default: `prescreen` (`ECGChat.screened`: a beat type the beat head does not find is
     answered "No ... Found" without the LLM; beat-kind models) and `per_clip` (a window longer than 10 s asked
-    clip by clip, the answers joined); each sample keeps its own question.
+    clip by clip, the answers joined); each sample keeps its own question. Other answers are verified against the
+    machine read as `ECGChat.ask` verifies them (`ECGChat.verified`) unless `verify` is off.
     """
 
     def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256, device: str = "cpu",
-                 prescreen: bool = False, per_clip: bool = False):
+                 prescreen: bool = False, per_clip: bool = False, verify: bool = True):
         from anyecg.chat import ECGChat
 
         path = Path(checkpoint)
-        self.chat = ECGChat.load(path, device=device, max_new_tokens=max_new_tokens)
+        self.chat = ECGChat.load(path, device=device, max_new_tokens=max_new_tokens, verify=verify)
         if prescreen and not self.chat.model.kind.classifies_beats:
             raise ModelError("--prescreen needs a beat-mode model (encoder.kind: beats)", path)
         self.prescreen, self.per_clip = prescreen, per_clip
         self.name = f"model:{path.name}" + "".join(f"+{o}" for o, on in (("prescreen", prescreen),
-                                                                       ("per-clip", per_clip)) if on)
+                                                                       ("per-clip", per_clip), ("unverified", not verify))
+                                                    if on)
 
     def predict(self, samples: Sequence[EvalSample],
                 mask_leads: Sequence[Sequence[str]] | None = None) -> list[str]:
@@ -198,7 +200,8 @@ class LocalModelPredictor:
             sampling = REPORT_SAMPLING if task == "report" else {}
             for i, text in zip(batch, self.chat.answer([(ecgs[i], samples[i].prompt) for i in batch], **sampling),
                                strict=True):
-                out[i] = text
+                out[i] = self.chat.verified(ecgs[i], samples[i].prompt, text, **sampling)[0] if self.chat.verify \
+                    else text
         return out
 
 

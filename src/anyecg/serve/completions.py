@@ -164,12 +164,19 @@ class Completions:
 
         yield event({"role": "assistant", "content": ""})
         parts: list[str] = []
+        replaced = None
         try:
-            pieces = self.chat.stream_prepared(prepared, turns.question, turns.history, **sampling)
-            async for piece in iterate_in_threadpool(pieces):
-                if piece:
-                    parts.append(piece)
-                    yield event({"content": piece})
+            if self.chat.verify:  # the answer comes whole, once verified against the read (`ECGChat.verified`)
+                whole, replaced = (await run_in_threadpool(self.chat.answer_questions, [(prepared, turns.question)],
+                                                           turns.history, **sampling))[0]
+                parts.append(whole)
+                yield event({"content": whole})
+            else:
+                pieces = self.chat.stream_prepared(prepared, turns.question, turns.history, **sampling)
+                async for piece in iterate_in_threadpool(pieces):
+                    if piece:
+                        parts.append(piece)
+                        yield event({"content": piece})
         except AnyECGError as err:
             yield f"data: {json.dumps(from_anyecg(err).body())}\n\n"
             yield "data: [DONE]\n\n"
@@ -179,5 +186,7 @@ class Completions:
         finish = self.finish_reason(text, sampling["max_new_tokens"])
         checks = await run_in_threadpool(self.chat.check, text, prepared, turns.question)
         extra = {"localization": loc} if loc is not None else {}
+        if replaced is not None:
+            extra["replaced"] = replaced
         yield event({}, finish, checks=[c.to_dict() for c in checks], **extra)
         yield "data: [DONE]\n\n"

@@ -264,7 +264,7 @@ async function ask(question) {
   addMessage("user", question);
   const out = addMessage("assistant", "…");
   $("send").disabled = true;
-  let text = "", loc = null, checks = [];
+  let text = "", loc = null, checks = [], replaced = null;
   try {
     const resp = await api("/v1/chat/completions", {
       method: "POST", headers: {"Content-Type": "application/json"},
@@ -288,12 +288,13 @@ async function ask(question) {
         if (choice.delta && choice.delta.content) { text += choice.delta.content; out.textContent = text; }
         if (choice.localization) loc = choice.localization;
         if (choice.checks) checks = choice.checks;
+        if (choice.replaced) replaced = choice.replaced;
       }
     }
     state.messages = [...messages, {role: "assistant", content: text.trim()}];
     state.transcript.push({role: "user", text: question}, {role: "assistant", text: text.trim(), intervals: loc});
     if (loc) showLocalization(out, loc, "answer", question);
-    showChecks(out, checks);
+    showChecks(out, checks, replaced);
   } catch (err) {
     out.className = "msg error";
     out.textContent = `error: ${err.message}`;
@@ -302,10 +303,18 @@ async function ask(question) {
   }
 }
 
-function showChecks(div, checks) {
-  // Claims of the answer that the machine read of the signal contradicts, one line each.
+function showChecks(div, checks, replaced) {
+  // Claims of the answer that the machine read of the signal contradicts, one line each; and the model's first
+  // answer when the signal contradicted it and one of the model's alternatives that agrees is shown instead.
   const flagged = checks.filter((c) => !c.agrees);
   div.dataset.flags = String(flagged.length);
+  if (replaced) {
+    const note = document.createElement("div");
+    note.className = "replaced";
+    note.textContent = `✓ checked against the signal: the model's first answer ("${replaced}") disagreed with it; ` +
+      "this is its best answer that agrees";
+    div.append(note);
+  }
   for (const c of flagged) {
     const note = document.createElement("div");
     note.className = "flag";
