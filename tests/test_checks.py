@@ -137,3 +137,13 @@ def test_comparison_checks_name_the_ecg() -> None:
     (check,) = check_comparison("Atrial fibrillation in the first ECG.", _sinus_then_af())
     assert (check.stated, check.agrees) == ("ECG 1: Atrial fibrillation", False)
     assert check.measured.startswith("ECG 1: no atrial fibrillation")
+
+
+@pytest.mark.parametrize(("answer", "stated", "agrees"), [
+    ("The rhythm is regular.", "regular rhythm", True), ("No, the rhythm is irregular.", "irregular rhythm", False),
+    ("The rhythm is not regular.", "not regular rhythm", False), ("Normal axis.", "normal axis", True)])
+def test_regularity_and_axis_words_against_the_read(answer: str, stated: str, agrees: bool) -> None:
+    (check,) = check_answer(answer, _findings())  # regular sinus rhythm, QRS axis 40°
+    assert (check.stated, check.agrees) == (stated, agrees)
+    irregular = _findings(measurements=Measurements(heart_rate_bpm=90.0, rr_cv=0.25, qrs_axis_deg=-60.0))
+    assert check_answer(answer, irregular)[0].agrees is not agrees

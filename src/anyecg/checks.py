@@ -15,7 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from anyecg.findings.locate import read_intervals
-from anyecg.findings.summary import MIN_CONFIDENCE, RATE_CHANGED, RATE_SAME, has_finding
+from anyecg.findings.summary import (
+    AXIS_LIMITS,
+    MIN_CONFIDENCE,
+    RATE_CHANGED,
+    RATE_SAME,
+    has_finding,
+    is_irregular,
+)
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
     AnswerFormatError,
@@ -28,6 +35,7 @@ from anyecg.vocabulary import STATEMENTS
 HR_TOLERANCE = 0.10  # ±10 % (at least ±5 bpm)
 INTERVAL_TOLERANCE_MS = 20.0  # ±20 ms (at least; 10 % for long intervals)
 AXIS_TOLERANCE_DEG = 15.0
+AXIS_MARGIN_DEG = 5.0  # an axis word (normal, left/right deviation) agrees within this of the AHA limits
 LOCALIZATION_IOU = 0.5  # a localization answer agrees when its IoU with the findings' intervals reaches this
 
 
@@ -35,7 +43,7 @@ LOCALIZATION_IOU = 0.5  # a localization answer agrees when its IoU with the fin
 class Check:
     """One claim of an answer against the findings."""
 
-    kind: str  # "heart_rate" | "interval" | "axis" | "statement" | "localization"
+    kind: str  # "heart_rate" | "interval" | "axis" | "regularity" | "statement" | "localization" | "comparison"
     claim: str  # the answer's words
     stated: str  # what the answer says, normalised ("75 bpm", "Atrial fibrillation", "no Atrial fibrillation")
     measured: str  # what the findings say
@@ -161,6 +169,7 @@ def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | 
         return any(flags), "low QRS voltage" if any(flags) else "normal QRS voltage"
 
     hr, qrs = m.heart_rate_bpm, m.qrs_ms
+    lo, hi = AXIS_LIMITS
     return {
         "Atrial fibrillation": af,
         "Sinus rhythm": sinus,
@@ -170,8 +179,8 @@ def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | 
         "First degree AV block": threshold(m.pr_ms, "PR", "ms", lambda v: v > 190),
         "Left bundle branch block": threshold(qrs, "QRS", "ms", lambda v: v >= 110),
         "Right bundle branch block": threshold(qrs, "QRS", "ms", lambda v: v >= 110),
-        "Left axis deviation": threshold(m.qrs_axis_deg, "QRS axis", "°", lambda v: v < -25),
-        "Right axis deviation": threshold(m.qrs_axis_deg, "QRS axis", "°", lambda v: 85 < v <= 180),
+        "Left axis deviation": threshold(m.qrs_axis_deg, "QRS axis", "°", lambda v: v < lo + AXIS_MARGIN_DEG),
+        "Right axis deviation": threshold(m.qrs_axis_deg, "QRS axis", "°", lambda v: hi - AXIS_MARGIN_DEG < v <= 180),
         "Prolonged QT interval": threshold(m.qtc_bazett_ms, "QTc", "ms", lambda v: v > 440),
         "Premature ventricular contraction": beats("V", "ventricular ectopic"),
         "Premature atrial contraction": beats("S", "supraventricular ectopic"),
@@ -215,6 +224,36 @@ def stated_intervals(text: str) -> list[tuple[str, float]]:
 def stated_axes(text: str) -> list[float]:
     """The QRS axes (degrees) a text states ("axis -45°")."""
     return [float(m.group(1).replace(" ", "")) for m in _AXIS_RE.finditer(text)]
+
+
+_REGULARITY_RE = re.compile(r"\b(?:rhythm|RR intervals?|heartbeat|heart beat|beats?)\s+(?:is|are|was|were|seems?|"
+                            r"appears?|looks?)\s+(?:\w+\s+)?(irregular|regular)\b|\b(irregular|regular)\s+"
+                            r"(?:rhythm|RR|heartbeat|heart beat|beats?)\b", re.IGNORECASE)
+_NORMAL_AXIS_RE = re.compile(r"\bnormal\s+(?:QRS\s+|electrical\s+|frontal\s+|heart\s+)?axis\b", re.IGNORECASE)
+
+
+def _word_checks(text: str, f: ECGFindings) -> list[Check]:
+    """Regularity ("the rhythm is irregular", "regular rhythm") against the read's rule
+    (`anyecg.findings.summary.is_irregular`) and "normal axis" against the measured QRS axis."""
+    m, out = f.measurements, []
+    if m.rr_cv is not None:
+        irregular = is_irregular(f)
+        measured = f"{'irregular' if irregular else 'regular'} rhythm (RR CV {m.rr_cv:.2f})"
+        for match in _REGULARITY_RE.finditer(text):
+            word = (match.group(1) or match.group(2)).lower()
+            negated = bool(_NEGATION.search(text[max(0, match.start() - 40):match.start()])
+                           or re.search(r"\bnot\b", match.group(0), re.IGNORECASE))
+            says_irregular = (word == "irregular") != negated
+            out.append(Check("regularity", match.group(0), f"{'not ' if negated else ''}{word} rhythm", measured,
+                             says_irregular == irregular))
+    if m.qrs_axis_deg is not None:
+        lo, hi = AXIS_LIMITS
+        for match in _NORMAL_AXIS_RE.finditer(text):
+            if _NEGATION.search(text[max(0, match.start() - 40):match.start()]):
+                continue
+            out.append(Check("axis", match.group(0), "normal axis", f"QRS axis {m.qrs_axis_deg:.0f}°",
+                             lo - AXIS_MARGIN_DEG <= m.qrs_axis_deg <= hi + AXIS_MARGIN_DEG))
+    return out
 
 
 def _statement_checks(text: str, f: ECGFindings) -> list[Check]:
@@ -264,8 +303,8 @@ def contradicts_itself(answer: str) -> bool:
 
 
 def check_answer(answer: str, findings: ECGFindings) -> list[Check]:
-    """Every claim of a free-text answer that the findings can decide (numbers, then statements)."""
-    return _number_checks(answer, findings) + _statement_checks(answer, findings)
+    """Every claim of a free-text answer that the findings can decide (numbers, words, then statements)."""
+    return _number_checks(answer, findings) + _word_checks(answer, findings) + _statement_checks(answer, findings)
 
 
 # ---- comparisons of several ECGs --------------------------------------------------------------------------
