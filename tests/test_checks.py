@@ -147,3 +147,11 @@ def test_regularity_and_axis_words_against_the_read(answer: str, stated: str, ag
     assert (check.stated, check.agrees) == (stated, agrees)
     irregular = _findings(measurements=Measurements(heart_rate_bpm=90.0, rr_cv=0.25, qrs_axis_deg=-60.0))
     assert check_answer(answer, irregular)[0].agrees is not agrees
+
+
+def test_ectopic_counts_against_the_reads_beats() -> None:
+    f = _findings(beat_classes=("N", "V", "N", "N", "V") + ("N",) * 7)
+    counts = {a: [c for c in check_answer(a, f) if c.kind == "count"][0] for a in
+              ("2 premature ventricular contractions.", "One PVC.", "No PACs.")}
+    assert [c.agrees for c in counts.values()] == [True, False, True]
+    assert counts["One PVC."].measured == "2 premature ventricular contractions"

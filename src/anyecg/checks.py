@@ -20,6 +20,7 @@ from anyecg.findings.summary import (
     MIN_CONFIDENCE,
     RATE_CHANGED,
     RATE_SAME,
+    ectopic_count,
     has_finding,
     is_irregular,
 )
@@ -31,6 +32,7 @@ from anyecg.signal.intervals import (
     parse_answer,
 )
 from anyecg.vocabulary import STATEMENTS
+from anyecg.vocabulary import lower as lower_name
 
 HR_TOLERANCE = 0.10  # ±10 % (at least ±5 bpm)
 INTERVAL_TOLERANCE_MS = 20.0  # ±20 ms (at least; 10 % for long intervals)
@@ -43,7 +45,8 @@ LOCALIZATION_IOU = 0.5  # a localization answer agrees when its IoU with the fin
 class Check:
     """One claim of an answer against the findings."""
 
-    kind: str  # "heart_rate" | "interval" | "axis" | "regularity" | "statement" | "localization" | "comparison"
+    kind: str  # "heart_rate" | "interval" | "axis" | "regularity" | "count" | "statement" | "localization" |
+    # "comparison"
     claim: str  # the answer's words
     stated: str  # what the answer says, normalised ("75 bpm", "Atrial fibrillation", "no Atrial fibrillation")
     measured: str  # what the findings say
@@ -232,10 +235,30 @@ _REGULARITY_RE = re.compile(r"\b(?:rhythm|RR intervals?|heartbeat|heart beat|bea
 _NORMAL_AXIS_RE = re.compile(r"\bnormal\s+(?:QRS\s+|electrical\s+|frontal\s+|heart\s+)?axis\b", re.IGNORECASE)
 
 
+_COUNT_WORDS = {"no": 0, "one": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10}
+_COUNT_RE = re.compile(rf"\b(\d{{1,3}}|{'|'.join(_COUNT_WORDS)})\s+(?:\w+\s+)?(?:premature\s+(ventricular|atrial)\s+"
+                       r"(?:contractions?|complexes|beats?)|(PVC|PAC)s?)\b", re.IGNORECASE)
+
+
+def _count(n: int, name: str) -> str:
+    return f"{n} {lower_name(name)}{'' if n == 1 else 's'}"
+
+
 def _word_checks(text: str, f: ECGFindings) -> list[Check]:
     """Regularity ("the rhythm is irregular", "regular rhythm") against the read's rule
-    (`anyecg.findings.summary.is_irregular`) and "normal axis" against the measured QRS axis."""
+    (`anyecg.findings.summary.is_irregular`), "normal axis" against the measured QRS axis, and counts of ectopic
+    beats ("2 premature ventricular contractions", "no PACs") against the read's beat classes."""
     m, out = f.measurements, []
+    for match in _COUNT_RE.finditer(text):
+        kind = (match.group(2) or {"PVC": "ventricular", "PAC": "atrial"}[match.group(3).upper()]).lower()
+        name = f"Premature {kind} contraction"
+        n = ectopic_count(f, name)
+        if n is None:
+            continue
+        said = match.group(1).lower()
+        stated = _COUNT_WORDS[said] if said in _COUNT_WORDS else int(said)
+        out.append(Check("count", match.group(0), _count(stated, name), _count(n, name), stated == n))
     if m.rr_cv is not None:
         irregular = is_irregular(f)
         measured = f"{'irregular' if irregular else 'regular'} rhythm (RR CV {m.rr_cv:.2f})"
