@@ -151,7 +151,7 @@ def test_regularity_and_axis_words_against_the_read(answer: str, stated: str, ag
 
 def test_ectopic_counts_against_the_reads_beats() -> None:
     f = _findings(beat_classes=("N", "V", "N", "N", "V") + ("N",) * 7)
-    counts = {a: [c for c in check_answer(a, f) if c.kind == "count"][0] for a in
+    counts = {a: next(c for c in check_answer(a, f) if c.kind == "count") for a in
               ("2 premature ventricular contractions.", "One PVC.", "No PACs.")}
     assert [c.agrees for c in counts.values()] == [True, False, True]
     assert counts["One PVC."].measured == "2 premature ventricular contractions"
