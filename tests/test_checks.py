@@ -127,6 +127,9 @@ def _sinus_then_af() -> list[ECGFindings]:
     ("ECG 1: Sinus rhythm. ECG 2: Atrial fibrillation; Premature ventricular contraction. "
      "New in the last ECG: Atrial fibrillation.", [True, False, True, True]),
     ("The two ECGs look alike.", []),
+    ("No new finding in the second ECG.", [False]),
+    ("Sinus rhythm is unchanged.", [False]),
+    ("No, the heart rate is slower in the second ECG.", [False]),
 ])
 def test_comparison_claims_against_each_ecgs_read(answer: str, verdicts: list[bool]) -> None:
     checks = check_comparison(answer, _sinus_then_af())
@@ -155,3 +158,8 @@ def test_ectopic_counts_against_the_reads_beats() -> None:
               ("2 premature ventricular contractions.", "One PVC.", "No PACs.")}
     assert [c.agrees for c in counts.values()] == [True, False, True]
     assert counts["One PVC."].measured == "2 premature ventricular contractions"
+
+
+def test_no_change_agrees_when_both_reads_agree() -> None:
+    (check,) = check_comparison("No finding changed.", [_findings(), _findings()])
+    assert check.agrees and check.measured == "no change"

@@ -31,7 +31,7 @@ from anyecg.signal.intervals import (
     interval_iou,
     parse_answer,
 )
-from anyecg.vocabulary import STATEMENTS
+from anyecg.vocabulary import COMPARABLE, STATEMENTS
 from anyecg.vocabulary import lower as lower_name
 
 HR_TOLERANCE = 0.10  # ±10 % (at least ±5 bpm)
@@ -340,6 +340,11 @@ _NEW = re.compile(r"\bnew\b|\bappear", re.IGNORECASE)
 _GONE = re.compile(r"no longer|resolved|disappeared|has gone|gone in", re.IGNORECASE)
 _RATE_WORD = re.compile(r"^\W*(faster|slower|about the same|the same|unchanged|rose|fell|increased|decreased)\b",
                         re.IGNORECASE)
+_RATE_WORD_INSIDE = re.compile(r"\b(?:rate|bpm|pulse)\b[^.]*?\b(faster|slower)\b|\b(faster|slower)\b[^.]*?\b(?:rate|"
+                               r"bpm|pulse)\b", re.IGNORECASE)
+_NO_CHANGE = re.compile(r"\bno (?:new |other )?(?:findings?|abnormalit(?:y|ies)|changes?)\b|\bunchanged\b|\bnothing "
+                        r"(?:new|changed)\b|\bno \w+ (?:changed|resolved|appeared)\b|\b(?:finding|findings|nothing) "
+                        r"(?:has |have )?(?:changed|resolved|appeared)\b", re.IGNORECASE)
 _RATE_CHANGE = re.compile(r"(?:heart\s*)?rate\s+(rose|fell|increased|decreased|stayed|unchanged)", re.IGNORECASE)
 _FASTER, _SLOWER = ("faster", "rose", "increased"), ("slower", "fell", "decreased")
 
@@ -377,13 +382,33 @@ def _change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
     return out
 
 
+def _no_change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
+    """"No new finding", "Sinus rhythm is unchanged", "No finding changed": the findings the sentence names (all
+    that a comparison names, `COMPARABLE`, when it names none) are present or absent alike in the first and the
+    last ECG's read."""
+    m = _NO_CHANGE.search(sentence)
+    if m is None:
+        return []
+    first, last = _measured_rule(reads[0]), _measured_rule(reads[-1])
+    named = [name for name, _, _ in _mentions(sentence)]
+    changed = []
+    for name in [n for n in named if n in first] or [n for n in COMPARABLE if n in first]:
+        a, b = first[name](), last[name]()
+        if a is not None and b is not None and a[0] != b[0]:
+            changed.append(f"{lower_name(name)} {'new in' if b[0] else 'gone from'} the last ECG")
+    return [Check("comparison", m.group(0), "no change" + (f" in {', '.join(map(lower_name, named))}" if named
+                                                            else ""),
+                  "; ".join(changed) or "no change", not changed)]
+
+
 def _rate_change_check(text: str, reads: Sequence[ECGFindings]) -> list[Check]:
-    """"Faster: ...", "About the same", "Heart rate rose from 72 to 95 bpm" against the two reads' rates."""
-    m = _RATE_WORD.search(text) or _RATE_CHANGE.search(text)
+    """"Faster: ...", "About the same", "Heart rate rose from 72 to 95 bpm", "the rate is slower in the second"
+    against the two reads' rates."""
+    m = _RATE_WORD.search(text) or _RATE_CHANGE.search(text) or _RATE_WORD_INSIDE.search(text)
     a, b = reads[0].measurements.heart_rate_bpm, reads[-1].measurements.heart_rate_bpm
     if m is None or not a or not b:
         return []
-    word, change = m.group(1).lower(), b / a - 1.0
+    word, change = next(g for g in m.groups() if g).lower(), b / a - 1.0
     if word in _FASTER:
         agrees, stated = change > RATE_SAME, "faster"
     elif word in _SLOWER:
@@ -402,9 +427,11 @@ def check_comparison(answer: str, reads: Sequence[ECGFindings]) -> list[Check]:
     n = len(reads)
     out = _rate_change_check(answer, reads)
     for sentence in re.split(r"(?<=\.)\s+", answer.strip()):
-        changes = _change_checks(sentence, reads)
-        if changes or _NEW.search(sentence) or _GONE.search(sentence):
-            out += changes
+        if _NO_CHANGE.search(sentence):
+            out += _no_change_checks(sentence, reads)
+            continue
+        if _NEW.search(sentence) or _GONE.search(sentence):
+            out += _change_checks(sentence, reads)
             continue
         if (m := _RATE_CHANGE.search(sentence)) is not None:
             rates = [float(x) for x in re.findall(r"\b(\d{2,3})\b", sentence[m.end():])][:2]
