@@ -214,10 +214,16 @@ def run_questions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_log(fmt: str) -> None:
+    """Our own progress lines at INFO; other libraries' only from WARNING (no "Loading model from ..." noise)."""
+    logging.basicConfig(level=logging.WARNING, format=fmt)
+    logging.getLogger("anyecg").setLevel(logging.INFO)
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from anyecg.eval.samples import load_samples
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _progress_log("%(message)s")
     if args.task == "findings":
         return run_findings(args)
     if args.task == "questions":
@@ -248,7 +254,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_baseline_train(args: argparse.Namespace) -> int:
     from anyecg.eval.unet import WEIGHTS, train_unet
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    _progress_log("%(asctime)s %(message)s")
     result = train_unet(args.mitdb, args.out or WEIGHTS, minutes=args.minutes, seed=args.seed, command=_command())
     print(f"trained {result['steps']} steps ({result['epochs']} epochs, {result['windows']} windows) "
           f"in {result['seconds']} s → {args.out or WEIGHTS}")
@@ -261,7 +267,7 @@ def run_baseline_eval(args: argparse.Namespace) -> int:
     from anyecg.eval.unet import WEIGHTS, UNetPredictor
     from anyecg.eval.windows import DS2, record_windows
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _progress_log("%(message)s")
     raw = [s for long in (False, True) for r in DS2
            for s in record_windows(args.mitdb / r, long=long, n_pos=args.n_pos, n_neg=args.n_neg)]
     write_jsonl(args.out / "mitdb_ds2_windows.jsonl", raw)
