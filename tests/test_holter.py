@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from anyecg.findings.types import Episode
-from anyecg.holter import summarize, write_report
+from anyecg.holter import NARRATIVE_PROMPT, narrate, narrative_problems, summarize, write_report
 from anyecg.io import read_record
 
 # MIT-BIH rhythm notes → episode kinds, for building a reference summary from the annotations in these tests.
@@ -55,6 +55,43 @@ def test_underlying_rhythm_shares() -> None:
     assert "Underlying rhythm: sinus rhythm 86.09 %, atrial fibrillation 8.33 %, sinus tachycardia 5.56 %" in \
         s.narrative()
     assert "Sinus rhythm:" not in s.narrative()  # the background is a share, not an episode list
+
+
+def test_a_model_narrative_stands_only_when_it_checks_against_the_summary(tmp_path: Path) -> None:
+    times, classes, episodes = _two_hours()
+    s = summarize("synthetic", 7200.0, times, classes, episodes)
+    template = s.narrative()
+    n, mean = s.n_beats, round(s.hr_mean_bpm)
+    good = f"{n} beats were analysed; the heart rate averaged {mean} bpm. There were 360 ventricular ectopic beats."
+    asked: list[str] = []
+    assert narrate(s, lambda prompt: asked.append(prompt) or good)
+    assert asked == [NARRATIVE_PROMPT.format(summary=template)]
+    d = s.to_dict()
+    assert (d["narrative"], d["narrative_by"]) == (good, "model") and "model_narrative_rejected" not in d
+    bad = f"{n} beats, mean {mean} bpm. 360 supraventricular ectopic beats and ventricular tachycardia."
+    assert not narrate(s, lambda prompt: bad)
+    d = s.to_dict()
+    assert (d["narrative"], d["narrative_by"]) == (template, "template")
+    assert d["model_narrative_rejected"]["text"] == bad
+    assert any("ventricular tachycardia" in p for p in d["model_narrative_rejected"]["problems"])
+    paths = write_report(s, tmp_path)
+    assert json.loads(paths["json"].read_text())["narrative"] == template
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("", "no text"),
+    ("7000 beats, mean 75 bpm.", "states 7000"),
+    ("9000 beats, mean 75 bpm. Atrial fibrillation: 1 episode, burden 8.33 %, longest 2.5 s.", "puts 2.5 beside"),
+    ("9000 beats, mean 75 bpm. 360 supraventricular ectopic beats.", "names supraventricular ectopic beats"),
+    ("9000 beats, mean 75 bpm, minimum 60 bpm at 01:00:00.0.", "puts 60 at 01:00:00.0"),
+    ("The recording was analysed.", "leaves out 9000"),
+])
+def test_narrative_problems(text: str, problem: str) -> None:
+    times, classes, episodes = _two_hours()
+    s = summarize("synthetic", 7200.0, times, classes, episodes)
+    assert s.n_beats == 9000 and round(s.hr_mean_bpm) == 75
+    problems = narrative_problems(text, s.narrative(), [9000.0, 75.0])
+    assert any(p.startswith(problem) for p in problems), problems
 
 
 def test_empty_recording_has_no_rates() -> None:

@@ -61,5 +61,22 @@ def test_cli_findings_engine_writes_the_holter_report(shared_data: Path, tmp_pat
     assert data["start_s"] == 600.0 and data["duration_s"] == pytest.approx(240.0)
     report = json.loads((tmp_path / "holter.json").read_text())
     assert report["n_beats"] == data["n_beats"] and (tmp_path / "holter.html").stat().st_size > 10_000
+    assert report["narrative_by"] == "template"  # the findings engine loads no model
     assert main(["scan", path, "--engine", "findings", "--start", "soon"]) == 2
     assert "--start" in capsys.readouterr().err
+
+
+def test_cli_model_narrative_is_checked(shared_data: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A (tiny, random) model rewords the summary; what it writes fails the checks, so the template stands and the
+    rejected text is listed with the reasons."""
+    from anyecg.testing.server import tiny_checkpoint
+
+    ckpt = tiny_checkpoint(tmp_path / "ckpt")
+    path = str(shared_data / "mitdb" / "100")
+    assert main(["scan", path, "--engine", "findings", "--end", "60", "--narrative", "model"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["scan", path, "--model", str(ckpt), "--engine", "findings", "--end", "60", "--narrative", "model",
+                 "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "holter.json").read_text())
+    assert report["narrative_by"] == "template" and report["model_narrative_rejected"]["problems"]

@@ -188,6 +188,7 @@ class ECGChat:
         self.processor = model.processor(share_encoder=True)
         self.max_new_tokens = max_new_tokens
         self.verify = verify
+        self._base: tuple[Any, Any] | None = None  # the base LLM and tokenizer (`write_text`)
         self._lock = threading.Lock()
 
     @classmethod
@@ -233,6 +234,24 @@ class ECGChat:
             new = self.model.generate(batch, max_new_tokens=sampling.pop("max_new_tokens", self.max_new_tokens),
                                       streamer=streamer, **sampling)
         return [t.strip() for t in self.processor.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+    def write_text(self, prompt: str, max_new_tokens: int = 200) -> str:
+        """The base LLM (the model's LLM without our LoRA: its own language), without ECGs, answering a text-only
+        prompt greedily: e.g. rewording a Holter summary (`anyecg.holter.narrate`, which checks it). Loaded once,
+        on first use (the chat model's LoRA is merged into its LLM for speed)."""
+        import torch
+
+        from anyecg.model.llm import load_llm
+
+        if self._base is None:
+            self._base = load_llm(self.model.cfg.llm)
+        llm, tok = self._base
+        ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                      return_tensors="pt", return_dict=True)
+        with torch.no_grad():
+            out = llm.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, temperature=None, top_p=None,
+                               top_k=None, pad_token_id=tok.pad_token_id or tok.eos_token_id)
+        return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
     def alternatives(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]],
                      **sampling: Any) -> list[str]:

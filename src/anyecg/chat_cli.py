@@ -207,7 +207,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise AnyECGError(f"--window must be 10-600 s and --overlap ≥ 0 and shorter than it (got {args.window:g} "
                           f"and {args.overlap:g})")
     _scan_span(args)
-    if args.engine == "findings":
+    model_narrative = args.narrative == "model" or (args.narrative == "auto" and args.engine != "findings")
+    if args.narrative == "model" and args.out is None:
+        raise AnyECGError("--narrative model writes the Holter report's summary: give --out")
+    if args.engine == "findings" and not model_narrative:
         _check_inputs(args)
         chat = None
     else:
@@ -218,7 +221,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                   progress=not args.json and sys.stderr.isatty(), prescreen=not args.no_prescreen)
     out = Path(args.out) if args.out else None
     if out is not None:
-        result.write_all(out, args.files[0], {"lead_map": _lead_map(args), "fs": args.fs})
+        result.write_all(out, args.files[0], {"lead_map": _lead_map(args), "fs": args.fs},
+                         write=chat.write_text if chat is not None and model_narrative else None)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
@@ -290,6 +294,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None,
                    help="folder for <file>.scan.{json,csv,png,html} and the Holter report holter.{json,html}")
     p.add_argument("--show", type=int, default=20, help="episodes listed per type on the terminal")
+    p.add_argument("--narrative", choices=("auto", "template", "model"), default="auto",
+                   help="the Holter report's summary paragraph: the template's, or the model's rewording of it, kept "
+                        "only when its numbers and findings check against the summary (auto: model with --engine "
+                        "llm, template with --engine findings)")
     _prescreen_arg(p)
     _model_args(p)
     p.set_defaults(func=cmd_scan)

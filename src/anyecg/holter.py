@@ -5,7 +5,9 @@ and the rhythm episodes (`anyecg.findings.Episode`, seconds from the recording s
 (totals, per-class counts and burden, heart rate min/mean/max with times, hourly trend, episode statistics, the key
 events) as JSON, and a self-contained HTML page ready to print to PDF (A4) with the hourly heart-rate trend and the
 key events drawn on ECG paper. Every number on the page comes from `HolterSummary.to_dict()`, the JSON written
-beside it.
+beside it. The summary paragraph is the template's (`HolterSummary.narrative`) or, given a model, the model's own
+rewording of it, kept only when every number and finding it states is in the template's and it keeps the totals
+(`narrate`); a rejected rewording is listed in the JSON with the reasons.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import datetime as dt
 import html
 import io
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from anyecg.atomic import write_atomic
+from anyecg.checks import mentions
 from anyecg.findings.types import EPISODE_KINDS, RHYTHM_KINDS, SINUS_KINDS, Episode
 from anyecg.timebase import clock, format_clock
 
@@ -60,6 +64,8 @@ class HolterSummary:
     episode_stats: list[dict[str, Any]]
     key_events: list[KeyEvent] = field(default_factory=list)
     minute_hr: list[float | None] = field(default_factory=list)
+    written: str | None = None  # the model's narrative, where it passed `narrative_problems`
+    rejected: dict[str, Any] | None = None  # the model's narrative that did not, with the reasons
 
     def clock(self, seconds: float) -> str:
         """Wall-clock time when the recording has a start time, else elapsed hh:mm:ss.s."""
@@ -126,8 +132,77 @@ class HolterSummary:
             "key_events": [{"title": k.title, "kind": k.kind, "start_s": round(k.start_s, 1),
                             "end_s": round(k.end_s, 1), "at": self.clock(k.start_s), "detail": k.detail}
                            for k in self.key_events],
-            "narrative": self.narrative(),
+            "narrative": self.written or self.narrative(),
+            "narrative_by": "model" if self.written else "template",
+            **({"model_narrative_rejected": self.rejected} if self.rejected else {}),
         }
+
+
+NARRATIVE_PROMPT = ("Rewrite this Holter ECG summary as a short paragraph for a cardiologist. Keep every number, "
+                    "time and finding exactly as given and add nothing.\n\n{summary}")
+_NUMBER = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?|(?<![\w.:])\d+(?:\.\d+)?(?![\d:])")
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers a text states, normalised ("97", "12.97", and clock times whole: "00:03:02.8")."""
+    return {x if ":" in x else f"{float(x):g}" for x in _NUMBER.findall(text)}
+
+
+_AT_CLOCK = re.compile(r"(\d+(?:\.\d+)?)\s*(?:bpm|s|%)?\s+at\s+(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)")
+
+
+def _timed(text: str) -> set[tuple[str, str]]:
+    """(value, clock time) pairs: "minimum 85 bpm at 00:04:00.0" → ("85", "00:04:00.0")."""
+    return {(f"{float(v):g}", c) for v, c in _AT_CLOCK.findall(text)}
+
+
+def _named(text: str) -> set[str]:
+    """The findings a text names: vocabulary statements (not negated), episode kinds and ectopic beat classes."""
+    low = text.lower()
+    words = (*EPISODE_KINDS.values(), *(f"{_CLASS_NAMES[c]} beats" for c in ("V", "S")))
+    return {n for n, _, negated in mentions(text) if not negated} | \
+        {w for w in words if re.search(rf"(?<![\w-]){re.escape(w.lower())}(?![\w-])", low)}
+
+
+def _sentences(text: str) -> list[str]:
+    return [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text.strip()) if x]
+
+
+def narrative_problems(text: str, template: str, required: Sequence[float] = ()) -> list[str]:
+    """Why a written narrative may not stand for the template's: a number or a finding the template does not state,
+    a number put beside a finding or a time the template does not state it with, a `required` number (the beat count, the
+    mean heart rate) left out, the prompt echoed, or no text."""
+    if not text.strip():
+        return ["no text"]
+    if "keep every number" in text.lower():
+        return ["echoes the prompt"]
+    facts = [(_numbers(t), _named(t)) for t in _sentences(template)]
+    allowed = set().union(*(ns for ns, _ in facts)) if facts else set()
+    named = set().union(*(ms for _, ms in facts)) if facts else set()
+    problems = [f"states {x}, which the summary does not" for x in sorted(_numbers(text) - allowed)]
+    for sentence in _sentences(text):
+        names = _named(sentence)
+        problems += [f"names {n.lower()}, which the summary does not" for n in sorted(names - named)]
+        for name in sorted(names & named):
+            for x in sorted(_numbers(sentence) & allowed):
+                if not any(x in ns and (name in ms or not ms) for ns, ms in facts):
+                    problems.append(f"puts {x} beside {name.lower()}, which the summary does not")
+    problems += [f"puts {v} at {c}, which the summary does not" for v, c in sorted(_timed(text) - _timed(template))]
+    stated = _numbers(text)
+    problems += [f"leaves out {x:g}" for x in required if f"{x:g}" not in stated]
+    return problems
+
+
+def narrate(summary: HolterSummary, write: Callable[[str], str]) -> bool:
+    """Ask `write` (a language model: prompt → text) to reword the template narrative; keep its text as the
+    summary's narrative when `narrative_problems` finds none, else keep the template's and record the rejection.
+    True when the model's text was kept."""
+    template = summary.narrative()
+    text = write(NARRATIVE_PROMPT.format(summary=template)).strip()
+    required = [float(summary.n_beats)] + ([float(round(summary.hr_mean_bpm))] if summary.hr_mean_bpm else [])
+    problems = narrative_problems(text, template, required)
+    summary.written, summary.rejected = (None, {"text": text, "problems": problems}) if problems else (text, None)
+    return not problems
 
 
 def _r(v: float | None, nd: int = 1) -> float | None:

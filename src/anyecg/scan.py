@@ -40,7 +40,7 @@ from anyecg.errors import AnyECGError
 from anyecg.findings.locate import TARGET_EPISODES, target_intervals
 from anyecg.findings.stream import beat_track, rhythm_findings
 from anyecg.findings.types import EPISODE_KINDS, ECGFindings
-from anyecg.holter import HolterSummary, summarize, write_report
+from anyecg.holter import HolterSummary, narrate, summarize, write_report
 from anyecg.io import read_info
 from anyecg.model.beats import screened_out
 from anyecg.signal.intervals import merge_intervals
@@ -198,16 +198,21 @@ class ScanResult:
         with atomic_path(path) as tmp:
             tmp.write_text(page, encoding="utf-8")
 
-    def write_all(self, out: str | Path, record_path: str | Path, read_options: dict[str, Any] | None = None
-                  ) -> Path:
-        """<file>.scan.{json,csv,png,html} and the Holter report (holter.{json,html}) in `out`."""
+    def write_all(self, out: str | Path, record_path: str | Path, read_options: dict[str, Any] | None = None,
+                  write: Callable[[str], str] | None = None) -> Path:
+        """<file>.scan.{json,csv,png,html} and the Holter report (holter.{json,html}) in `out`; `write` (a language
+        model, prompt → text, e.g. `ECGChat.write_text`) rewords the report's summary paragraph, checked
+        (`anyecg.holter.narrate`)."""
         out = Path(out)
         stem = Path(self.source).name
         self.write_json(out / f"{stem}.scan.json")
         self.write_csv(out / f"{stem}.scan.csv")
         self.write_png(out / f"{stem}.scan.png")
         self.write_html(out / f"{stem}.scan.html")
-        write_report(self.holter(), out, record_path, read_options, offset_s=self.start_s)
+        holter = self.holter()
+        if write is not None:
+            narrate(holter, write)
+        write_report(holter, out, record_path, read_options, offset_s=self.start_s)
         return out
 
 
