@@ -130,6 +130,7 @@ def _sinus_then_af() -> list[ECGFindings]:
     ("No new finding in the second ECG.", [False]),
     ("Sinus rhythm is unchanged.", [False]),
     ("No, the heart rate is slower in the second ECG.", [False]),
+    ("Heart rate unchanged at 72 bpm.", [False, True]),  # about the rate, not the findings
 ])
 def test_comparison_claims_against_each_ecgs_read(answer: str, verdicts: list[bool]) -> None:
     checks = check_comparison(answer, _sinus_then_af())

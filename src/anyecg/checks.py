@@ -427,16 +427,16 @@ def check_comparison(answer: str, reads: Sequence[ECGFindings]) -> list[Check]:
     n = len(reads)
     out = _rate_change_check(answer, reads)
     for sentence in re.split(r"(?<=\.)\s+", answer.strip()):
+        if (m := _RATE_CHANGE.search(sentence)) is not None:  # "Heart rate unchanged at 72 bpm." is about the rate
+            rates = [float(x) for x in re.findall(r"\b(\d{2,3})\b", sentence[m.end():])][:2]
+            for k, value in zip((0, n - 1), rates, strict=False):
+                out += _on(k, _number_checks(f"{value:g} bpm", reads[k]))
+            continue
         if _NO_CHANGE.search(sentence):
             out += _no_change_checks(sentence, reads)
             continue
         if _NEW.search(sentence) or _GONE.search(sentence):
             out += _change_checks(sentence, reads)
-            continue
-        if (m := _RATE_CHANGE.search(sentence)) is not None:
-            rates = [float(x) for x in re.findall(r"\b(\d{2,3})\b", sentence[m.end():])][:2]
-            for k, value in zip((0, n - 1), rates, strict=False):
-                out += _on(k, _number_checks(f"{value:g} bpm", reads[k]))
             continue
         head = _ECG_K.match(sentence.strip())
         clauses = [sentence] if head else re.split(r"[,;]\s*", sentence)
