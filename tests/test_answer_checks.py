@@ -38,14 +38,14 @@ class CannedChat(ECGChat):
             streamer.end()
         return [WRONG] * len(items)
 
-    def alternatives(self, prepared, conversation, **sampling):
+    def alternatives(self, prepared, conversation, prefix="", **sampling):
         return [WRONG]
 
 
 class VerifyingChat(CannedChat):
     """CannedChat whose beam search also finds answers that agree with the read (sinus rhythm, 74 bpm)."""
 
-    def alternatives(self, prepared, conversation, **sampling):
+    def alternatives(self, prepared, conversation, prefix="", **sampling):
         return ["No, atrial fibrillation.",  # contradicts itself: never picked
                 "Atrial fibrillation. The heart rate is 74 bpm.",  # AF contradicted by the read
                 RIGHT, "Sinus rhythm."]
@@ -58,7 +58,7 @@ AGAIN = "What is the heart rate again?"
 class PageChat(CannedChat):
     """CannedChat whose beam search finds an answer that agrees only when the question says `AGAIN`."""
 
-    def alternatives(self, prepared, conversation, **sampling):
+    def alternatives(self, prepared, conversation, prefix="", **sampling):
         return [RIGHT] if conversation[-1]["content"].endswith(AGAIN) else [WRONG]
 
 
@@ -151,6 +151,21 @@ def test_verified_decoding_picks_the_models_alternative_that_agrees_at_every_doo
     assert main(["chat", "--model", str(ckpt), "--no-verify", str(record), RATE_QUESTION]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == WRONG and "the signal reads 74 bpm" in err
+
+
+class FlipChat(CannedChat):
+    """Says "Yes, atrial fibrillation." (the record is sinus rhythm); only answers that begin "No" agree."""
+
+    def answer(self, items, streamer=None, **sampling):
+        return ["Yes, atrial fibrillation."] * len(items)
+
+    def alternatives(self, prepared, conversation, prefix="", **sampling):
+        return ["No atrial fibrillation."] if prefix == "No" else ["Yes, atrial fibrillation.", "Yes."]
+
+
+def test_a_yes_no_answer_is_also_searched_with_the_other_first_word(ckpt: Path, record: Path) -> None:
+    answer = FlipChat.load(ckpt, max_new_tokens=8).ask(record, "Is there atrial fibrillation?")
+    assert (answer.text, answer.replaced, answer.flagged) == ("No atrial fibrillation.", "Yes, atrial fibrillation.", [])
 
 
 def test_unverified_chat_keeps_the_first_answer(ckpt: Path, record: Path) -> None:

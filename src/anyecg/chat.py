@@ -12,6 +12,7 @@ ECGs are given as a path, an `ECGRecord`, or an `ECG` (path/record + window + le
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -253,12 +254,19 @@ class ECGChat:
                                top_k=None, pad_token_id=tok.pad_token_id or tok.eos_token_id)
         return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
-    def alternatives(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]],
+    def alternatives(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]], prefix: str = "",
                      **sampling: Any) -> list[str]:
-        """The model's `VERIFY_BEAMS` best answers by beam search, best first (each cut at its end of turn)."""
+        """The model's `VERIFY_BEAMS` best answers by beam search, best first (each cut at its end of turn); with
+        `prefix`, its best answers that begin with those words (the prefix is given, the rest is the model's)."""
+        import torch
+
         sampling = {k: v for k, v in sampling.items() if k not in ("do_sample", "temperature", "top_p")}
         batch = self.processor([list(conversation)], [[self.model_input(p) for p in prepared]],
                                add_generation_prompt=True, padding_side="left")
+        if prefix:
+            forced = torch.tensor([self.processor.tokenizer(prefix, add_special_tokens=False)["input_ids"]])
+            batch = {**batch, "input_ids": torch.cat([batch["input_ids"], forced], dim=1),
+                     "attention_mask": torch.cat([batch["attention_mask"], torch.ones_like(forced)], dim=1)}
         with self._lock:
             new = self.model.generate(batch, max_new_tokens=sampling.pop("max_new_tokens", self.max_new_tokens),
                                       num_beams=VERIFY_BEAMS, num_return_sequences=VERIFY_BEAMS,
@@ -267,22 +275,29 @@ class ECGChat:
         out = []
         for ids in new.tolist():
             end = next((k for k, t in enumerate(ids) if t in stops), len(ids))
-            out.append(self.processor.tokenizer.decode(ids[:end], skip_special_tokens=True).strip())
+            out.append((prefix + self.processor.tokenizer.decode(ids[:end], skip_special_tokens=True)).strip())
         return out
 
     def verified(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]], text: str,
                  **sampling: Any) -> tuple[str, str | None]:
         """Verified decoding: an answer whose claims the machine read of its ECG(s) contradicts (`check`) is replaced
-        by the first of the model's own alternatives (`alternatives`) that makes a checkable claim, agrees with the
-        read on every claim and does not contradict itself ("No, atrial fibrillation."). Returns (answer, the
+        by the first of the model's own alternatives (`alternatives`; for a yes/no answer, then also its best answers
+        that begin with the other word) that makes a claim of a kind the read contradicted (a rate for a rate, a
+        change for a change: an answer that changes the subject does not count), agrees with the read on every
+        claim and does not contradict itself ("No, atrial fibrillation."). Returns (answer, the
         replaced answer or None). The words are always the model's; where no alternative agrees, the first answer
         stands and its checks flag it."""
-        if not disagreements(self.check(text, prepared)):
+        flagged = {c.kind for c in disagreements(self.check(text, prepared))}
+        if not flagged:
             return text, None
-        for alt in self.alternatives(prepared, conversation, **sampling):
-            checks = self.check(alt, prepared)
-            if alt != text and checks and not disagreements(checks) and not contradicts_itself(alt):
-                return alt, text
+        lead = re.match(r"\s*(yes|no)\b", text, re.IGNORECASE)
+        prefixes = ["", *([("No" if lead.group(1).lower() == "yes" else "Yes")] if lead else [])]
+        for prefix in prefixes:  # a yes/no answer: then the model's best answers with the other first word
+            for alt in self.alternatives(prepared, conversation, prefix, **sampling):
+                checks = self.check(alt, prepared)
+                if alt != text and flagged & {c.kind for c in checks} and not disagreements(checks) \
+                        and not contradicts_itself(alt):
+                    return alt, text
         return text, None
 
     def ask_prepared(self, items: Sequence[tuple[Sequence[Prepared], str]], history: Sequence[dict[str, str]] = (),

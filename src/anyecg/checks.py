@@ -46,7 +46,7 @@ class Check:
     """One claim of an answer against the findings."""
 
     kind: str  # "heart_rate" | "interval" | "axis" | "regularity" | "count" | "statement" | "localization" |
-    # "comparison"
+    # "comparison" (new, gone, no change) | "rate_change"
     claim: str  # the answer's words
     stated: str  # what the answer says, normalised ("75 bpm", "Atrial fibrillation", "no Atrial fibrillation")
     measured: str  # what the findings say
@@ -415,7 +415,7 @@ def _rate_change_check(text: str, reads: Sequence[ECGFindings]) -> list[Check]:
         agrees, stated = change < -RATE_SAME, "slower"
     else:
         agrees, stated = abs(change) < RATE_CHANGED, "about the same"
-    return [Check("comparison", m.group(0).strip(), f"heart rate {stated} in the last ECG",
+    return [Check("rate_change", m.group(0).strip(), f"heart rate {stated} in the last ECG",
                   f"{a:.0f} bpm in the first ECG, {b:.0f} bpm in the last", agrees)]
 
 
