@@ -12,7 +12,6 @@ ECGs are given as a path, an `ECGRecord`, or an `ECG` (path/record + window + le
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from anyecg.checks import (
     check_comparison,
     contradicts_itself,
     disagreements,
+    lead_word,
     localization_check,
 )
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
@@ -290,8 +290,8 @@ class ECGChat:
         flagged = {c.kind for c in disagreements(self.check(text, prepared))}
         if not flagged:
             return text, None
-        lead = re.match(r"\s*(yes|no)\b", text, re.IGNORECASE)
-        prefixes = ["", *([("No" if lead.group(1).lower() == "yes" else "Yes")] if lead else [])]
+        lead = lead_word(text)
+        prefixes = ["", *([("No" if lead == "yes" else "Yes")] if lead else [])]
         for prefix in prefixes:  # a yes/no answer: then the model's best answers with the other first word
             for alt in self.alternatives(prepared, conversation, prefix, **sampling):
                 checks = self.check(alt, prepared)
@@ -299,6 +299,15 @@ class ECGChat:
                         and not contradicts_itself(alt):
                     return alt, text
         return text, None
+
+    def answer_verified(self, items: Sequence[tuple[Sequence[Prepared], Sequence[dict[str, str]]]],
+                        **sampling: Any) -> list[tuple[str, str | None]]:
+        """`answer`, then each answer `verified` when `verify` is on: per item (answer, the replaced answer or
+        None)."""
+        texts = self.answer(items, **sampling)
+        if not self.verify:
+            return [(text, None) for text in texts]
+        return [self.verified(ps, conv, text, **sampling) for (ps, conv), text in zip(items, texts, strict=True)]
 
     def ask_prepared(self, items: Sequence[tuple[Sequence[Prepared], str]], history: Sequence[dict[str, str]] = (),
                      **sampling: Any) -> list[str]:
@@ -321,11 +330,8 @@ class ECGChat:
         rest = [i for i, text in enumerate(out) if text is None]
         if rest:
             convs = [(list(items[i][0]), self._conversation(len(items[i][0]), items[i][1], history)) for i in rest]
-            for (i, (ps, conv)), text in zip(zip(rest, convs, strict=True), self.answer(convs, **sampling),
-                                             strict=True):
-                out[i] = text
-                if self.verify:
-                    out[i], replaced[i] = self.verified(ps, conv, text, **sampling)
+            for i, (text, first) in zip(rest, self.answer_verified(convs, **sampling), strict=True):
+                out[i], replaced[i] = text, first
         return [(text or "", r) for text, r in zip(out, replaced, strict=True)]
 
     # ---- public API ---------------------------------------------------------------------------------------

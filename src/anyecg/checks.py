@@ -126,6 +126,11 @@ _NEGATION = re.compile(r"\b(no|not|without|absent|absence of|negative for|rules?
                        re.IGNORECASE)
 
 
+def _negated(text: str, start: int) -> bool:
+    """Whether a negation ("no", "not", "without", ...) stands in the 40 characters before `start`."""
+    return bool(_NEGATION.search(text[max(0, start - 40):start]))
+
+
 def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | None]]:
     """name → () -> (present by the measurements, what was measured), or None when they cannot say."""
     m = f.measurements
@@ -204,7 +209,7 @@ def _mentions(text: str) -> list[tuple[str, str, bool]]:
             if any(a < y and x < b for x, y in taken):
                 continue
             taken.append((a, b))
-            negated = bool(_NEGATION.search(low[max(0, a - 40):a]))
+            negated = _negated(low, a)
             found.setdefault(name, (text[a:b], negated))
     return [(name, words, neg) for name, (words, neg) in found.items()]
 
@@ -264,15 +269,14 @@ def _word_checks(text: str, f: ECGFindings) -> list[Check]:
         measured = f"{'irregular' if irregular else 'regular'} rhythm (RR CV {m.rr_cv:.2f})"
         for match in _REGULARITY_RE.finditer(text):
             word = (match.group(1) or match.group(2)).lower()
-            negated = bool(_NEGATION.search(text[max(0, match.start() - 40):match.start()])
-                           or re.search(r"\bnot\b", match.group(0), re.IGNORECASE))
+            negated = _negated(text, match.start()) or bool(re.search(r"\bnot\b", match.group(0), re.IGNORECASE))
             says_irregular = (word == "irregular") != negated
             out.append(Check("regularity", match.group(0), f"{'not ' if negated else ''}{word} rhythm", measured,
                              says_irregular == irregular))
     if m.qrs_axis_deg is not None:
         lo, hi = AXIS_LIMITS
         for match in _NORMAL_AXIS_RE.finditer(text):
-            if _NEGATION.search(text[max(0, match.start() - 40):match.start()]):
+            if _negated(text, match.start()):
                 continue
             out.append(Check("axis", match.group(0), "normal axis", f"QRS axis {m.qrs_axis_deg:.0f}°",
                              lo - AXIS_MARGIN_DEG <= m.qrs_axis_deg <= hi + AXIS_MARGIN_DEG))
@@ -312,13 +316,19 @@ def localization_check(answer: str, f: ECGFindings, target: str, description: st
 _LEAD_WORD = re.compile(r"\s*(yes|no)\b", re.IGNORECASE)
 
 
+def lead_word(answer: str) -> str | None:
+    """"yes" or "no" when the answer begins with that word, else None."""
+    m = _LEAD_WORD.match(answer)
+    return m.group(1).lower() if m else None
+
+
 def contradicts_itself(answer: str) -> bool:
     """A yes/no answer whose statements say the opposite of its first word: "No, atrial fibrillation.", "No, the
     ECG shows a PVC.", "Yes, no PVCs." ("No atrial fibrillation." and "Yes, a PVC." are consistent)."""
-    lead = _LEAD_WORD.match(answer)
+    lead = lead_word(answer)
     if lead is None:
         return False
-    no = lead.group(1).lower() == "no"
+    no = lead == "no"
     found = _mentions(answer)
     if no:  # "No atrial fibrillation.": the word negates the statement right after it
         return any(not negated for _, _, negated in found)

@@ -140,7 +140,8 @@ class HolterSummary:
 
 NARRATIVE_PROMPT = ("Rewrite this Holter ECG summary as a short paragraph for a cardiologist. Keep every number, "
                     "time and finding exactly as given and add nothing.\n\n{summary}")
-_NUMBER = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?|(?<![\w.:])\d+(?:\.\d+)?(?![\d:])")
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"  # a clock time as `HolterSummary.clock` writes it
+_NUMBER = re.compile(rf"{_CLOCK}|(?<![\w.:])\d+(?:\.\d+)?(?![\d:])")
 
 
 def _numbers(text: str) -> set[str]:
@@ -148,7 +149,7 @@ def _numbers(text: str) -> set[str]:
     return {x if ":" in x else f"{float(x):g}" for x in _NUMBER.findall(text)}
 
 
-_AT_CLOCK = re.compile(r"(\d+(?:\.\d+)?)\s*(?:bpm|s|%)?\s+at\s+(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)")
+_AT_CLOCK = re.compile(rf"(\d+(?:\.\d+)?)\s*(?:bpm|s|%)?\s+at\s+({_CLOCK})")
 
 
 def _timed(text: str) -> set[tuple[str, str]]:

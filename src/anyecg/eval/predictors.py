@@ -162,7 +162,7 @@ class LocalModelPredictor:
     `ECGChat.locate` does by default: `prescreen` (`ECGChat.screened`: a beat type the beat head does not find is
     answered "No ... Found" without the LLM; beat-kind models) and `per_clip` (a window longer than 10 s asked
     clip by clip, the answers joined); each sample keeps its own question. Other answers are verified against the
-    machine read as `ECGChat.ask` verifies them (`ECGChat.verified`) unless `verify` is off.
+    machine read as `ECGChat.ask` verifies them (`ECGChat.answer_verified`) unless `verify` is off.
     """
 
     def __init__(self, checkpoint: str | Path, *, max_new_tokens: int = 256, device: str = "cpu",
@@ -198,10 +198,9 @@ class LocalModelPredictor:
         for task in sorted({samples[i].task for i in others}):  # a report decodes as `ECGChat.report` does
             batch = [i for i in others if samples[i].task == task]
             sampling = REPORT_SAMPLING if task == "report" else {}
-            for i, text in zip(batch, self.chat.answer([(ecgs[i], samples[i].prompt) for i in batch], **sampling),
-                               strict=True):
-                out[i] = self.chat.verified(ecgs[i], samples[i].prompt, text, **sampling)[0] if self.chat.verify \
-                    else text
+            answers = self.chat.answer_verified([(ecgs[i], samples[i].prompt) for i in batch], **sampling)
+            for i, (text, _) in zip(batch, answers, strict=True):
+                out[i] = text
         return out
 
 
