@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from anyecg.chat import ECG, ECGChat
+from anyecg.chat import ECG, ECGChat, prepare, read_answer
 from anyecg.cli import main
 from anyecg.serve.app import ECGServer
 from anyecg.serve.settings import ServeSettings
+from anyecg.targets import resolve_target
 from anyecg.testing.server import ecg_part, free_port, tiny_checkpoint
 
 WRONG = "Atrial fibrillation. The heart rate is 150 bpm."
@@ -240,3 +241,38 @@ def test_localization_question_gets_the_same_answer_at_every_door(ckpt: Path, re
         body = {"model": "anyecg", "messages": [{"role": "user", "content": [
             ecg_part(record, start_s=0, end_s=10), {"type": "text", "text": LOCATE}]}]}
         assert client.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]["content"] == located
+
+
+class MissingPVCChat(ECGChat):
+    """Answers every localization "No ... Found"; its beam search, asked to begin "Duration:", finds what the
+    machine read finds (MIT-BIH 208's first 10 s hold a PVC)."""
+
+    def answer(self, items, streamer=None, **sampling):
+        return ["No Premature ventricular contraction Found"] * len(items)
+
+    def alternatives(self, prepared, conversation, prefix="", **sampling):
+        if prefix != "Duration:":
+            return ["No Premature ventricular contraction Found", "No PVC Found"]
+        return ["Duration: 0.0s-0.4s", read_answer(self.machine_read(prepared[0]), resolve_target("V"))]
+
+
+def test_a_localization_the_read_contradicts_is_verified_and_unscreened(ckpt: Path, shared_data: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    ecg = ECG(shared_data / "mitdb" / "208", 0.0, 10.0)
+    chat = MissingPVCChat.load(ckpt, max_new_tokens=8)
+    expected = read_answer(chat.machine_read(prepare(ecg)), resolve_target("V"))
+    assert expected.startswith("Duration:")
+    loc = chat.locate(ecg, "V")  # the tiny model's beat screen is not trusted where the read finds PVCs
+    assert (loc.text, loc.replaced) == (expected, "No Premature ventricular contraction Found")
+    assert [c.agrees for c in loc.checks] == [True] and loc.to_dict()["replaced"] == loc.replaced
+    assert chat.ask(ecg, LOCATE).replaced == loc.replaced  # one answer whatever the door
+    unverified = MissingPVCChat.load(ckpt, max_new_tokens=8, verify=False).locate(ecg, "V", prescreen=False)
+    assert (unverified.text, unverified.replaced) == ("No Premature ventricular contraction Found", None)
+    assert [c.agrees for c in unverified.checks] == [False]
+    garbled = GarbledChat.load(ckpt, max_new_tokens=8).locate(ecg, "V")  # an answer out of format is wrong too
+    assert (garbled.text, garbled.replaced) == (expected, "Repositories: 2.1s")
+
+
+class GarbledChat(MissingPVCChat):
+    def answer(self, items, streamer=None, **sampling):
+        return ["Repositories: 2.1s"] * len(items)

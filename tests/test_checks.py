@@ -91,7 +91,8 @@ def test_localization_against_findings() -> None:
     assert localization_check("No X Found", f, "A", "X").agrees
     af = _findings(episodes=(Episode("AF", 2.0, 6.0),))
     assert not localization_check("No Atrial fibrillation Found", af, "AF", "Atrial fibrillation").agrees
-    assert localization_check("nonsense", f, "V", "x") is None
+    unreadable = localization_check("nonsense", f, "V", "x")
+    assert not unreadable.agrees and unreadable.stated == "no interval in the answer format"
     # a rhythm target is checked against the episodes of all its kinds (sinus rhythm at any rate)
     sinus = _findings(episodes=(Episode("sinus", 0.0, 3.0), Episode("sinus_tachy", 3.0, 10.0)))
     assert localization_check("Duration: 0.0s-10.0s", sinus, "(N", "Sinus rhythm").agrees

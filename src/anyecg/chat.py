@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,13 @@ from anyecg.model.kinds import PreparedECG
 from anyecg.model.llm import torch_device
 from anyecg.model.loading import load_model
 from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, REPORT_SAMPLING, ecgs_first
-from anyecg.signal.intervals import Interval, format_answer, join_answers, parse_answer
+from anyecg.signal.intervals import (
+    ANSWER_PREFIX,
+    Interval,
+    format_answer,
+    join_answers,
+    parse_answer,
+)
 from anyecg.signal.preprocess import ECGInput, preprocess
 from anyecg.targets import Target, question_target, resolve_target
 from anyecg.timebase import clock
@@ -112,6 +119,7 @@ class Localization:
     valid: bool = True  # False when the text could not be parsed as an answer
     prescreened: bool = False  # answered "none" by the beat screen, without the LLM (`ECGChat.locate_prepared`)
     checks: list[Check] = field(default_factory=list)  # the answer against the machine read (`ECGChat.locate`)
+    replaced: str | None = None  # the model's first answer, when verified decoding replaced it
 
     @property
     def intervals(self) -> list[Interval]:
@@ -120,7 +128,8 @@ class Localization:
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target.key, "description": self.target.description, "text": self.text,
                 "valid": self.valid, "prescreened": self.prescreened,
-                "intervals": [f.to_dict() for f in self.findings], "checks": [c.to_dict() for c in self.checks]}
+                "intervals": [f.to_dict() for f in self.findings], "checks": [c.to_dict() for c in self.checks],
+                "replaced": self.replaced}
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,18 @@ def join_clip_answers(parts: Sequence[tuple[float, str]], description: str) -> s
     """The clips' answers as one answer about the window; one that cannot be read leaves them joined by ' | '
     (which cannot be read either, so the whole answer counts as invalid)."""
     return join_answers(parts, description) or " | ".join(text for _, text in parts)
+
+
+def _other_beginnings(text: str, wrong: Sequence[Check]) -> list[str]:
+    """How else an answer that the read contradicts (`wrong`: its checks that disagree) may begin, searched after
+    the model's own best answers: "Duration:" where the read locates what a localization answer did not, the other
+    word of a yes/no answer."""
+    located = next((c for c in wrong if c.kind == "localization"), None)
+    if located is not None:
+        missed = located.measured.startswith(ANSWER_PREFIX) and not text.strip().startswith(ANSWER_PREFIX)
+        return [ANSWER_PREFIX] if missed else []
+    lead = lead_word(text)
+    return [("No" if lead == "yes" else "Yes")] if lead else []
 
 
 def answer_findings(text: str, prepared: Prepared) -> list[Finding] | None:
@@ -279,23 +300,24 @@ class ECGChat:
         return out
 
     def verified(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]], text: str,
-                 **sampling: Any) -> tuple[str, str | None]:
-        """Verified decoding: an answer whose claims the machine read of its ECG(s) contradicts (`check`) is replaced
-        by the first of the model's own alternatives (`alternatives`; for a yes/no answer, then also its best answers
-        that begin with the other word) that makes a claim of a kind the read contradicted (a rate for a rate, a
-        change for a change: an answer that changes the subject does not count), agrees with the read on every
-        claim and does not contradict itself ("No, atrial fibrillation."). Returns (answer, the
-        replaced answer or None). The words are always the model's; where no alternative agrees, the first answer
-        stands and its checks flag it."""
-        flagged = {c.kind for c in disagreements(self.check(text, prepared))}
-        if not flagged:
+                 checks: Callable[[str], list[Check]] | None = None, **sampling: Any) -> tuple[str, str | None]:
+        """Verified decoding: an answer whose claims the machine read of its ECG(s) contradicts (`checks`, default
+        `check`) is replaced by the first of the model's own alternatives (`alternatives`; then also its best
+        answers that begin otherwise: the other word of a yes/no answer, "Duration:" for a localization answered
+        "No ... Found") that makes a claim of a kind the read contradicted (a rate for a rate, a change for a
+        change: an answer that changes the subject does not count), agrees with the read on every claim and does
+        not contradict itself ("No, atrial fibrillation."). Returns (answer, the replaced answer or None). The
+        words are always the model's; where no alternative agrees, the first answer stands and its checks flag
+        it."""
+        checks = checks or (lambda answer: self.check(answer, prepared))
+        wrong = disagreements(checks(text))
+        if not wrong:
             return text, None
-        lead = lead_word(text)
-        prefixes = ["", *([("No" if lead == "yes" else "Yes")] if lead else [])]
-        for prefix in prefixes:  # a yes/no answer: then the model's best answers with the other first word
+        flagged = {c.kind for c in wrong}
+        for prefix in ["", *_other_beginnings(text, wrong)]:
             for alt in self.alternatives(prepared, conversation, prefix, **sampling):
-                checks = self.check(alt, prepared)
-                if alt != text and flagged & {c.kind for c in checks} and not disagreements(checks) \
+                found = checks(alt)
+                if alt != text and flagged & {c.kind for c in found} and not disagreements(found) \
                         and not contradicts_itself(alt):
                     return alt, text
         return text, None
@@ -326,7 +348,7 @@ class ECGChat:
             locs = self.locate_prepared([items[i][0][0] for i, _ in routed], [t for _, t in routed],
                                         per_clip=self.model.kind.asks_per_clip, **sampling)
             for (i, _), loc in zip(routed, locs, strict=True):
-                out[i] = loc.text
+                out[i], replaced[i] = loc.text, loc.replaced
         rest = [i for i, text in enumerate(out) if text is None]
         if rest:
             convs = [(list(items[i][0]), self._conversation(len(items[i][0]), items[i][1], history)) for i in rest]
@@ -409,7 +431,9 @@ class ECGChat:
         (locate, scan, the server, evaluation) runs.
 
         prescreen: a question the beat screen answers (`screened`) is answered "No ... Found" without the LLM. It
-        removes the LLM's false alarms: docs/results/localization_embedded_ds2.md measures both ways.
+        removes the LLM's false alarms: docs/results/localization_embedded_ds2.md measures both ways. With
+        `verify` on, the screen's "none" stands only where the machine read finds none either, and each answer
+        the read contradicts goes through `verified` (docs/results/verified_decoding.md).
         per_clip: an ECG longer than one 10 s clip is asked clip by clip (`clip_pieces`), each clip screened and
         asked on its own, the answers joined (`join_clip_answers`). All questions left go in one generation.
         conversations: the question per pair (default: `LOCATE_QUESTION`; evaluation asks its samples' own).
@@ -427,13 +451,21 @@ class ECGChat:
             split = per_clip and p.input.n_clips > 1
             pieces += [(i, offset, Prepared(x, p.start_time)) for offset, x in clip_pieces(p.input)] if split \
                 else [(i, 0.0, p)]
-        skip = [prescreen and self.screened(q, targets[i]) for i, _, q in pieces]
         texts = [format_answer([], targets[i].description) for i, _, _ in pieces]
+        # with verify on, the screen's "none" stands only where the machine read agrees; else the LLM is asked
+        skip = [prescreen and self.screened(q, targets[i])
+                and not (self.verify and disagreements(self.check_located(text, q, targets[i])))
+                for (i, _, q), text in zip(pieces, texts, strict=True)]
         ask = [k for k, s in enumerate(skip) if not s]
+        replaced: dict[int, str] = {}
         if ask:
-            answers = self.answer([([pieces[k][2]], convs[pieces[k][0]]) for k in ask], **sampling)
-            for k, text in zip(ask, answers, strict=True):
-                texts[k] = text
+            items = [([pieces[k][2]], convs[pieces[k][0]]) for k in ask]
+            for k, item, text in zip(ask, items, self.answer(items, **sampling), strict=True):
+                checks = partial(self.check_located, prepared=pieces[k][2], target=targets[pieces[k][0]])
+                texts[k], first = self.verified(*item, text, checks=checks, **sampling) if self.verify \
+                    else (text, None)
+                if first is not None:
+                    replaced[k] = first
         out = []
         for i, (p, t) in enumerate(zip(prepared, targets, strict=True)):
             if i in rhythm:
@@ -444,6 +476,10 @@ class ECGChat:
                 join_clip_answers([(pieces[k][1], texts[k]) for k in mine], t.description)
             loc = self.localization(p, t, text)
             loc.prescreened = all(skip[k] for k in mine)
+            firsts = [replaced.get(k) for k in mine]
+            if any(firsts):  # the model's first answers, joined as the verified ones are
+                loc.replaced = firsts[0] if len(mine) == 1 else join_clip_answers(
+                    [(pieces[k][1], first or texts[k]) for k, first in zip(mine, firsts, strict=True)], t.description)
             out.append(loc)
         return out
 
@@ -488,13 +524,17 @@ class ECGChat:
             return check_comparison(text, reads)
         target = question_target(question)
         if target is not None:
-            return self.check_localization(self.localization(prepared[0], target, text), prepared[0])
+            return self.check_located(text, prepared[0], target)
         return check_answer(text, reads[0])
+
+    def check_located(self, text: str, prepared: Prepared, target: Target) -> list[Check]:
+        """A localization answer's text about `target` on an ECG against the machine read (`check_localization`)."""
+        return self.check_localization(self.localization(prepared, target, text), prepared)
 
     def check_localization(self, loc: Localization, prepared: Prepared) -> list[Check]:
         """A localization answer against the intervals the machine read gives for the same target."""
         found = self.machine_read(prepared)
-        if found is None or not loc.valid:
+        if found is None:
             return []
         check = localization_check(loc.text, found, loc.target.key, loc.target.description)
         return [] if check is None else [check]

@@ -300,14 +300,16 @@ def _statement_checks(text: str, f: ECGFindings) -> list[Check]:
 # ---- localization ------------------------------------------------------------------------------------------
 def localization_check(answer: str, f: ECGFindings, target: str, description: str) -> Check | None:
     """A localization answer (`Duration: ...` / `No ... Found`) against the intervals the findings give for the
-    target key (`read_intervals`: a beat symbol, an episode kind or a rhythm target)."""
+    target key (`read_intervals`: a beat symbol, an episode kind or a rhythm target); an answer not in that format
+    disagrees."""
     truth = read_intervals(f, target)
     if truth is None:
         return None
     try:
         pred = parse_answer(answer)
     except AnswerFormatError:
-        return None
+        return Check("localization", answer.strip(), "no interval in the answer format",
+                     format_answer(truth, description), False)
     agrees = (not truth and not pred) or (bool(truth) and bool(pred) and interval_iou(truth, pred) >= LOCALIZATION_IOU)
     return Check("localization", answer.strip(), format_answer(pred, description),
                  format_answer(truth, description), agrees)

@@ -11,7 +11,8 @@ by block in bounded memory):
 - `llm` (the paper's way, for research): sliding windows (default `DEFAULT_WINDOW_S`, what the embedded model was
   trained on) are read one at a time; a (window, beat type) question goes to the model only when a screen (the beat
   head, or the machine read) finds a beat of that class in the window (the others are answered "none"), questions
-  are batched, and the intervals found are merged in absolute time.
+  are batched, answers the window's machine read contradicts are verified (`ECGChat.verified`; off with
+  `--no-verify`), and the intervals found are merged in absolute time.
 
 Rhythm episodes always come from the findings. Outputs: episodes (CSV/JSON), per-target summary, a PNG/HTML
 overview and the Holter report (`anyecg.holter`).
@@ -249,9 +250,10 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
 
     engine "findings" (default) needs no model (`chat` may be None). With engine "llm", prescreen: a beat-type
     question goes to the LLM only when a screen finds a beat of that class in the window: "head", the beat
-    encoder's own head (`ECGChat.screened`, release 2's rule, what `locate` does), or "findings", the machine
-    read's beat classes; "auto" (default) takes the head when the model has one, else the findings. The others
-    count as answered "none" (`n_prescreened`). benchmarks/bench_scan.py measures the engines and both screens
+    encoder's own head (`ECGChat.screened`, release 2's rule, what `locate` does; with `chat.verify`, as `locate`,
+    where the machine read finds none either), or "findings", the machine read's beat classes; "auto" (default)
+    takes the head when the model has one, else the findings. The others count as answered "none"
+    (`n_prescreened`). With `chat.verify`, answers the window's read contradicts are verified (`ECGChat.verified`). benchmarks/bench_scan.py measures the engines and both screens
     against the annotations. on_window(done, total) is called after each window's questions are queued (an
     exception it raises, e.g. to cancel, stops the scan).
     """
@@ -296,8 +298,9 @@ def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: S
                  found: dict[str, list[tuple[float, float]]], span: tuple[float, float], batch_size: int,
                  screen: str | bool, progress: bool, on_window: Callable[[int, int], None] | None,
                  options: dict[str, Any]) -> None:
-    """The LLM engine: windows × beat targets through `ECGChat.locate_prepared`, screened by the findings
-    (`screen` "findings"), by the beat encoder's head ("head") or not at all (False)."""
+    """The LLM engine: windows × beat targets through `ECGChat.locate_prepared` (its answers verified against the
+    window's machine read when `chat.verify`), screened by the findings (`screen` "findings"), by the beat encoder's
+    head ("head"; with `verify`, only where the findings agree) or not at all (False)."""
     f = result.findings
     n_windows = max(1, int((span[1] - span[0] - MIN_SECONDS) // result.step_s) + 1)
     bar = tqdm(total=n_windows, unit="window", desc="scan", disable=not progress)
@@ -316,10 +319,12 @@ def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: S
         result.n_windows += 1
         bar.update(1)
         w0 = prepared.input.start_s - span[0]
-        present = _present(f, w0, w0 + prepared.input.duration_s) if screen == "findings" else None
+        present = _present(f, w0, w0 + prepared.input.duration_s)
         for t in targets:
-            by_head = screen == "head" and chat.screened(prepared, t)
-            if by_head or (present is not None and screened_out(t.key, present)):
+            # the head's "none" stands, with `verify` on, only where the machine read finds none either
+            by_head = screen == "head" and chat.screened(prepared, t) and \
+                (not chat.verify or screened_out(t.key, present))
+            if by_head or (screen == "findings" and screened_out(t.key, present)):
                 result.n_prescreened += 1
                 continue
             pending.append((prepared, t))

@@ -152,11 +152,14 @@ def episode_intervals(
     return _round(merge_intervals(raw))
 
 
+ANSWER_PREFIX = "Duration:"  # how a localization answer that found something begins
+
+
 def format_answer(intervals: Sequence[Interval], description: str) -> str:
     """`Duration: 1.9s-3.1s, 6.8s-8.1s`, or `No {description} Found` for no interval."""
     if not intervals:
         return f"No {description} Found"
-    return "Duration: " + ", ".join(f"{a:.1f}s-{b:.1f}s" for a, b in _round(intervals))
+    return f"{ANSWER_PREFIX} " + ", ".join(f"{a:.1f}s-{b:.1f}s" for a, b in _round(intervals))
 
 
 def join_answers(parts: Sequence[tuple[float, str]], description: str) -> str | None:
