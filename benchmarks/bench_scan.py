@@ -14,7 +14,8 @@
    against the paper's intervals from the annotations, for each engine.
 4. ds2: the same quality figures on the first `--ds2-minutes` of each of the 22 held-out MIT-BIH DS2 records, pooled
    over the records (event sensitivity and PPV per beat type, mean burden error per record) and x real time, for
-   the findings engine, the llm engine with the shipped model and the llm engine with `--baseline` (a
+   the findings engine, the llm engine with the shipped model (answers verified against the machine read, the
+   default, and `--no-verify`) and the llm engine with `--baseline` (a
    model directory, e.g. release 2's weights: `git show 7917d34^:src/anyecg/weights/embedded/model.safetensors`
    and its config.yaml).
 """
@@ -167,8 +168,10 @@ def bench_ds2(minutes: float, baseline: str | None, threads: int) -> None:
     from anyecg.scan import scan
 
     torch.set_num_threads(threads)
-    engines: list[tuple[str, ECGChat | None]] = [("findings engine (no model)", None),
-                                                 ("llm engine, shipped model", ECGChat.load(max_new_tokens=96))]
+    engines: list[tuple[str, ECGChat | None]] = [
+        ("findings engine (no model)", None),
+        ("llm engine, shipped model (verified, the default)", ECGChat.load(max_new_tokens=96)),
+        ("llm engine, shipped model, --no-verify", ECGChat.load(max_new_tokens=96, verify=False))]
     if baseline:
         engines.append((f"llm engine, {baseline}", ECGChat.load(baseline, max_new_tokens=96)))
     span = minutes * 60
