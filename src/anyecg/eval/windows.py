@@ -87,3 +87,34 @@ def mitdb_windows(mitdb_dir: str | Path, records: Sequence[str] = DS2, **kwargs)
     """`record_windows` over several records of a MIT-BIH directory, as `EvalSample`s."""
     samples = [s for r in records for s in record_windows(Path(mitdb_dir) / r, **kwargs)]
     return [from_sample(s, {}) for s in samples]
+
+
+def balanced_subset(rows: Sequence[dict], *, types: Sequence[str] = ("A", "V", "L", "R"), per_side: int = 40,
+                    seed: int = 0) -> list[dict]:
+    """The balanced localization set of docs/results: from the data builder's `localization_test.jsonl` rows, 10 s
+    windows only, per type in `types`' order `per_side` that hold the type and `per_side` that do not (one
+    `random.Random(seed)`: `sample` of the positives, then of the negatives)."""
+    rng = random.Random(seed)
+    out: list[dict] = []
+    for k in types:
+        rows_k = [r for r in rows if r["meta"].get("window") == "10s" and r["meta"].get("abnormal_type") == k]
+        pos = [r for r in rows_k if r["meta"]["intervals"]]
+        neg = [r for r in rows_k if not r["meta"]["intervals"]]
+        out += rng.sample(pos, min(per_side, len(pos))) + rng.sample(neg, min(per_side, len(neg)))
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description=balanced_subset.__doc__.split(":")[0])
+    ap.add_argument("source", help="the data builder's localization_test.jsonl")
+    ap.add_argument("out", help="where to write the balanced subset (JSON lines)")
+    ap.add_argument("--per-side", type=int, default=40)
+    args = ap.parse_args()
+    with open(args.source) as f:
+        subset = balanced_subset([json.loads(line) for line in f], per_side=args.per_side)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in subset))
+    print(f"{args.out}: {len(subset)} windows")
