@@ -169,6 +169,18 @@ def test_a_yes_no_answer_is_also_searched_with_the_other_first_word(ckpt: Path, 
     assert (answer.text, answer.replaced, answer.flagged) == ("No atrial fibrillation.", "Yes, atrial fibrillation.", [])
 
 
+class EchoChat(CannedChat):
+    """CannedChat whose beam search only finishes the words it is given: agrees only when the read leads."""
+
+    def alternatives(self, prepared, conversation, prefix="", **sampling):
+        return [prefix + "." if prefix else WRONG]
+
+
+def test_where_no_alternative_of_the_model_agrees_the_read_leads(ckpt: Path, record: Path) -> None:
+    answer = EchoChat.load(ckpt, max_new_tokens=8).ask(record, RATE_QUESTION)
+    assert (answer.text, answer.replaced, answer.flagged) == (RIGHT, WRONG, [])
+
+
 def test_unverified_chat_keeps_the_first_answer(ckpt: Path, record: Path) -> None:
     chat = VerifyingChat.load(ckpt, max_new_tokens=8, verify=False)
     answer = chat.ask(record, RATE_QUESTION)

@@ -95,6 +95,7 @@ def test_locate_per_clip_merges_clip_answers_in_window_time(chat: ECGChat, recor
         return out
 
     monkeypatch.setattr(chat, "answer", fake)
+    monkeypatch.setattr(chat, "verify", False)  # the canned answers stand (verification: test_answer_checks.py)
     loc = chat.locate(records["long"], "V", start_s=30, end_s=55, prescreen=False, per_clip=True)
     assert [(round(a, 3), round(d, 3)) for a, d in asked] == [(30.0, 10.0), (40.0, 10.0), (50.0, 5.0)]
     assert loc.text == "Duration: 1.0s-2.0s, 9.5s-10.4s" and loc.valid

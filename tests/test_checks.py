@@ -14,6 +14,7 @@ from anyecg.checks import (
     disagreements,
     localization_check,
 )
+from anyecg.findings.answers import read_beginning
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
 
@@ -165,3 +166,40 @@ def test_ectopic_counts_against_the_reads_beats() -> None:
 def test_no_change_agrees_when_both_reads_agree() -> None:
     (check,) = check_comparison("No finding changed.", [_findings(), _findings()])
     assert check.agrees and check.measured == "no change"
+
+
+def test_no_new_and_nothing_resolved_look_one_way() -> None:
+    af_then_sinus = _sinus_then_af()[::-1]
+    verdicts = {a: [c.agrees for c in check_comparison(a, af_then_sinus)] for a in
+                ("No new finding in the second ECG.", "No finding resolved in the second ECG.", "No finding changed.")}
+    assert verdicts == {"No new finding in the second ECG.": [True], "No finding resolved in the second ECG.": [False],
+                        "No finding changed.": [False]}
+
+
+@pytest.mark.parametrize(("answer", "several", "beginning"), [
+    ("The heart rate is 150 bpm.", False, "The heart rate is 72 bpm"),
+    ("The QRS duration is 140 ms.", False, "The QRS duration is 92 ms"),
+    ("Left axis deviation, QRS axis -60°.", False, "Normal axis (QRS axis 40°)"),
+    ("The rhythm is irregular.", False, "The rhythm is regular"),
+    ("3 premature ventricular contractions.", False, "No premature ventricular contractions"),
+    ("Atrial fibrillation.", False, "Sinus rhythm"),
+    ("No, both ECGs show sinus rhythm.", True, "Yes: sinus rhythm in the first ECG, atrial fibrillation in the second"),
+    ("Slower: 110 bpm in the first ECG, 72 bpm in the second.", True,
+     "Faster: 72 bpm in the first ECG, 110 bpm in the second"),
+    ("No new finding in the second ECG.", True, "Atrial fibrillation is new in the second ECG"),
+    ("Atrial fibrillation is no longer present in the second ECG.", True, "No finding resolved in the second ECG"),
+])
+def test_the_read_begins_an_answer_it_contradicts_with_a_sentence_it_agrees_with(answer: str, several: bool,
+                                                                                 beginning: str) -> None:
+    reads = _sinus_then_af() if several else [_findings()]
+    check = (lambda text: check_comparison(text, reads)) if several else (lambda text: check_answer(text, reads[0]))
+    wrong = disagreements(check(answer))
+    assert wrong, answer
+    assert read_beginning(wrong, reads) == beginning
+    again = check(beginning + ".")
+    assert {c.kind for c in wrong} & {c.kind for c in again} and not disagreements(again), again
+
+
+def test_the_read_words_no_beginning_for_a_claim_it_cannot_word() -> None:
+    wrong = disagreements(check_answer("Left bundle branch block.", _findings()))
+    assert wrong and read_beginning(wrong, [_findings()]) is None

@@ -29,6 +29,7 @@ from anyecg.checks import (
     localization_check,
 )
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
+from anyecg.findings.answers import read_beginning
 from anyecg.findings.locate import read_intervals
 from anyecg.findings.read import findings_of, read_window
 from anyecg.findings.types import ECGFindings
@@ -302,25 +303,33 @@ class ECGChat:
     def verified(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]], text: str,
                  checks: Callable[[str], list[Check]] | None = None, **sampling: Any) -> tuple[str, str | None]:
         """Verified decoding: an answer whose claims the machine read of its ECG(s) contradicts (`checks`, default
-        `check`) is replaced by the first of the model's own alternatives (`alternatives`; then also its best
-        answers that begin otherwise: the other word of a yes/no answer, "Duration:" for a localization answered
-        "No ... Found") that makes a claim of a kind the read contradicted (a rate for a rate, a change for a
-        change: an answer that changes the subject does not count), agrees with the read on every claim and does
-        not contradict itself ("No, atrial fibrillation."). Returns (answer, the replaced answer or None). The
-        words are always the model's; where no alternative agrees, the first answer stands and its checks flag
-        it."""
+        `check`) is replaced by the first of the model's alternatives (`alternatives`) that makes a claim of a kind
+        the read contradicted (a rate for a rate, a change for a change: an answer that changes the subject does
+        not count), agrees with the read on every claim and does not contradict itself ("No, atrial
+        fibrillation."). Looked at in order: the model's own best answers; its best that begin otherwise (the
+        other word of a yes/no answer, "Duration:" for a localization answered "No ... Found"); last, its best
+        that begin with the read's own sentence about the first contradicted claim (`read_beginning`: the read
+        leads, the model goes on). Returns (answer, the replaced answer or None); where no alternative agrees,
+        the first answer stands and its checks flag it."""
         checks = checks or (lambda answer: self.check(answer, prepared))
         wrong = disagreements(checks(text))
         if not wrong:
             return text, None
         flagged = {c.kind for c in wrong}
-        for prefix in ["", *_other_beginnings(text, wrong)]:
+        for prefix in ["", *_other_beginnings(text, wrong), *self._read_beginnings(prepared, wrong)]:
             for alt in self.alternatives(prepared, conversation, prefix, **sampling):
                 found = checks(alt)
                 if alt != text and flagged & {c.kind for c in found} and not disagreements(found) \
                         and not contradicts_itself(alt):
                     return alt, text
         return text, None
+
+    def _read_beginnings(self, prepared: Sequence[Prepared], wrong: Sequence[Check]) -> list[str]:
+        reads = [self.machine_read(p) for p in prepared]
+        if any(r is None for r in reads):
+            return []
+        beginning = read_beginning(wrong, reads)
+        return [] if beginning is None else [beginning]
 
     def answer_verified(self, items: Sequence[tuple[Sequence[Prepared], Sequence[dict[str, str]]]],
                         **sampling: Any) -> list[tuple[str, str | None]]:

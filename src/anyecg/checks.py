@@ -357,6 +357,8 @@ _RATE_WORD_INSIDE = re.compile(r"\b(?:rate|bpm|pulse)\b[^.]*?\b(faster|slower)\b
 _NO_CHANGE = re.compile(r"\bno (?:new |other )?(?:findings?|abnormalit(?:y|ies)|changes?)\b|\bunchanged\b|\bnothing "
                         r"(?:new|changed)\b|\bno \w+ (?:changed|resolved|appeared)\b|\b(?:finding|findings|nothing) "
                         r"(?:has |have )?(?:changed|resolved|appeared)\b", re.IGNORECASE)
+_NO_NEW = re.compile(r"\bnew\b|appeared", re.IGNORECASE)  # which way a "no change" claim looks
+_NO_GONE = re.compile(r"resolved|no longer|gone", re.IGNORECASE)
 _RATE_CHANGE = re.compile(r"(?:heart\s*)?rate\s+(rose|fell|increased|decreased|stayed|unchanged)", re.IGNORECASE)
 _FASTER, _SLOWER = ("faster", "rose", "increased"), ("slower", "fell", "decreased")
 
@@ -395,21 +397,25 @@ def _change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
 
 
 def _no_change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
-    """"No new finding", "Sinus rhythm is unchanged", "No finding changed": the findings the sentence names (all
-    that a comparison names, `COMPARABLE`, when it names none) are present or absent alike in the first and the
-    last ECG's read."""
+    """"No new finding", "Nothing resolved", "Sinus rhythm is unchanged", "No finding changed": the findings the
+    sentence names (all that a comparison names, `COMPARABLE`, when it names none) are present or absent alike in
+    the first and the last ECG's read; only new ones count against "no new finding", only resolved ones against
+    "nothing resolved"."""
     m = _NO_CHANGE.search(sentence)
     if m is None:
         return []
+    new, gone = bool(_NO_NEW.search(sentence)), bool(_NO_GONE.search(sentence))
+    direction = None if new == gone else "new" if new else "gone"
     first, last = _measured_rule(reads[0]), _measured_rule(reads[-1])
     named = [name for name, _, _ in _mentions(sentence)]
     changed = []
     for name in [n for n in named if n in first] or [n for n in COMPARABLE if n in first]:
         a, b = first[name](), last[name]()
-        if a is not None and b is not None and a[0] != b[0]:
+        if a is not None and b is not None and a[0] != b[0] and direction in (None, "new" if b[0] else "gone"):
             changed.append(f"{lower_name(name)} {'new in' if b[0] else 'gone from'} the last ECG")
-    return [Check("comparison", m.group(0), "no change" + (f" in {', '.join(map(lower_name, named))}" if named
-                                                            else ""),
+    stated = {"new": "nothing new in the last ECG", "gone": "nothing gone from the last ECG"}.get(direction,
+                                                                                                  "no change")
+    return [Check("comparison", m.group(0), stated + (f" in {', '.join(map(lower_name, named))}" if named else ""),
                   "; ".join(changed) or "no change", not changed)]
 
 

@@ -10,10 +10,12 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from anyecg.checks import Check
 from anyecg.data.questions import yes_no_answer
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings, read_window
 from anyecg.findings.summary import (
+    ECTOPY_CLASS,
     axis_word,
     ectopic_count,
     has_finding,
@@ -25,7 +27,7 @@ from anyecg.findings.summary import (
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import describe, format_answer
 from anyecg.signal.preprocess import window_samples
-from anyecg.vocabulary import FAMILY_NAME, lower
+from anyecg.vocabulary import FAMILY_NAME, RHYTHM_FAMILY, lower
 
 log = logging.getLogger(__name__)
 INTERVAL_FIELD = {"pr": ("PR interval", "pr_ms"), "qrs": ("QRS duration", "qrs_ms"), "qt": ("QT interval", "qt_ms")}
@@ -56,51 +58,133 @@ class FindingsCache:
         return self._cache[key]
 
 
+def rate_sentence(f: ECGFindings) -> str:
+    hr = f.measurements.heart_rate_bpm
+    return f"The heart rate is {hr:.0f} bpm." if hr else "Unknown heart rate."
+
+
+def interval_sentence(f: ECGFindings, label: str, field: str) -> str:
+    value = getattr(f.measurements, field)
+    return f"The {label} is {value:.0f} ms." if value is not None else f"The {label} cannot be measured."
+
+
+def axis_sentence(f: ECGFindings) -> str:
+    a = f.measurements.qrs_axis_deg
+    return "The axis cannot be measured." if a is None else f"{axis_word(a)} (QRS axis {a:.0f}°)."
+
+
+def regularity_sentence(f: ECGFindings) -> str:
+    return f"The rhythm is {'irregular' if is_irregular(f) else 'regular'}."
+
+
+def rhythm_sentence(f: ECGFindings) -> str:
+    return FAMILY_NAME[rhythm_family(f)] + "."
+
+
+def count_sentence(f: ECGFindings, name: str) -> str:
+    n = ectopic_count(f, name)
+    if n is None:
+        return "Cannot count the beats."
+    return f"{n or 'No'} {lower(name)}{'' if n == 1 else 's'}."
+
+
+def _nth(fs: Sequence[ECGFindings]) -> str:
+    return "second" if len(fs) == 2 else "last"
+
+
+def rhythm_change_sentence(fs: Sequence[ECGFindings]) -> str:
+    a, b = rhythm_family(fs[0]), rhythm_family(fs[-1])
+    return "No, the rhythm is unchanged." if a == b else \
+        f"Yes: {lower(FAMILY_NAME[a])} in the first ECG, {lower(FAMILY_NAME[b])} in the {_nth(fs)}."
+
+
+def rate_change_sentence(fs: Sequence[ECGFindings]) -> str:
+    ra, rb = fs[0].measurements.heart_rate_bpm, fs[-1].measurements.heart_rate_bpm
+    word = rate_change(ra, rb)
+    if word is None:
+        return "Cannot compare the rates."
+    return f"{word.capitalize()}: {ra:.0f} bpm in the first ECG, {rb:.0f} bpm in the {_nth(fs)}."
+
+
+def change_sentence(fs: Sequence[ECGFindings], new: bool) -> str:
+    """What is new in the last ECG (`new`) or no longer present in it."""
+    first, last = present_findings(fs[0]), present_findings(fs[-1])
+    names = sorted(last - first if new else first - last)
+    if not names:
+        return f"No new finding in the {_nth(fs)} ECG." if new else f"No finding resolved in the {_nth(fs)} ECG."
+    return f"{', '.join(names)} {'is new in' if new else 'is no longer present in'} the {_nth(fs)} ECG."
+
+
 def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
     """A fixed-template answer from the findings alone (the truth is read only for what is asked: the statement
     of a yes/no question, the beat type to localize)."""
     f = fs[0]
-    m = f.measurements
     if qtype == "heart_rate":
-        return f"The heart rate is {m.heart_rate_bpm:.0f} bpm." if m.heart_rate_bpm else "Unknown heart rate."
+        return rate_sentence(f)
     if qtype == "rhythm":
-        return FAMILY_NAME[rhythm_family(f)] + "."
+        return rhythm_sentence(f)
     if qtype == "regularity":
-        return f"The rhythm is {'irregular' if is_irregular(f) else 'regular'}."
+        return regularity_sentence(f)
     if qtype in ("af", "conduction", "ectopy"):
         return yes_no_answer(has_finding(f, truth["statement"]), truth["statement"])
     if qtype in INTERVAL_FIELD:
-        label, field = INTERVAL_FIELD[qtype]
-        value = getattr(m, field)
-        return f"The {label} is {value:.0f} ms." if value is not None else f"The {label} cannot be measured."
+        return interval_sentence(f, *INTERVAL_FIELD[qtype])
     if qtype == "axis":
-        a = m.qrs_axis_deg
-        if a is None:
-            return "The axis cannot be measured."
-        return f"{axis_word(a)} (QRS axis {a:.0f}°)."
+        return axis_sentence(f)
     if qtype == "ectopy_count":
-        n = ectopic_count(f, truth["statement"])
-        return "Cannot count the beats." if n is None else f"{n} {lower(truth['statement'])}s."
+        return count_sentence(f, truth["statement"])
     if qtype == "localization":
         k = truth["abnormal_type"]
         intervals = target_intervals(f, k)
         return "Cannot locate it." if intervals is None else format_answer(intervals, describe(k))
-    g = fs[1]
     if qtype == "compare_rhythm":
-        a, b = rhythm_family(f), rhythm_family(g)
-        return "No, the rhythm is unchanged." if a == b else \
-            f"Yes: {lower(FAMILY_NAME[a])} in the first ECG, {lower(FAMILY_NAME[b])} in the second."
+        return rhythm_change_sentence(fs)
     if qtype == "compare_rate":
-        ra, rb = m.heart_rate_bpm, g.measurements.heart_rate_bpm
-        word = rate_change(ra, rb)
-        if word is None:
-            return "Cannot compare the rates."
-        return f"{word.capitalize()}: {ra:.0f} bpm in the first ECG, {rb:.0f} bpm in the second."
+        return rate_change_sentence(fs)
     if qtype in ("compare_new", "compare_resolved"):
-        first, second = present_findings(f), present_findings(g)
-        names = sorted(second - first if qtype == "compare_new" else first - second)
-        if not names:
-            return "No finding changed."
-        return f"{', '.join(names)} {'is new in' if qtype == 'compare_new' else 'is no longer present in'} " \
-               "the second ECG."
+        return change_sentence(fs, qtype == "compare_new")
     raise ValueError(f"unknown question type {qtype!r}")
+
+
+def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings]) -> str | None:
+    """How the read itself would begin an answer whose claims it contradicts (`wrong`: the disagreeing checks, in
+    the answer's order): its own sentence about the first claim it can word (a rate, an interval, the axis, a
+    count, regularity, the rhythm; for several ECGs the rate change, the rhythm change, what is new or resolved;
+    a localization), without its final full stop so that the model may go on. None when it can word none."""
+    several = len(fs) > 1
+    for c in wrong:
+        if c.kind == "localization":
+            return c.measured
+        if several:
+            if c.kind == "rate_change":
+                sentence = rate_change_sentence(fs)
+            elif c.kind == "comparison":
+                new = "new" in c.stated if ("new" in c.stated) != ("gone" in c.stated) else "new in" in c.measured
+                sentence = change_sentence(fs, new)
+            elif c.kind == "statement" and _stated_name(c) in RHYTHM_FAMILY:
+                sentence = rhythm_change_sentence(fs)
+            else:
+                continue
+        elif c.kind == "heart_rate":
+            sentence = rate_sentence(fs[0])
+        elif c.kind == "interval" and c.stated.split()[0].lower() in INTERVAL_FIELD:
+            sentence = interval_sentence(fs[0], *INTERVAL_FIELD[c.stated.split()[0].lower()])
+        elif c.kind == "axis":
+            sentence = axis_sentence(fs[0])
+        elif c.kind == "regularity":
+            sentence = regularity_sentence(fs[0])
+        elif c.kind == "count":
+            name = next(n for n in ECTOPY_CLASS if lower(n) in c.measured.lower())
+            sentence = count_sentence(fs[0], name)
+        elif c.kind == "statement" and _stated_name(c) in RHYTHM_FAMILY:
+            sentence = rhythm_sentence(fs[0])
+        else:
+            continue
+        return sentence.removesuffix(".")
+    return None
+
+
+def _stated_name(c: Check) -> str:
+    """The vocabulary name a statement check is about ("ECG 2: no Sinus rhythm" → "Sinus rhythm")."""
+    stated = c.stated.split(": ", 1)[-1] if c.stated.startswith("ECG ") else c.stated
+    return stated.removeprefix("no ")
