@@ -13,10 +13,12 @@ from anyecg.checks import (
     contradicts_itself,
     disagreements,
     localization_check,
+    omission_checks,
 )
 from anyecg.findings.answers import read_beginning
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
+from anyecg.prompts import is_report_question
 
 
 def _findings(**kw) -> ECGFindings:
@@ -203,3 +205,30 @@ def test_the_read_begins_an_answer_it_contradicts_with_a_sentence_it_agrees_with
 def test_the_read_words_no_beginning_for_a_claim_it_cannot_word() -> None:
     wrong = disagreements(check_answer("Left bundle branch block.", _findings()))
     assert wrong and read_beginning(wrong, [_findings()]) is None
+
+
+def test_an_answer_that_lists_its_ecgs_is_begun_with_the_reads_listing() -> None:
+    reads = _sinus_then_af()
+    answer = "ECG 1: Atrial fibrillation. ECG 2: Sinus rhythm."
+    wrong = disagreements(check_comparison(answer, reads))
+    beginning = read_beginning(wrong, reads, answer)
+    assert beginning == "ECG 1: Sinus rhythm. ECG 2: Atrial fibrillation"
+    again = check_comparison(beginning + ".", reads)
+    assert len(again) == 2 and not disagreements(again)
+
+
+def test_a_report_that_leaves_out_what_the_read_finds_is_flagged_and_begun_with_the_reads_report() -> None:
+    f = _findings(statements=(Statement("Sinus rhythm", 0.9), Statement("Right bundle branch block", 0.8)))
+    assert [c.agrees for c in omission_checks("Report: Sinus rhythm, Right bundle branch block", f)] == [True, True]
+    checks = omission_checks("Report: Normal sinus rhythm.", f)
+    assert [(c.claim, c.agrees) for c in checks] == [("sinus rhythm", True), ("right bundle branch block", False)]
+    beginning = read_beginning(disagreements(checks), [f])
+    assert beginning == "Report: Sinus rhythm, Right bundle branch block"
+    assert not disagreements(omission_checks(beginning, f))
+
+
+@pytest.mark.parametrize(("question", "is_report"), [
+    ("Please provide the report for the following ECG.", True), ("<ecg>Interpret this ECG.", True),
+    ("What does this ECG show?", True), ("What is the heart rate?", False), ("Is there atrial fibrillation?", False)])
+def test_report_questions_are_told_apart(question: str, is_report: bool) -> None:
+    assert is_report_question(question) is is_report

@@ -27,6 +27,7 @@ from anyecg.checks import (
     disagreements,
     lead_word,
     localization_check,
+    omission_checks,
 )
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.findings.answers import read_beginning
@@ -39,7 +40,7 @@ from anyecg.model.beats import screened_out
 from anyecg.model.kinds import PreparedECG
 from anyecg.model.llm import torch_device
 from anyecg.model.loading import load_model
-from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, REPORT_SAMPLING, ecgs_first
+from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, REPORT_SAMPLING, ecgs_first, is_report_question
 from anyecg.signal.intervals import (
     ANSWER_PREFIX,
     Interval,
@@ -91,8 +92,8 @@ class Finding:
 @dataclass
 class Answer:
     """An answer and its checks: what it claims that the machine read of the ECG confirms or contradicts.
-    `replaced`: the model's first (greedy) answer when the signal contradicted it and one of the model's own
-    alternatives agreed (`ECGChat.verified`); None when the first answer stands."""
+    `replaced`: the model's first (greedy) answer when the signal contradicted it and one of the model's
+    alternatives agreed (`ECGChat.verified`: its own, or one the read began); None when the first answer stands."""
 
     text: str
     question: str
@@ -218,8 +219,8 @@ class ECGChat:
     def load(cls, path: str | Path | None = None, *, device: str = "cpu", max_new_tokens: int = 256,
              verify: bool = True) -> ECGChat:
         """The embedded default (None) or any checkpoint directory written by `anyecg train`. verify: answers are
-        checked against the machine read of their ECG(s) and, where contradicted, replaced by the model's own best
-        alternative that agrees (`verified`); False keeps the greedy answer (flagged by its checks)."""
+        checked against the machine read of their ECG(s) and, where contradicted, replaced by the model's best
+        alternative that agrees, its own or one the read begins (`verified`); False keeps the greedy answer (flagged by its checks)."""
         dev = torch_device(device)  # an unknown or missing device fails before the slow load
         path = Path(path).expanduser() if path is not None else EMBEDDED_DIR
         if not path.exists():
@@ -311,12 +312,13 @@ class ECGChat:
         that begin with the read's own sentence about the first contradicted claim (`read_beginning`: the read
         leads, the model goes on). Returns (answer, the replaced answer or None); where no alternative agrees,
         the first answer stands and its checks flag it."""
-        checks = checks or (lambda answer: self.check(answer, prepared))
+        question = next((t["content"] for t in reversed(conversation) if t["role"] == "user"), "")
+        checks = checks or (lambda answer: self.check(answer, prepared, question))
         wrong = disagreements(checks(text))
         if not wrong:
             return text, None
         flagged = {c.kind for c in wrong}
-        for prefix in ["", *_other_beginnings(text, wrong), *self._read_beginnings(prepared, wrong)]:
+        for prefix in ["", *_other_beginnings(text, wrong), *self._read_beginnings(prepared, wrong, text)]:
             for alt in self.alternatives(prepared, conversation, prefix, **sampling):
                 found = checks(alt)
                 if alt != text and flagged & {c.kind for c in found} and not disagreements(found) \
@@ -324,11 +326,11 @@ class ECGChat:
                     return alt, text
         return text, None
 
-    def _read_beginnings(self, prepared: Sequence[Prepared], wrong: Sequence[Check]) -> list[str]:
+    def _read_beginnings(self, prepared: Sequence[Prepared], wrong: Sequence[Check], text: str) -> list[str]:
         reads = [self.machine_read(p) for p in prepared]
         if any(r is None for r in reads):
             return []
-        beginning = read_beginning(wrong, reads)
+        beginning = read_beginning(wrong, reads, text)
         return [] if beginning is None else [beginning]
 
     def answer_verified(self, items: Sequence[tuple[Sequence[Prepared], Sequence[dict[str, str]]]],
@@ -412,7 +414,7 @@ class ECGChat:
     def report_batch(self, ecgs: Sequence[ECGSpec], **sampling: Any) -> list[Answer]:
         prepared = [prepare(e) for e in ecgs]
         answers = self.answer_questions([([p], REPORT_QUESTION) for p in prepared], **{**REPORT_SAMPLING, **sampling})
-        return [Answer(t, REPORT_QUESTION, 1, self.check(t, [p]), r)
+        return [Answer(t, REPORT_QUESTION, 1, self.check(t, [p], REPORT_QUESTION), r)
                 for (t, r), p in zip(answers, prepared, strict=True)]
 
     def locate(self, ecg: ECGSpec, what: str, *, start_s: float | None = None, end_s: float | None = None,
@@ -525,7 +527,8 @@ class ECGChat:
     def check(self, text: str, prepared: Sequence[Prepared], question: str = "") -> list[Check]:
         """What an answer claims, against the machine read of its ECG(s): about one ECG every claim
         (`check_answer`; the answer to a localization question as a localization), about several the claims that
-        name their ECG or a change between them (`check_comparison`)."""
+        name their ECG or a change between them (`check_comparison`); a report (`is_report_question`) also
+        against what the read finds that it leaves out (`omission_checks`)."""
         reads = [self.machine_read(p) for p in prepared]
         if not reads or any(r is None for r in reads):
             return []
@@ -534,6 +537,8 @@ class ECGChat:
         target = question_target(question)
         if target is not None:
             return self.check_located(text, prepared[0], target)
+        if is_report_question(question):
+            return check_answer(text, reads[0]) + omission_checks(text, reads[0])
         return check_answer(text, reads[0])
 
     def check_located(self, text: str, prepared: Prepared, target: Target) -> list[Check]:

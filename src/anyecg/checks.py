@@ -5,7 +5,7 @@ A claim is checked only where the findings can decide it: a number against its m
 a statement against the measurement that defines it (QRS width for a bundle branch block, PR for a first degree AV
 block, RR irregularity and the AF statement for atrial fibrillation, ...), a localization answer against the
 intervals the findings give for the same target. Each check says what was claimed, what was measured and whether
-they agree; the checks never change an answer (`ECGChat.verified` may pick another of the model's own answers).
+they agree; the checks never change an answer (`ECGChat.verified` may pick another of the model's answers).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from anyecg.findings.summary import (
     ectopic_count,
     has_finding,
     is_irregular,
+    named_statements,
 )
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
@@ -31,7 +32,7 @@ from anyecg.signal.intervals import (
     interval_iou,
     parse_answer,
 )
-from anyecg.vocabulary import COMPARABLE, STATEMENTS
+from anyecg.vocabulary import COMPARABLE, PARENTS, STATEMENTS
 from anyecg.vocabulary import lower as lower_name
 
 HR_TOLERANCE = 0.10  # ±10 % (at least ±5 bpm)
@@ -46,7 +47,7 @@ class Check:
     """One claim of an answer against the findings."""
 
     kind: str  # "heart_rate" | "interval" | "axis" | "regularity" | "count" | "statement" | "localization" |
-    # "comparison" (new, gone, no change) | "rate_change"
+    # "comparison" (new, gone, no change) | "rate_change" | "omission" (a report leaves out what the read finds)
     claim: str  # the answer's words
     stated: str  # what the answer says, normalised ("75 bpm", "Atrial fibrillation", "no Atrial fibrillation")
     measured: str  # what the findings say
@@ -295,6 +296,16 @@ def _statement_checks(text: str, f: ECGFindings) -> list[Check]:
         stated = f"no {name}" if negated else name
         out.append(Check("statement", words, stated, measured, present != negated))
     return out
+
+
+def omission_checks(report: str, f: ECGFindings) -> list[Check]:
+    """A report against the read: each statement a report written from the read names (`named_statements`: the
+    rhythm, statements of at least MIN_CONFIDENCE, ectopic beats) is mentioned in it (itself, or a more specific
+    statement under it), or the report leaves it out."""
+    said = {name for name, _, negated in _mentions(report) if not negated}
+    said |= {PARENTS[n] for n in said if n in PARENTS}
+    return [Check("omission", lower_name(name), f"{lower_name(name)} {'named' if name in said else 'left out'}",
+                  f"{lower_name(name)} (the read)", name in said) for name in named_statements(f)]
 
 
 # ---- localization ------------------------------------------------------------------------------------------

@@ -9,12 +9,24 @@
 
 from __future__ import annotations
 
+import re
+
 ECG_PLACEHOLDER = "<ecg>"
 REPORT_QUESTION = "Please provide the report for the following ECG."  # the paper's evaluation prompt
 # Decoding of a report (a list of statements): release 5 greedily loops on some windows ("Sinus tachycardia, Sinus
 # tachypnea, Sinus tachycardia, ..." on the demo's 140-150 s); `report` and the report evaluation both use this.
 REPORT_SAMPLING = {"repetition_penalty": 1.2}
 LOCATE_QUESTION = "Locate the {X} on this ECG for me, please."  # the paper's first localization template
+
+
+_REPORT_ASKED = re.compile(r"\breport\b|\binterpret|\bdescribe (?:this|the) (?:ecg|ekg|recording|tracing)\b|\bwhat does "
+                           r"(?:this|the) (?:ecg|ekg|recording|tracing) show\b", re.IGNORECASE)
+
+
+def is_report_question(question: str) -> bool:
+    """Whether a question asks for the ECG's report (the paper's prompt, "Interpret this ECG", "What does this ECG
+    show?"): an answer to it should name what the read finds (`anyecg.checks.omission_checks`)."""
+    return bool(_REPORT_ASKED.search(without_placeholders(question)))
 
 
 def ecgs_first(content: str, n_ecgs: int, sep: str = "") -> str:

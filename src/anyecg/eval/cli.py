@@ -79,7 +79,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                            "the results folder (default docs/results)")
     p.add_argument("--references", default="findings,base",
                    help="questions: the references beside --model, any of findings,base (or 'none')")
-    p.add_argument("--questions", type=Path, help="questions: the question set (default: the packaged v1)")
+    p.add_argument("--questions", type=Path, help="questions: the question set (default: the packaged questions_v2.jsonl)")
     p.add_argument("--results", type=Path, default=Path("docs/results/questions.md"),
                    help="questions: the Markdown report (a JSON beside it)")
     p.add_argument("--part", action="append", choices=sorted(FINDINGS_PARTS),

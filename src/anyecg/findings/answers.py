@@ -7,11 +7,13 @@ findings-grounded model can copy) and the training questions' read-consistent ta
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from anyecg.checks import Check
 from anyecg.data.questions import yes_no_answer
+from anyecg.data.tasks.report import report_answer
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings, read_window
 from anyecg.findings.summary import (
@@ -20,6 +22,7 @@ from anyecg.findings.summary import (
     ectopic_count,
     has_finding,
     is_irregular,
+    named_statements,
     present_findings,
     rate_change,
     rhythm_family,
@@ -146,12 +149,25 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
     raise ValueError(f"unknown question type {qtype!r}")
 
 
-def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings]) -> str | None:
+def listing_sentence(fs: Sequence[ECGFindings], upto: int) -> str:
+    """Each ECG's read statements up to ECG `upto` (1-based) in the comparisons' format: "ECG 1: A; B. ECG 2: C."."""
+    return " ".join(f"ECG {k + 1}: {'; '.join(named_statements(f)) or 'no finding'}." for k, f in
+                    enumerate(fs[:upto]))
+
+
+def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: str = "") -> str | None:
     """How the read itself would begin an answer whose claims it contradicts (`wrong`: the disagreeing checks, in
     the answer's order): its own sentence about the first claim it can word (a rate, an interval, the axis, a
-    count, regularity, the rhythm; for several ECGs the rate change, the rhythm change, what is new or resolved;
+    count, regularity, the rhythm; for a report that leaves out what the read finds, the read's report; for
+    several ECGs the rate change, the rhythm change, what is new or resolved,
+    or, where the `answer` lists its ECGs ("ECG 1: ..."), each ECG's statements up to the last one contradicted;
     a localization), without its final full stop so that the model may go on. None when it can word none."""
     several = len(fs) > 1
+    named = [int(m.group(1)) for c in wrong if c.kind == "statement" and (m := _ECG_HEAD.match(c.stated))]
+    if several and named and _ECG_HEAD.match(answer.strip()):
+        return listing_sentence(fs, max(named)).removesuffix(".")
+    if not several and any(c.kind == "omission" for c in wrong):
+        return report_answer(named_statements(fs[0]))
     for c in wrong:
         if c.kind == "localization":
             return c.measured
@@ -182,6 +198,9 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings]) -> str | N
             continue
         return sentence.removesuffix(".")
     return None
+
+
+_ECG_HEAD = re.compile(r"ECG (\d+):")
 
 
 def _stated_name(c: Check) -> str:
