@@ -14,6 +14,7 @@ from anyecg.checks import (
     disagreements,
     localization_check,
     omission_checks,
+    unanswered_check,
 )
 from anyecg.findings.answers import read_beginning
 from anyecg.findings.locate import target_intervals
@@ -232,3 +233,30 @@ def test_a_report_that_leaves_out_what_the_read_finds_is_flagged_and_begun_with_
     ("What does this ECG show?", True), ("What is the heart rate?", False), ("Is there atrial fibrillation?", False)])
 def test_report_questions_are_told_apart(question: str, is_report: bool) -> None:
     assert is_report_question(question) is is_report
+
+
+@pytest.mark.parametrize(("question", "answer", "several", "read_says"), [
+    ("How many premature ventricular contractions are there?", "Yes, premature ventricular contraction.", False,
+     "No premature ventricular contractions."),
+    ("How many PVCs?", "2 premature ventricular contractions.", False, None),
+    ("What is the QRS duration?", "The heart rate is 72 bpm.", False, "The QRS duration is 92 ms."),
+    ("What is the electrical axis?", "Normal axis.", False, None),
+    ("Is the rhythm regular?", "Sinus rhythm.", False, "The rhythm is regular."),
+    ("Is there atrial fibrillation?", "Sinus rhythm.", False, None),
+    ("Which finding resolved in the second ECG?", "Sinus rhythm is unchanged.", True,
+     "Atrial fibrillation is no longer present in the second ECG."),
+    ("Which finding resolved in the second ECG?", "No finding changed.", True, None),
+    ("Did the rhythm change?", "Faster: 72 bpm in the first ECG, 110 bpm in the second.", True,
+     "Yes: atrial fibrillation in the first ECG, sinus rhythm in the second."),
+    ("How has the heart rate changed?", "Slower: 110 bpm in the first ECG, 72 bpm in the second.", True, None),
+])
+def test_an_answer_that_does_not_answer_its_question_is_flagged_with_the_reads_answer(
+        question: str, answer: str, several: bool, read_says: str | None) -> None:
+    reads = _sinus_then_af()[::-1] if several else [_findings()]
+    checks = check_comparison(answer, reads) if several else check_answer(answer, reads[0])
+    check = unanswered_check(checks, question, reads)
+    assert (check.measured if check else None) == read_says
+    if check is not None:
+        assert read_beginning([check], reads) == read_says.removesuffix(".")
+        again = check_comparison(read_says, reads) if several else check_answer(read_says, reads[0])
+        assert unanswered_check(again, question, reads) is None and not disagreements(again)

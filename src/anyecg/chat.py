@@ -28,6 +28,7 @@ from anyecg.checks import (
     lead_word,
     localization_check,
     omission_checks,
+    unanswered_check,
 )
 from anyecg.errors import AnswerFormatError, AnyECGError, ModelError, WindowError
 from anyecg.findings.answers import read_beginning
@@ -310,18 +311,19 @@ class ECGChat:
         fibrillation."). Looked at in order: the model's own best answers; its best that begin otherwise (the
         other word of a yes/no answer, "Duration:" for a localization answered "No ... Found"); last, its best
         that begin with the read's own sentence about the first contradicted claim (`read_beginning`: the read
-        leads, the model goes on). Returns (answer, the replaced answer or None); where no alternative agrees,
-        the first answer stands and its checks flag it."""
+        leads, the model goes on). An answer that says nothing of what its question asks (`unanswered_check`) is
+        treated alike: an alternative must answer it. Returns (answer, the replaced answer or None); where no
+        alternative agrees, the first answer stands and its checks flag it."""
         question = next((t["content"] for t in reversed(conversation) if t["role"] == "user"), "")
         checks = checks or (lambda answer: self.check(answer, prepared, question))
         wrong = disagreements(checks(text))
         if not wrong:
             return text, None
-        flagged = {c.kind for c in wrong}
+        flagged = {c.kind for c in wrong} - {"unanswered"}  # (an unanswered question: its check must go)
         for prefix in ["", *_other_beginnings(text, wrong), *self._read_beginnings(prepared, wrong, text)]:
             for alt in self.alternatives(prepared, conversation, prefix, **sampling):
                 found = checks(alt)
-                if alt != text and flagged & {c.kind for c in found} and not disagreements(found) \
+                if alt != text and (not flagged or flagged & {c.kind for c in found}) and not disagreements(found) \
                         and not contradicts_itself(alt):
                     return alt, text
         return text, None
@@ -528,18 +530,21 @@ class ECGChat:
         """What an answer claims, against the machine read of its ECG(s): about one ECG every claim
         (`check_answer`; the answer to a localization question as a localization), about several the claims that
         name their ECG or a change between them (`check_comparison`); a report (`is_report_question`) also
-        against what the read finds that it leaves out (`omission_checks`)."""
+        against what the read finds that it leaves out (`omission_checks`); any other answer also for saying
+        nothing of what its question asks (`unanswered_check`)."""
         reads = [self.machine_read(p) for p in prepared]
         if not reads or any(r is None for r in reads):
             return []
         if len(reads) > 1:
-            return check_comparison(text, reads)
-        target = question_target(question)
-        if target is not None:
+            checks = check_comparison(text, reads)
+        elif (target := question_target(question)) is not None:
             return self.check_located(text, prepared[0], target)
-        if is_report_question(question):
+        elif is_report_question(question):
             return check_answer(text, reads[0]) + omission_checks(text, reads[0])
-        return check_answer(text, reads[0])
+        else:
+            checks = check_answer(text, reads[0])
+        unanswered = unanswered_check(checks, question, reads)
+        return checks if unanswered is None else [unanswered, *checks]
 
     def check_located(self, text: str, prepared: Prepared, target: Target) -> list[Check]:
         """A localization answer's text about `target` on an ECG against the machine read (`check_localization`)."""

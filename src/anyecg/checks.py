@@ -17,13 +17,23 @@ from dataclasses import asdict, dataclass
 from anyecg.findings.locate import read_intervals
 from anyecg.findings.summary import (
     AXIS_LIMITS,
+    ECTOPY_CLASS,
+    INTERVAL_FIELD,
     MIN_CONFIDENCE,
     RATE_CHANGED,
     RATE_SAME,
+    axis_sentence,
+    change_sentence,
+    count_sentence,
     ectopic_count,
     has_finding,
+    interval_sentence,
     is_irregular,
     named_statements,
+    rate_change_sentence,
+    rate_sentence,
+    regularity_sentence,
+    rhythm_change_sentence,
 )
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
@@ -32,7 +42,7 @@ from anyecg.signal.intervals import (
     interval_iou,
     parse_answer,
 )
-from anyecg.vocabulary import COMPARABLE, PARENTS, STATEMENTS
+from anyecg.vocabulary import COMPARABLE, PARENTS, RHYTHM_FAMILY, STATEMENTS
 from anyecg.vocabulary import lower as lower_name
 
 HR_TOLERANCE = 0.10  # ±10 % (at least ±5 bpm)
@@ -47,7 +57,8 @@ class Check:
     """One claim of an answer against the findings."""
 
     kind: str  # "heart_rate" | "interval" | "axis" | "regularity" | "count" | "statement" | "localization" |
-    # "comparison" (new, gone, no change) | "rate_change" | "omission" (a report leaves out what the read finds)
+    # "comparison" (new, gone, no change) | "rate_change" | "omission" (a report leaves out what the read finds) |
+    # "unanswered" (the answer does not say what the question asks)
     claim: str  # the answer's words
     stated: str  # what the answer says, normalised ("75 bpm", "Atrial fibrillation", "no Atrial fibrillation")
     measured: str  # what the findings say
@@ -473,6 +484,77 @@ def check_comparison(answer: str, reads: Sequence[ECGFindings]) -> list[Check]:
             for k in _which(clause if not head else head.group(0), n) or ():
                 out += _on(k, check_answer(clause, reads[k]))
     return out
+
+
+# ---- does the answer answer the question? -----------------------------------------------------------------
+_ASKED_ONE = (  # what a question about one ECG asks for (the first that matches), and the check an answer makes
+    (re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b", re.IGNORECASE), "count"),
+    (re.compile(r"\baxis\b", re.IGNORECASE), "axis"),
+    (re.compile(r"\b(PR|QRS|QTc?)\b", re.IGNORECASE), "interval"),
+    (re.compile(r"\b(?:heart|ventricular) rate\b|\bhow fast\b|\bbpm\b", re.IGNORECASE), "heart_rate"),
+    (re.compile(r"\b(?:ir)?regular\b", re.IGNORECASE), "regularity"),
+)
+_ASKED_SEVERAL = (  # the same for a question about several ECGs
+    (re.compile(r"\bresolved\b|\bno longer\b|\bgone\b|\bdisappeared\b", re.IGNORECASE), "gone"),
+    (re.compile(r"\bnew\b|\bappeared\b|\bdoes not\b", re.IGNORECASE), "new"),
+    (re.compile(r"\brate\b|\bfaster\b|\bslower\b", re.IGNORECASE), "rate_change"),
+    (re.compile(r"\brhythm\b", re.IGNORECASE), "rhythm_change"),
+)
+
+
+def _asked(question: str, reads: Sequence[ECGFindings]) -> tuple[Callable[[list[Check]], bool], str] | None:
+    """What a question asks that the read can answer: (whether an answer's checks answer it, the read's own
+    sentence); None for any other question (yes/no questions, reports, free chat)."""
+    f = reads[0]
+    m = f.measurements
+    if len(reads) > 1:
+        ask = next((kind for rx, kind in _ASKED_SEVERAL if rx.search(question)), None)
+        if ask in ("new", "gone"):
+            way = "new in" if ask == "new" else "gone from"
+            return (lambda cs: any(c.kind == "comparison" and (way in c.stated or c.stated == "no change"
+                                                               or c.stated.startswith(f"nothing {way.split()[0]}"))
+                                   for c in cs), change_sentence(reads, ask == "new"))
+        if ask == "rate_change" and m.heart_rate_bpm and reads[-1].measurements.heart_rate_bpm:
+            return lambda cs: any(c.kind == "rate_change" for c in cs), rate_change_sentence(reads)
+        if ask == "rhythm_change":
+            return (lambda cs: any(c.kind == "comparison" or (c.kind == "statement" and _rhythm_claim(c))
+                                   for c in cs), rhythm_change_sentence(reads))
+        return None
+    ask = next(((kind, match) for rx, kind in _ASKED_ONE if (match := rx.search(question))), None)
+    if ask is None:
+        return None
+    kind, match = ask
+    if kind == "count":
+        names = [n for n, _, _ in _mentions(question) if n in ECTOPY_CLASS]
+        if len(names) != 1 or ectopic_count(f, names[0]) is None:
+            return None
+        sentence = count_sentence(f, names[0])
+    elif kind == "axis":
+        sentence = axis_sentence(f) if m.qrs_axis_deg is not None else None
+    elif kind == "interval":
+        label, field = INTERVAL_FIELD.get(match.group(1).lower(), (None, None))
+        sentence = interval_sentence(f, label, field) if field and getattr(m, field) is not None else None
+    elif kind == "heart_rate":
+        sentence = rate_sentence(f) if m.heart_rate_bpm else None
+    else:
+        sentence = regularity_sentence(f) if m.rr_cv is not None else None
+    return None if sentence is None else (lambda cs: any(c.kind == kind for c in cs), sentence)
+
+
+def _rhythm_claim(c: Check) -> bool:
+    stated = c.stated.split(": ", 1)[-1].removeprefix("no ")
+    return stated in RHYTHM_FAMILY
+
+
+def unanswered_check(checks: list[Check], question: str, reads: Sequence[ECGFindings]) -> Check | None:
+    """A disagreeing check when the question asks for something the read can answer (a count, the axis, an
+    interval, the rate, regularity; for several ECGs what is new or resolved, the rate change, the rhythm change)
+    and the answer (its `checks`) says nothing of that kind: "Yes, premature atrial contraction." to "How many
+    PACs?". `measured` is the read's own answer."""
+    asked = _asked(question, reads) if reads and question else None
+    if asked is None or asked[0](checks):
+        return None
+    return Check("unanswered", "", "no answer to what was asked", asked[1], False)
 
 
 def disagreements(checks: list[Check]) -> list[Check]:

@@ -18,22 +18,26 @@ from anyecg.findings.locate import target_intervals
 from anyecg.findings.read import read_findings, read_window
 from anyecg.findings.summary import (
     ECTOPY_CLASS,
-    axis_word,
-    ectopic_count,
+    INTERVAL_FIELD,
+    axis_sentence,
+    change_sentence,
+    count_sentence,
     has_finding,
-    is_irregular,
+    interval_sentence,
+    listing_sentence,
     named_statements,
-    present_findings,
-    rate_change,
-    rhythm_family,
+    rate_change_sentence,
+    rate_sentence,
+    regularity_sentence,
+    rhythm_change_sentence,
+    rhythm_sentence,
 )
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import describe, format_answer
 from anyecg.signal.preprocess import window_samples
-from anyecg.vocabulary import FAMILY_NAME, RHYTHM_FAMILY, lower
+from anyecg.vocabulary import RHYTHM_FAMILY, lower
 
 log = logging.getLogger(__name__)
-INTERVAL_FIELD = {"pr": ("PR interval", "pr_ms"), "qrs": ("QRS duration", "qrs_ms"), "qt": ("QT interval", "qt_ms")}
 
 
 class FindingsCache:
@@ -59,63 +63,6 @@ class FindingsCache:
                 self._cache[key] = ECGFindings(str(path), record.fs, start, (i1 - i0) / record.fs,
                                                record.leads, notes=(f"machine read failed: {err}",))
         return self._cache[key]
-
-
-def rate_sentence(f: ECGFindings) -> str:
-    hr = f.measurements.heart_rate_bpm
-    return f"The heart rate is {hr:.0f} bpm." if hr else "Unknown heart rate."
-
-
-def interval_sentence(f: ECGFindings, label: str, field: str) -> str:
-    value = getattr(f.measurements, field)
-    return f"The {label} is {value:.0f} ms." if value is not None else f"The {label} cannot be measured."
-
-
-def axis_sentence(f: ECGFindings) -> str:
-    a = f.measurements.qrs_axis_deg
-    return "The axis cannot be measured." if a is None else f"{axis_word(a)} (QRS axis {a:.0f}°)."
-
-
-def regularity_sentence(f: ECGFindings) -> str:
-    return f"The rhythm is {'irregular' if is_irregular(f) else 'regular'}."
-
-
-def rhythm_sentence(f: ECGFindings) -> str:
-    return FAMILY_NAME[rhythm_family(f)] + "."
-
-
-def count_sentence(f: ECGFindings, name: str) -> str:
-    n = ectopic_count(f, name)
-    if n is None:
-        return "Cannot count the beats."
-    return f"{n or 'No'} {lower(name)}{'' if n == 1 else 's'}."
-
-
-def _nth(fs: Sequence[ECGFindings]) -> str:
-    return "second" if len(fs) == 2 else "last"
-
-
-def rhythm_change_sentence(fs: Sequence[ECGFindings]) -> str:
-    a, b = rhythm_family(fs[0]), rhythm_family(fs[-1])
-    return "No, the rhythm is unchanged." if a == b else \
-        f"Yes: {lower(FAMILY_NAME[a])} in the first ECG, {lower(FAMILY_NAME[b])} in the {_nth(fs)}."
-
-
-def rate_change_sentence(fs: Sequence[ECGFindings]) -> str:
-    ra, rb = fs[0].measurements.heart_rate_bpm, fs[-1].measurements.heart_rate_bpm
-    word = rate_change(ra, rb)
-    if word is None:
-        return "Cannot compare the rates."
-    return f"{word.capitalize()}: {ra:.0f} bpm in the first ECG, {rb:.0f} bpm in the {_nth(fs)}."
-
-
-def change_sentence(fs: Sequence[ECGFindings], new: bool) -> str:
-    """What is new in the last ECG (`new`) or no longer present in it."""
-    first, last = present_findings(fs[0]), present_findings(fs[-1])
-    names = sorted(last - first if new else first - last)
-    if not names:
-        return f"No new finding in the {_nth(fs)} ECG." if new else f"No finding resolved in the {_nth(fs)} ECG."
-    return f"{', '.join(names)} {'is new in' if new else 'is no longer present in'} the {_nth(fs)} ECG."
 
 
 def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
@@ -149,20 +96,17 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
     raise ValueError(f"unknown question type {qtype!r}")
 
 
-def listing_sentence(fs: Sequence[ECGFindings], upto: int) -> str:
-    """Each ECG's read statements up to ECG `upto` (1-based) in the comparisons' format: "ECG 1: A; B. ECG 2: C."."""
-    return " ".join(f"ECG {k + 1}: {'; '.join(named_statements(f)) or 'no finding'}." for k, f in
-                    enumerate(fs[:upto]))
-
-
 def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: str = "") -> str | None:
     """How the read itself would begin an answer whose claims it contradicts (`wrong`: the disagreeing checks, in
     the answer's order): its own sentence about the first claim it can word (a rate, an interval, the axis, a
     count, regularity, the rhythm; for a report that leaves out what the read finds, the read's report; for
     several ECGs the rate change, the rhythm change, what is new or resolved,
     or, where the `answer` lists its ECGs ("ECG 1: ..."), each ECG's statements up to the last one contradicted;
-    a localization), without its final full stop so that the model may go on. None when it can word none."""
+    a localization; for a question the answer does not answer, the read's answer to it), without its final full stop so that the model may go on. None when it can word none."""
     several = len(fs) > 1
+    unanswered = next((c for c in wrong if c.kind == "unanswered"), None)
+    if unanswered is not None:
+        return unanswered.measured.removesuffix(".")
     named = [int(m.group(1)) for c in wrong if c.kind == "statement" and (m := _ECG_HEAD.match(c.stated))]
     if several and named and _ECG_HEAD.match(answer.strip()):
         return listing_sentence(fs, max(named)).removesuffix(".")

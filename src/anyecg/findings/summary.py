@@ -151,3 +151,70 @@ def comparison_text(fs: Sequence[ECGFindings]) -> str:
         parts.append("resolved: " + (", ".join(lower(n) for n in gone) or "none"))
         lines.append(f"From ECG {k} to ECG {k + 1}: " + "; ".join(parts) + ".")
     return "\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+# ---- the read's own sentences (the findings-only answers, and where the read leads a verified answer) --------
+INTERVAL_FIELD = {"pr": ("PR interval", "pr_ms"), "qrs": ("QRS duration", "qrs_ms"), "qt": ("QT interval", "qt_ms")}
+
+
+def rate_sentence(f: ECGFindings) -> str:
+    hr = f.measurements.heart_rate_bpm
+    return f"The heart rate is {hr:.0f} bpm." if hr else "Unknown heart rate."
+
+
+def interval_sentence(f: ECGFindings, label: str, field: str) -> str:
+    value = getattr(f.measurements, field)
+    return f"The {label} is {value:.0f} ms." if value is not None else f"The {label} cannot be measured."
+
+
+def axis_sentence(f: ECGFindings) -> str:
+    a = f.measurements.qrs_axis_deg
+    return "The axis cannot be measured." if a is None else f"{axis_word(a)} (QRS axis {a:.0f}°)."
+
+
+def regularity_sentence(f: ECGFindings) -> str:
+    return f"The rhythm is {'irregular' if is_irregular(f) else 'regular'}."
+
+
+def rhythm_sentence(f: ECGFindings) -> str:
+    return FAMILY_NAME[rhythm_family(f)] + "."
+
+
+def count_sentence(f: ECGFindings, name: str) -> str:
+    n = ectopic_count(f, name)
+    if n is None:
+        return "Cannot count the beats."
+    return f"{n or 'No'} {lower(name)}{'' if n == 1 else 's'}."
+
+
+def _nth(fs: Sequence[ECGFindings]) -> str:
+    return "second" if len(fs) == 2 else "last"
+
+
+def rhythm_change_sentence(fs: Sequence[ECGFindings]) -> str:
+    a, b = rhythm_family(fs[0]), rhythm_family(fs[-1])
+    return "No, the rhythm is unchanged." if a == b else \
+        f"Yes: {lower(FAMILY_NAME[a])} in the first ECG, {lower(FAMILY_NAME[b])} in the {_nth(fs)}."
+
+
+def rate_change_sentence(fs: Sequence[ECGFindings]) -> str:
+    ra, rb = fs[0].measurements.heart_rate_bpm, fs[-1].measurements.heart_rate_bpm
+    word = rate_change(ra, rb)
+    if word is None:
+        return "Cannot compare the rates."
+    return f"{word.capitalize()}: {ra:.0f} bpm in the first ECG, {rb:.0f} bpm in the {_nth(fs)}."
+
+
+def change_sentence(fs: Sequence[ECGFindings], new: bool) -> str:
+    """What is new in the last ECG (`new`) or no longer present in it."""
+    first, last = present_findings(fs[0]), present_findings(fs[-1])
+    names = sorted(last - first if new else first - last)
+    if not names:
+        return f"No new finding in the {_nth(fs)} ECG." if new else f"No finding resolved in the {_nth(fs)} ECG."
+    return f"{', '.join(names)} {'is new in' if new else 'is no longer present in'} the {_nth(fs)} ECG."
+
+
+def listing_sentence(fs: Sequence[ECGFindings], upto: int) -> str:
+    """Each ECG's read statements up to ECG `upto` (1-based) in the comparisons' format: "ECG 1: A; B. ECG 2: C."."""
+    return " ".join(f"ECG {k + 1}: {'; '.join(named_statements(f)) or 'no finding'}." for k, f in
+                    enumerate(fs[:upto]))
