@@ -249,14 +249,20 @@ def test_report_questions_are_told_apart(question: str, is_report: bool) -> None
     ("Did the rhythm change?", "Faster: 72 bpm in the first ECG, 110 bpm in the second.", True,
      "Yes: atrial fibrillation in the first ECG, sinus rhythm in the second."),
     ("How has the heart rate changed?", "Slower: 110 bpm in the first ECG, 72 bpm in the second.", True, None),
+    ("What is the heart rate and the rhythm?", "The heart rate is 72 bpm.", False,
+     "The heart rate is 72 bpm. Sinus rhythm."),
+    ("What is the heart rate and the rhythm?", "Sinus rhythm at 72 bpm.", False, None),
+    ("Is the QRS axis normal, deviated left or deviated right?", "The QRS duration is 92 ms.", False,
+     "Normal axis (QRS axis 40°)."),
+    ("Is the rhythm regular or irregular?", "The rhythm is regular.", False, None),
 ])
 def test_an_answer_that_does_not_answer_its_question_is_flagged_with_the_reads_answer(
         question: str, answer: str, several: bool, read_says: str | None) -> None:
     reads = _sinus_then_af()[::-1] if several else [_findings()]
     checks = check_comparison(answer, reads) if several else check_answer(answer, reads[0])
-    check = unanswered_check(checks, question, reads)
+    check = unanswered_check(answer, checks, question, reads)
     assert (check.measured if check else None) == read_says
     if check is not None:
         assert read_beginning([check], reads) == read_says.removesuffix(".")
         again = check_comparison(read_says, reads) if several else check_answer(read_says, reads[0])
-        assert unanswered_check(again, question, reads) is None and not disagreements(again)
+        assert unanswered_check(read_says, again, question, reads) is None and not disagreements(again)

@@ -543,7 +543,7 @@ class ECGChat:
             return check_answer(text, reads[0]) + omission_checks(text, reads[0])
         else:
             checks = check_answer(text, reads[0])
-        unanswered = unanswered_check(checks, question, reads)
+        unanswered = unanswered_check(text, checks, question, reads)
         return checks if unanswered is None else [unanswered, *checks]
 
     def check_located(self, text: str, prepared: Prepared, target: Target) -> list[Check]:

@@ -34,6 +34,7 @@ from anyecg.findings.summary import (
     rate_sentence,
     regularity_sentence,
     rhythm_change_sentence,
+    rhythm_sentence,
 )
 from anyecg.findings.types import ECGFindings
 from anyecg.signal.intervals import (
@@ -487,74 +488,89 @@ def check_comparison(answer: str, reads: Sequence[ECGFindings]) -> list[Check]:
 
 
 # ---- does the answer answer the question? -----------------------------------------------------------------
-_ASKED_ONE = (  # what a question about one ECG asks for (the first that matches), and the check an answer makes
+_ASKED_ONE = (  # what a question about one ECG asks for, and the check kind an answer to it makes
     (re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b", re.IGNORECASE), "count"),
     (re.compile(r"\baxis\b", re.IGNORECASE), "axis"),
-    (re.compile(r"\b(PR|QRS|QTc?)\b", re.IGNORECASE), "interval"),
+    (re.compile(r"\b(PR|QRS|QTc?)\b(?! axis)", re.IGNORECASE), "interval"),
     (re.compile(r"\b(?:heart|ventricular) rate\b|\bhow fast\b|\bbpm\b", re.IGNORECASE), "heart_rate"),
     (re.compile(r"\b(?:ir)?regular\b", re.IGNORECASE), "regularity"),
+    (re.compile(r"\b(?:what|which|describe|identify|name)\b.*\brhythm\b", re.IGNORECASE), "rhythm"),
 )
-_ASKED_SEVERAL = (  # the same for a question about several ECGs
+_ASKED_SEVERAL = (  # the same for a question about several ECGs (the first that matches)
     (re.compile(r"\bresolved\b|\bno longer\b|\bgone\b|\bdisappeared\b", re.IGNORECASE), "gone"),
     (re.compile(r"\bnew\b|\bappeared\b|\bdoes not\b", re.IGNORECASE), "new"),
     (re.compile(r"\brate\b|\bfaster\b|\bslower\b", re.IGNORECASE), "rate_change"),
     (re.compile(r"\brhythm\b", re.IGNORECASE), "rhythm_change"),
 )
+_Answered = Callable[[str, list[Check]], bool]  # whether an answer (its text, its checks) answers an ask
 
 
-def _asked(question: str, reads: Sequence[ECGFindings]) -> tuple[Callable[[list[Check]], bool], str] | None:
-    """What a question asks that the read can answer: (whether an answer's checks answer it, the read's own
-    sentence); None for any other question (yes/no questions, reports, free chat)."""
-    f = reads[0]
-    m = f.measurements
-    if len(reads) > 1:
-        ask = next((kind for rx, kind in _ASKED_SEVERAL if rx.search(question)), None)
-        if ask in ("new", "gone"):
-            way = "new in" if ask == "new" else "gone from"
-            return (lambda cs: any(c.kind == "comparison" and (way in c.stated or c.stated == "no change"
-                                                               or c.stated.startswith(f"nothing {way.split()[0]}"))
-                                   for c in cs), change_sentence(reads, ask == "new"))
-        if ask == "rate_change" and m.heart_rate_bpm and reads[-1].measurements.heart_rate_bpm:
-            return lambda cs: any(c.kind == "rate_change" for c in cs), rate_change_sentence(reads)
-        if ask == "rhythm_change":
-            return (lambda cs: any(c.kind == "comparison" or (c.kind == "statement" and _rhythm_claim(c))
-                                   for c in cs), rhythm_change_sentence(reads))
-        return None
-    ask = next(((kind, match) for rx, kind in _ASKED_ONE if (match := rx.search(question))), None)
-    if ask is None:
-        return None
-    kind, match = ask
-    if kind == "count":
-        names = [n for n, _, _ in _mentions(question) if n in ECTOPY_CLASS]
-        if len(names) != 1 or ectopic_count(f, names[0]) is None:
-            return None
-        sentence = count_sentence(f, names[0])
-    elif kind == "axis":
-        sentence = axis_sentence(f) if m.qrs_axis_deg is not None else None
-    elif kind == "interval":
-        label, field = INTERVAL_FIELD.get(match.group(1).lower(), (None, None))
-        sentence = interval_sentence(f, label, field) if field and getattr(m, field) is not None else None
-    elif kind == "heart_rate":
-        sentence = rate_sentence(f) if m.heart_rate_bpm else None
-    else:
-        sentence = regularity_sentence(f) if m.rr_cv is not None else None
-    return None if sentence is None else (lambda cs: any(c.kind == kind for c in cs), sentence)
+def _kind(kind: str) -> _Answered:
+    return lambda text, checks: any(c.kind == kind for c in checks)
 
 
-def _rhythm_claim(c: Check) -> bool:
-    stated = c.stated.split(": ", 1)[-1].removeprefix("no ")
-    return stated in RHYTHM_FAMILY
+def _names_rhythm(text: str, checks: list[Check]) -> bool:
+    return any(name in RHYTHM_FAMILY for name, _, negated in _mentions(text) if not negated)
 
 
-def unanswered_check(checks: list[Check], question: str, reads: Sequence[ECGFindings]) -> Check | None:
+def _asked_several(question: str, reads: Sequence[ECGFindings]) -> list[tuple[_Answered, str]]:
+    ask = next((kind for rx, kind in _ASKED_SEVERAL if rx.search(question)), None)
+    if ask in ("new", "gone"):
+        way = "new in" if ask == "new" else "gone from"
+
+        def answered(text: str, checks: list[Check]) -> bool:
+            return any(c.kind == "comparison" and (way in c.stated or c.stated == "no change"
+                                                   or c.stated.startswith(f"nothing {way.split()[0]}"))
+                       for c in checks)
+        return [(answered, change_sentence(reads, ask == "new"))]
+    if ask == "rate_change" and reads[0].measurements.heart_rate_bpm and reads[-1].measurements.heart_rate_bpm:
+        return [(_kind("rate_change"), rate_change_sentence(reads))]
+    if ask == "rhythm_change":
+        return [(lambda text, checks: _kind("comparison")(text, checks) or _names_rhythm(text, checks),
+                 rhythm_change_sentence(reads))]
+    return []
+
+
+def _asked_one(question: str, f: ECGFindings) -> list[tuple[_Answered, str]]:
+    m, out = f.measurements, []
+    kinds = {kind: match for rx, kind in _ASKED_ONE if (match := rx.search(question))}
+    if "regularity" in kinds:  # "What is the rhythm, regular or not?" asks regularity
+        kinds.pop("rhythm", None)
+    for kind, match in kinds.items():
+        sentence = None
+        if kind == "count":
+            names = [n for n, _, _ in _mentions(question) if n in ECTOPY_CLASS]
+            if len(names) == 1 and ectopic_count(f, names[0]) is not None:
+                sentence = count_sentence(f, names[0])
+        elif kind == "axis" and m.qrs_axis_deg is not None:
+            sentence = axis_sentence(f)
+        elif kind == "interval" and "axis" not in kinds:
+            label, field = INTERVAL_FIELD.get(match.group(1).lower(), (None, None))
+            if field and getattr(m, field) is not None:
+                sentence = interval_sentence(f, label, field)
+        elif kind == "heart_rate" and m.heart_rate_bpm:
+            sentence = rate_sentence(f)
+        elif kind == "regularity" and m.rr_cv is not None:
+            sentence = regularity_sentence(f)
+        elif kind == "rhythm" and f.n_beats:
+            sentence = rhythm_sentence(f)
+        if sentence is not None:
+            out.append((_names_rhythm if kind == "rhythm" else _kind(kind), sentence))
+    return out
+
+
+def unanswered_check(answer: str, checks: list[Check], question: str,
+                     reads: Sequence[ECGFindings]) -> Check | None:
     """A disagreeing check when the question asks for something the read can answer (a count, the axis, an
-    interval, the rate, regularity; for several ECGs what is new or resolved, the rate change, the rhythm change)
-    and the answer (its `checks`) says nothing of that kind: "Yes, premature atrial contraction." to "How many
-    PACs?". `measured` is the read's own answer."""
-    asked = _asked(question, reads) if reads and question else None
-    if asked is None or asked[0](checks):
+    interval, the rate, regularity, the rhythm; for several ECGs what is new or resolved, the rate change, the
+    rhythm change) and the answer (its text and `checks`) leaves it unsaid: "Yes, premature atrial contraction."
+    to "How many PACs?". `measured` is the read's own answer to everything the question asks."""
+    if not reads or not question:
         return None
-    return Check("unanswered", "", "no answer to what was asked", asked[1], False)
+    asked = _asked_several(question, reads) if len(reads) > 1 else _asked_one(question, reads[0])
+    if not asked or all(answered(answer, checks) for answered, _ in asked):
+        return None
+    return Check("unanswered", "", "no answer to what was asked", " ".join(sentence for _, sentence in asked), False)
 
 
 def disagreements(checks: list[Check]) -> list[Check]:
