@@ -181,6 +181,11 @@ def test_where_no_alternative_of_the_model_agrees_the_read_leads(ckpt: Path, rec
     assert (answer.text, answer.replaced, answer.flagged) == (RIGHT, WRONG, [])
 
 
+def test_a_general_knowledge_question_is_not_checked_against_the_ecg(ckpt: Path, record: Path) -> None:
+    answer = VerifyingChat.load(ckpt, max_new_tokens=8).ask(record, "What is a normal heart rate?")
+    assert (answer.text, answer.replaced, answer.checks) == (WRONG, None, [])
+
+
 def test_unverified_chat_keeps_the_first_answer(ckpt: Path, record: Path) -> None:
     chat = VerifyingChat.load(ckpt, max_new_tokens=8, verify=False)
     answer = chat.ask(record, RATE_QUESTION)

@@ -19,7 +19,7 @@ from anyecg.checks import (
 from anyecg.findings.answers import read_beginning
 from anyecg.findings.locate import target_intervals
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
-from anyecg.prompts import is_report_question
+from anyecg.prompts import is_general_question, is_report_question
 
 
 def _findings(**kw) -> ECGFindings:
@@ -266,3 +266,11 @@ def test_an_answer_that_does_not_answer_its_question_is_flagged_with_the_reads_a
         assert read_beginning([check], reads) == read_says.removesuffix(".")
         again = check_comparison(read_says, reads) if several else check_answer(read_says, reads[0])
         assert unanswered_check(read_says, again, question, reads) is None and not disagreements(again)
+
+
+@pytest.mark.parametrize(("question", "general"), [
+    ("What does QTc mean?", True), ("What is a normal PR interval?", True), ("Why is the QT interval important?", True),
+    ("What is atrial flutter?", True), ("What is the heart rate?", False), ("Is the axis normal?", False),
+    ("What does this ECG show?", False), ("What is a normal finding on this ECG?", False)])
+def test_general_knowledge_questions_are_told_from_questions_about_the_ecg(question: str, general: bool) -> None:
+    assert is_general_question(question) is general

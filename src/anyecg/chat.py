@@ -41,7 +41,14 @@ from anyecg.model.beats import screened_out
 from anyecg.model.kinds import PreparedECG
 from anyecg.model.llm import torch_device
 from anyecg.model.loading import load_model
-from anyecg.prompts import LOCATE_QUESTION, REPORT_QUESTION, REPORT_SAMPLING, ecgs_first, is_report_question
+from anyecg.prompts import (
+    LOCATE_QUESTION,
+    REPORT_QUESTION,
+    REPORT_SAMPLING,
+    ecgs_first,
+    is_general_question,
+    is_report_question,
+)
 from anyecg.signal.intervals import (
     ANSWER_PREFIX,
     Interval,
@@ -531,9 +538,10 @@ class ECGChat:
         (`check_answer`; the answer to a localization question as a localization), about several the claims that
         name their ECG or a change between them (`check_comparison`); a report (`is_report_question`) also
         against what the read finds that it leaves out (`omission_checks`); any other answer also for saying
-        nothing of what its question asks (`unanswered_check`)."""
+        nothing of what its question asks (`unanswered_check`). A general-knowledge question
+        (`is_general_question`: "What does QTc mean?") is not about the ECG: nothing is checked."""
         reads = [self.machine_read(p) for p in prepared]
-        if not reads or any(r is None for r in reads):
+        if not reads or any(r is None for r in reads) or is_general_question(question):
             return []
         if len(reads) > 1:
             checks = check_comparison(text, reads)

@@ -29,6 +29,20 @@ def is_report_question(question: str) -> bool:
     return bool(_REPORT_ASKED.search(without_placeholders(question)))
 
 
+_GENERAL_ASKED = re.compile(r"\bmeans?\b|\brepresents?\b|\bdefin|\bimportant\b|\b(?:a|the) normal\b(?! (?:ecg|ekg|rhythm|"
+                            r"axis|sinus)\b)|^\s*why\b|^\s*what (?:is|are) (?!the\b|this\b|these\b|there\b)|^\s*what "
+                            r"does an? ", re.IGNORECASE)
+_ABOUT_THIS_ECG = re.compile(r"\b(?:this|these|here|the (?:ecg|ekg|recording|tracing|strip|patient)s?)\b", re.IGNORECASE)
+
+
+def is_general_question(question: str) -> bool:
+    """Whether a question asks for general knowledge rather than about the ECG beside it ("What does QTc mean?",
+    "What is a normal PR interval?", "Why is the QT interval important?"): its answer is not checked against the
+    ECG's read (a textbook QT of 400 ms is no claim about this ECG)."""
+    q = without_placeholders(question).strip()
+    return bool(_GENERAL_ASKED.search(q)) and not _ABOUT_THIS_ECG.search(q)
+
+
 def ecgs_first(content: str, n_ecgs: int, sep: str = "") -> str:
     """A user turn's text with `n_ecgs` placeholders before it (joined by `sep`: the data builders write one per
     line); unchanged when it already holds placeholders."""
