@@ -170,10 +170,10 @@ def test_a_yes_no_answer_is_also_searched_with_the_other_first_word(ckpt: Path, 
 
 
 class EchoChat(CannedChat):
-    """CannedChat whose beam search only finishes the words it is given: agrees only when the read leads."""
+    """CannedChat whose beam search gives back the words it is given: agrees only when the read leads."""
 
     def alternatives(self, prepared, conversation, prefix="", **sampling):
-        return [prefix + "." if prefix else WRONG]
+        return [prefix if prefix else WRONG]
 
 
 def test_where_no_alternative_of_the_model_agrees_the_read_leads(ckpt: Path, record: Path) -> None:

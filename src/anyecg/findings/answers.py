@@ -102,14 +102,14 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
     count, regularity, the rhythm; for a report that leaves out what the read finds, the read's report; for
     several ECGs the rate change, the rhythm change, what is new or resolved,
     or, where the `answer` lists its ECGs ("ECG 1: ..."), each ECG's statements up to the last one contradicted;
-    a localization; for a question the answer does not answer, the read's answer to it), without its final full stop so that the model may go on. None when it can word none."""
+    a localization; for a question the answer does not answer, the read's answer to it), whole: the model may end there or go on. None when it can word none."""
     several = len(fs) > 1
     unanswered = next((c for c in wrong if c.kind == "unanswered"), None)
     if unanswered is not None:
-        return unanswered.measured.removesuffix(".")
+        return unanswered.measured
     named = [int(m.group(1)) for c in wrong if c.kind == "statement" and (m := _ECG_HEAD.match(c.stated))]
     if several and named and _ECG_HEAD.match(answer.strip()):
-        return listing_sentence(fs, max(named)).removesuffix(".")
+        return listing_sentence(fs, max(named))
     if not several and any(c.kind == "omission" for c in wrong):
         return report_answer(named_statements(fs[0]))
     for c in wrong:
@@ -140,7 +140,7 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
             sentence = rhythm_sentence(fs[0])
         else:
             continue
-        return sentence.removesuffix(".")
+        return sentence
     return None
 
 
