@@ -228,7 +228,8 @@ class ECGChat:
              verify: bool = True) -> ECGChat:
         """The embedded default (None) or any checkpoint directory written by `anyecg train`. verify: answers are
         checked against the machine read of their ECG(s) and, where contradicted, replaced by the model's best
-        alternative that agrees, its own or one the read begins (`verified`); False keeps the greedy answer (flagged by its checks)."""
+        alternative that agrees, its own or one the read begins (`verified`); False keeps the greedy answer
+        (flagged by its checks)."""
         dev = torch_device(device)  # an unknown or missing device fails before the slow load
         path = Path(path).expanduser() if path is not None else EMBEDDED_DIR
         if not path.exists():
@@ -318,7 +319,7 @@ class ECGChat:
         fibrillation."). Looked at in order: the model's own best answers; its best that begin otherwise (the
         other word of a yes/no answer, "Duration:" for a localization answered "No ... Found"); last, its best
         that begin with the read's own sentence about the first contradicted claim (`read_beginning`: the read
-        leads, the model goes on). An answer that says nothing of what its question asks (`unanswered_check`) is
+        leads, the model may end there or go on). An answer that says nothing of what its question asks (`unanswered_check`) is
         treated alike: an alternative must answer it. Returns (answer, the replaced answer or None); where no
         alternative agrees, the first answer stands and its checks flag it."""
         question = next((t["content"] for t in reversed(conversation) if t["role"] == "user"), "")

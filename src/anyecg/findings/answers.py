@@ -98,11 +98,12 @@ def findings_answer(qtype: str, truth: dict, fs: Sequence[ECGFindings]) -> str:
 
 def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: str = "") -> str | None:
     """How the read itself would begin an answer whose claims it contradicts (`wrong`: the disagreeing checks, in
-    the answer's order): its own sentence about the first claim it can word (a rate, an interval, the axis, a
-    count, regularity, the rhythm; for a report that leaves out what the read finds, the read's report; for
-    several ECGs the rate change, the rhythm change, what is new or resolved,
-    or, where the `answer` lists its ECGs ("ECG 1: ..."), each ECG's statements up to the last one contradicted;
-    a localization; for a question the answer does not answer, the read's answer to it), whole: the model may end there or go on. None when it can word none."""
+    the answer's order), whole (the model may end there or go on); None when it can word none. In order: for a
+    question the answer leaves unanswered, the read's answer to it; where the `answer` lists its ECGs ("ECG 1:
+    ..."), each ECG's statements up to the last one contradicted; for a report that leaves out what the read
+    finds, the read's report; else its sentence about the first claim it can word (a localization; a rate, an
+    interval, the axis, a count, regularity, the rhythm; for several ECGs the rate change, the rhythm change, what
+    is new or resolved)."""
     several = len(fs) > 1
     unanswered = next((c for c in wrong if c.kind == "unanswered"), None)
     if unanswered is not None:
