@@ -401,6 +401,21 @@ def _on(k: int, checks: list[Check]) -> list[Check]:
             for c in checks]
 
 
+_ON_ECG = re.compile(r"ECG (\d+): ")  # how `_on` names the ECG a check is about
+
+
+def checked_ecg(c: Check) -> int | None:
+    """The ECG (1-based) a check of `check_comparison` is about when it names one ("ECG 2: ..."), else None."""
+    m = _ON_ECG.match(c.stated)
+    return int(m.group(1)) if m else None
+
+
+def stated_name(c: Check) -> str:
+    """The vocabulary name a statement check is about ("ECG 2: no Sinus rhythm" → "Sinus rhythm")."""
+    m = _ON_ECG.match(c.stated)
+    return c.stated[m.end() if m else 0:].removeprefix("no ")
+
+
 def _change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
     """"X is new in the second ECG" / "New in the last ECG: X" / "X is no longer present": X absent from the first
     ECG's read and present in the last one's (new), or the other way round (gone)."""

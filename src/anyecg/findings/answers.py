@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from anyecg.checks import Check
+from anyecg.checks import Check, checked_ecg, stated_name
 from anyecg.data.questions import yes_no_answer
 from anyecg.data.tasks.report import report_answer
 from anyecg.findings.locate import target_intervals
@@ -108,8 +108,8 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
     unanswered = next((c for c in wrong if c.kind == "unanswered"), None)
     if unanswered is not None:
         return unanswered.measured
-    named = [int(m.group(1)) for c in wrong if c.kind == "statement" and (m := _ECG_HEAD.match(c.stated))]
-    if several and named and _ECG_HEAD.match(answer.strip()):
+    named = [k for c in wrong if c.kind == "statement" and (k := checked_ecg(c)) is not None]
+    if several and named and _LISTS_ECGS.match(answer.strip()):
         return listing_sentence(fs, max(named))
     if not several and any(c.kind == "omission" for c in wrong):
         return report_answer(named_statements(fs[0]))
@@ -122,7 +122,7 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
             elif c.kind == "comparison":
                 new = "new" in c.stated if ("new" in c.stated) != ("gone" in c.stated) else "new in" in c.measured
                 sentence = change_sentence(fs, new)
-            elif c.kind == "statement" and _stated_name(c) in RHYTHM_FAMILY:
+            elif c.kind == "statement" and stated_name(c) in RHYTHM_FAMILY:
                 sentence = rhythm_change_sentence(fs)
             else:
                 continue
@@ -137,7 +137,7 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
         elif c.kind == "count":
             name = next(n for n in ECTOPY_CLASS if lower(n) in c.measured.lower())
             sentence = count_sentence(fs[0], name)
-        elif c.kind == "statement" and _stated_name(c) in RHYTHM_FAMILY:
+        elif c.kind == "statement" and stated_name(c) in RHYTHM_FAMILY:
             sentence = rhythm_sentence(fs[0])
         else:
             continue
@@ -145,10 +145,4 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
     return None
 
 
-_ECG_HEAD = re.compile(r"ECG (\d+):")
-
-
-def _stated_name(c: Check) -> str:
-    """The vocabulary name a statement check is about ("ECG 2: no Sinus rhythm" → "Sinus rhythm")."""
-    stated = c.stated.split(": ", 1)[-1] if c.stated.startswith("ECG ") else c.stated
-    return stated.removeprefix("no ")
+_LISTS_ECGS = re.compile(r"ECG \d+:")  # an answer that lists its ECGs: "ECG 1: ...; ECG 2: ..."
