@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from anyecg.chat import ECG, ECGChat, prepare, read_answer
 from anyecg.cli import main
+from anyecg.glossary import GLOSSARY
 from anyecg.serve.app import ECGServer
 from anyecg.serve.settings import ServeSettings
 from anyecg.targets import resolve_target
@@ -181,9 +182,18 @@ def test_where_no_alternative_of_the_model_agrees_the_read_leads(ckpt: Path, rec
     assert (answer.text, answer.replaced, answer.flagged) == (RIGHT, WRONG, [])
 
 
-def test_a_general_knowledge_question_is_not_checked_against_the_ecg(ckpt: Path, record: Path) -> None:
+def test_a_textbook_question_about_an_ecg_term_is_answered_from_the_glossary_unchecked(ckpt: Path,
+                                                                                       record: Path) -> None:
     answer = VerifyingChat.load(ckpt, max_new_tokens=8).ask(record, "What is a normal heart rate?")
-    assert (answer.text, answer.replaced, answer.checks) == (WRONG, None, [])
+    assert (answer.text, answer.replaced, answer.checks) == (GLOSSARY["Heart rate"].text, None, [])
+
+
+def test_a_question_that_asks_nothing_of_the_ecg_goes_to_the_base_llm_alone(ckpt: Path, record: Path) -> None:
+    chat = VerifyingChat.load(ckpt, max_new_tokens=8)
+    question = "How many hours are there in a day?"
+    answer = chat.conversation(record).ask(question)
+    assert (answer.text, answer.replaced, answer.checks) == (chat.write_text(question, max_new_tokens=8), None, [])
+    assert answer.text != WRONG  # not the chat model's words
 
 
 def test_unverified_chat_keeps_the_first_answer(ckpt: Path, record: Path) -> None:

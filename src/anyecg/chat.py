@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from anyecg import glossary
 from anyecg.checks import (
     Check,
     check_answer,
@@ -46,8 +47,10 @@ from anyecg.prompts import (
     REPORT_QUESTION,
     REPORT_SAMPLING,
     ecgs_first,
+    is_ecg_free_question,
     is_general_question,
     is_report_question,
+    without_placeholders,
 )
 from anyecg.signal.intervals import (
     ANSWER_PREFIX,
@@ -61,6 +64,7 @@ from anyecg.targets import Target, question_target, resolve_target
 from anyecg.timebase import clock
 
 EMBEDDED_DIR = Path(__file__).parent / "weights" / "embedded"
+MAX_GLOSSARY_ENTRIES = 3  # a textbook question naming more terms gets the first three entries
 MAX_ECGS = 6  # the paper's multi-ECG range is 2–6
 MIN_SECONDS = 1.0  # shortest ECG the model is asked about (a 1 s strip)
 VERIFY_BEAMS = 4  # the model's alternatives looked at when the signal contradicts its first answer
@@ -362,9 +366,10 @@ class ECGChat:
     def answer_questions(self, items: Sequence[tuple[Sequence[Prepared], str]],
                          history: Sequence[dict[str, str]] = (), **sampling: Any) -> list[tuple[str, str | None]]:
         """`ask_prepared` with, per answer, the first answer it replaced (`verified`) or None."""
-        out: list[str | None] = [None] * len(items)
+        out: list[str | None] = [self.general_answer(q) for _, q in items]
         replaced: list[str | None] = [None] * len(items)
-        routed = [(i, t) for i, (ps, q) in enumerate(items) if len(ps) == 1 and (t := question_target(q))]
+        routed = [(i, t) for i, (ps, q) in enumerate(items)
+                  if out[i] is None and len(ps) == 1 and (t := question_target(q))]
         if routed:
             locs = self.locate_prepared([items[i][0][0] for i, _ in routed], [t for _, t in routed],
                                         per_clip=self.model.kind.asks_per_clip, **sampling)
@@ -376,6 +381,20 @@ class ECGChat:
             for i, (text, first) in zip(rest, self.answer_verified(convs, **sampling), strict=True):
                 out[i], replaced[i] = text, first
         return [(text or "", r) for text, r in zip(out, replaced, strict=True)]
+
+    def general_answer(self, question: str) -> str | None:
+        """The answer to a question that asks nothing of the ECG beside it, or None for a question about the ECG.
+        A textbook question about an ECG term ("What does QTc mean?": `is_general_question`, a term of
+        `anyecg.glossary`) gets the glossary's entry for each term it names: the embedded LLM does not know electrocardiography. Any other
+        general question ("What is hyperkalemia?", "How many hours are there in a day?": `is_ecg_free_question`)
+        goes to the base LLM alone (`write_text`), whose language our training has not touched."""
+        general = is_general_question(question)
+        entries = glossary.lookup(without_placeholders(question)) if general else []
+        if entries:
+            return "\n\n".join(e.text for e in entries[:MAX_GLOSSARY_ENTRIES])
+        if general or is_ecg_free_question(question):
+            return self.write_text(without_placeholders(question).strip(), max_new_tokens=min(self.max_new_tokens, 200))
+        return None
 
     # ---- public API ---------------------------------------------------------------------------------------
     def ask(self, ecgs: ECGSpec | Sequence[ECGSpec], question: str, *, history: Sequence[dict[str, str]] = (),
@@ -396,7 +415,8 @@ class ECGChat:
                         history: Sequence[dict[str, str]] = (), **sampling: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        if self.verify or (len(prepared) == 1 and question_target(question)):
+        if self.verify or (len(prepared) == 1 and question_target(question)) or is_general_question(question) \
+                or is_ecg_free_question(question):
             # answered whole, as `ask_prepared` answers it (verified against the read, or located)
             yield self.ask_prepared([(prepared, question)], history, **sampling)[0]
             return
@@ -542,7 +562,8 @@ class ECGChat:
         nothing of what its question asks (`unanswered_check`). A general-knowledge question
         (`is_general_question`: "What does QTc mean?") is not about the ECG: nothing is checked."""
         reads = [self.machine_read(p) for p in prepared]
-        if not reads or any(r is None for r in reads) or is_general_question(question):
+        if not reads or any(r is None for r in reads) or is_general_question(question) \
+                or is_ecg_free_question(question):
             return []
         if len(reads) > 1:
             checks = check_comparison(text, reads)

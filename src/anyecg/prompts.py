@@ -31,8 +31,19 @@ def is_report_question(question: str) -> bool:
 
 _GENERAL_ASKED = re.compile(r"\bmeans?\b|\brepresents?\b|\bdefin|\bimportant\b|\b(?:a|the) normal\b(?! (?:ecg|ekg|rhythm|"
                             r"axis|sinus)\b)|^\s*why\b|^\s*what (?:is|are) (?!the\b|this\b|these\b|there\b)|^\s*what "
-                            r"does an? ", re.IGNORECASE)
-_ABOUT_THIS_ECG = re.compile(r"\b(?:this|these|here|the (?:ecg|ekg|recording|tracing|strip|patient)s?)\b", re.IGNORECASE)
+                            r"does an? |\bdifference between\b|^\s*what causes\b|\bexplain\b|\bstands? for\b", re.IGNORECASE)
+_ABOUT_THIS_ECG = re.compile(r"\b(?:this|these|here|the (?:ecg|ekg|recording|tracing|strip|patient)s?|ecgs|"
+                             r"(?:first|second|third|last|both|two|earlier|later) (?:ecgs?|ekgs?|ones?|recordings?))\b",
+                             re.IGNORECASE)
+# Words of a question about an ECG or the heart, and words that refer back to the conversation ("Are you sure?",
+# "Why?"): a question with neither asks nothing of the ECG beside it ("How many hours are there in a day?").
+_ECG_WORDS = re.compile(r"\b(?:ecgs?|ekgs?|electrocardio\w*|heart\w*|cardi\w*|rhythm\w*|rates?|beats?|bpm|waves?|"
+                        r"intervals?|segments?|qrs|qtc?|pr|rr|st|leads?|axis|sinus|atri\w*|ventric\w*|blocks?|normal|"
+                        r"abnormal\w*|findings?|reports?|record\w*|strips?|tracing|signal|duration|episodes?|chang\w*|"
+                        r"compar\w*|differen\w*|first|second|third|both|patient|diagnos\w*|interpret\w*|locate|where|"
+                        r"when|seconds?)\b", re.IGNORECASE)
+_REFERS_BACK = re.compile(r"\b(?:it|its|this|that|these|those|they|them|one|ones|you|your|sure|again|else|also|more|why|"
+                          r"above|earlier|before|after)\b", re.IGNORECASE)
 
 
 def is_general_question(question: str) -> bool:
@@ -41,6 +52,14 @@ def is_general_question(question: str) -> bool:
     ECG's read (a textbook QT of 400 ms is no claim about this ECG)."""
     q = without_placeholders(question).strip()
     return bool(_GENERAL_ASKED.search(q)) and not _ABOUT_THIS_ECG.search(q)
+
+
+def is_ecg_free_question(question: str) -> bool:
+    """Whether a question has nothing to do with the ECG beside it or the conversation so far ("What is the tallest
+    mountain in the world?"): no word of ECGs or the heart, none that refers back. Such a question goes to the base
+    LLM alone (`anyecg.chat.ECGChat.general_answer`)."""
+    q = without_placeholders(question)
+    return not _ECG_WORDS.search(q) and not _REFERS_BACK.search(q)
 
 
 def ecgs_first(content: str, n_ecgs: int, sep: str = "") -> str:
