@@ -112,9 +112,14 @@ if __name__ == "__main__":
     ap.add_argument("source", help="the data builder's localization_test.jsonl")
     ap.add_argument("out", help="where to write the balanced subset (JSON lines)")
     ap.add_argument("--per-side", type=int, default=40)
+    ap.add_argument("--shuffle", type=int, metavar="SEED",
+                    help="write the windows in a seeded random order: any first K of them (an evaluation stopped "
+                         "early and scored with --limit K) are then a random sample of the set")
     args = ap.parse_args()
     with open(args.source) as f:
         subset = balanced_subset([json.loads(line) for line in f], per_side=args.per_side)
+    if args.shuffle is not None:
+        random.Random(args.shuffle).shuffle(subset)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in subset))
     print(f"{args.out}: {len(subset)} windows")
