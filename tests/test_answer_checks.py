@@ -57,8 +57,18 @@ RIGHT = "The heart rate is 74 bpm."
 AGAIN = "What is the heart rate again?"
 
 
+BLOCK_QUESTION = "Is there a bundle branch block?"
+BLOCK_WRONG = "Yes, left bundle branch block."  # the record's QRS is narrow; the read has no sentence of its own
+
+
 class PageChat(CannedChat):
-    """CannedChat whose beam search finds an answer that agrees only when the question says `AGAIN`."""
+    """CannedChat that says `BLOCK_WRONG` to `BLOCK_QUESTION`; its beam search finds an answer that agrees only when
+    the question says `AGAIN`."""
+
+    def answer(self, items, streamer=None, **sampling):
+        if items[0][1][-1]["content"].endswith(BLOCK_QUESTION):
+            return [BLOCK_WRONG] * len(items)
+        return super().answer(items, streamer, **sampling)
 
     def alternatives(self, prepared, conversation, prefix="", **sampling):
         return [RIGHT] if conversation[-1]["content"].endswith(AGAIN) else [WRONG]
@@ -85,7 +95,8 @@ def record(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def canned(ckpt: Path) -> CannedChat:
-    return CannedChat.load(ckpt, max_new_tokens=8)
+    """Unverified: the wrong answer is given as it is, with its flags (verified, the read's words replace it)."""
+    return CannedChat.load(ckpt, max_new_tokens=8, verify=False)
 
 
 def _flag_lines(checks: list[dict]) -> list[str]:
@@ -105,11 +116,11 @@ def test_cli_warns_on_stderr_and_lists_checks_in_json(ckpt: Path, record: Path, 
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(ECGChat, "answer", CannedChat.answer)
     monkeypatch.setattr(ECGChat, "alternatives", CannedChat.alternatives)
-    assert main(["chat", "--model", str(ckpt), str(record), RATE_QUESTION]) == 0
+    assert main(["chat", "--model", str(ckpt), "--no-verify", str(record), RATE_QUESTION]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == WRONG
     assert "anyecg: warning: answer says 150 bpm; the signal reads 74 bpm" in err
-    assert main(["chat", "--model", str(ckpt), "--json", str(record), RATE_QUESTION]) == 0
+    assert main(["chat", "--model", str(ckpt), "--no-verify", "--json", str(record), RATE_QUESTION]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(_flag_lines(data["checks"])) == {"150 bpm", "Atrial fibrillation"}
 
@@ -182,6 +193,17 @@ def test_where_no_alternative_of_the_model_agrees_the_read_leads(ckpt: Path, rec
     assert (answer.text, answer.replaced, answer.flagged) == (RIGHT, WRONG, [])
 
 
+def test_where_the_model_never_agrees_the_reads_own_sentence_is_given(ckpt: Path, record: Path) -> None:
+    answer = CannedChat.load(ckpt, max_new_tokens=8).ask(record, RATE_QUESTION)
+    assert (answer.text, answer.replaced, answer.flagged) == (RIGHT, WRONG, [])
+
+
+def test_a_claim_the_read_has_no_words_for_stays_flagged(ckpt: Path, record: Path) -> None:
+    answer = PageChat.load(ckpt, max_new_tokens=8).ask(record, BLOCK_QUESTION)
+    assert (answer.text, answer.replaced) == (BLOCK_WRONG, None)
+    assert [c.stated for c in answer.flagged] == ["Left bundle branch block"]
+
+
 def test_a_textbook_question_about_an_ecg_term_is_answered_from_the_glossary_unchecked(ckpt: Path,
                                                                                        record: Path) -> None:
     answer = VerifyingChat.load(ckpt, max_new_tokens=8).ask(record, "What is a normal heart rate?")
@@ -230,7 +252,7 @@ def test_web_page_shows_the_flags_and_a_replaced_answer(ckpt: Path, record: Path
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.set_input_files("#file-input", [str(record.with_suffix(s)) for s in (".hea", ".dat")])
                 page.wait_for_selector("#ecg-list li", timeout=60_000)
-                page.fill("#question", RATE_QUESTION)
+                page.fill("#question", BLOCK_QUESTION)
                 page.click("#send")
                 page.wait_for_function("document.querySelector('.msg.assistant')?.dataset.flags !== undefined",
                                        timeout=60_000)
@@ -247,8 +269,7 @@ def test_web_page_shows_the_flags_and_a_replaced_answer(ckpt: Path, record: Path
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-    assert any("150 bpm" in f and "74 bpm" in f for f in flags), flags
-    assert any("Atrial fibrillation" in f for f in flags), flags
+    assert any("Left bundle branch block" in f and "QRS" in f for f in flags), flags
     assert second_text.startswith(RIGHT) and len(notes) == 1 and WRONG in notes[0], (second_text, notes)
 
 

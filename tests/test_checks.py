@@ -10,14 +10,17 @@ import pytest
 from anyecg.checks import (
     check_answer,
     check_comparison,
+    checked_ecg,
     contradicts_itself,
     disagreements,
+    listing_omission_checks,
     localization_check,
     omission_checks,
     unanswered_check,
 )
 from anyecg.findings.answers import read_beginning
 from anyecg.findings.locate import target_intervals
+from anyecg.findings.summary import listing_sentence
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
 from anyecg.prompts import is_general_question, is_report_question
 
@@ -274,3 +277,24 @@ def test_an_answer_that_does_not_answer_its_question_is_flagged_with_the_reads_a
     ("What does this ECG show?", False), ("What is a normal finding on this ECG?", False)])
 def test_general_knowledge_questions_are_told_from_questions_about_the_ecg(question: str, general: bool) -> None:
     assert is_general_question(question) is general
+
+
+def test_a_listing_of_ecgs_is_held_to_each_ecgs_read() -> None:
+    reads = _sinus_then_af()
+    full = listing_sentence(reads, 2)
+    assert listing_omission_checks(full, reads) and not disagreements(listing_omission_checks(full, reads))
+    partial = "ECG 1: " + full.split("ECG 1: ")[1].split(" ECG 2:")[0]  # ECG 2 left out
+    wrong = disagreements(listing_omission_checks(partial, reads))
+    assert wrong and {checked_ecg(c) for c in wrong} == {2}
+    assert read_beginning(wrong, reads, partial) == full
+    assert listing_omission_checks("Atrial fibrillation is new in the second ECG.", reads) == []
+
+
+@pytest.mark.parametrize("question", ["Summarize each ECG and what changed.", "What are the key findings of each ECG?",
+                                      "How has this patient's ECG changed over time?"])
+def test_a_question_about_each_ecg_asks_for_a_listing(question: str) -> None:
+    reads = _sinus_then_af()
+    full = listing_sentence(reads, 2)
+    check = unanswered_check("Atrial fibrillation is new in the second ECG.", [], question, reads)
+    assert check is not None and check.measured == full
+    assert unanswered_check(full, check_comparison(full, reads), question, reads) is None

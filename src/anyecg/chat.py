@@ -27,6 +27,7 @@ from anyecg.checks import (
     contradicts_itself,
     disagreements,
     lead_word,
+    listing_omission_checks,
     localization_check,
     omission_checks,
     unanswered_check,
@@ -324,21 +325,24 @@ class ECGChat:
         other word of a yes/no answer, "Duration:" for a localization answered "No ... Found"); last, its best
         that begin with the read's own sentence about the first contradicted claim (`read_beginning`: the read
         leads, the model may end there or go on). An answer that says nothing of what its question asks (`unanswered_check`) is
-        treated alike: an alternative must answer it. Returns (answer, the replaced answer or None); where no
-        alternative agrees, the first answer stands and its checks flag it."""
+        treated alike: an alternative must answer it. Where no alternative agrees, the read's sentence itself is
+        given when it passes every check; else the first answer stands and its checks flag it. Returns (answer, the
+        replaced answer or None)."""
         question = next((t["content"] for t in reversed(conversation) if t["role"] == "user"), "")
         checks = checks or (lambda answer: self.check(answer, prepared, question))
         wrong = disagreements(checks(text))
         if not wrong:
             return text, None
         flagged = {c.kind for c in wrong} - {"unanswered"}  # (an unanswered question: its check must go)
-        for prefix in ["", *_other_beginnings(text, wrong), *self._read_beginnings(prepared, wrong, text)]:
+        read_led = self._read_beginnings(prepared, wrong, text)
+        for prefix in ["", *_other_beginnings(text, wrong), *read_led]:
             for alt in self.alternatives(prepared, conversation, prefix, **sampling):
                 found = checks(alt)
                 if alt != text and (not flagged or flagged & {c.kind for c in found}) and not disagreements(found) \
                         and not contradicts_itself(alt):
                     return alt, text
-        return text, None
+        # no answer of the model agrees: the read's own words, where it has words for it that pass every check
+        return next(((b, text) for b in read_led if not disagreements(checks(b))), (text, None))
 
     def _read_beginnings(self, prepared: Sequence[Prepared], wrong: Sequence[Check], text: str) -> list[str]:
         reads = [self.machine_read(p) for p in prepared]
@@ -388,6 +392,8 @@ class ECGChat:
         `anyecg.glossary`) gets the glossary's entry for each term it names: the embedded LLM does not know electrocardiography. Any other
         general question ("What is hyperkalemia?", "How many hours are there in a day?": `is_ecg_free_question`)
         goes to the base LLM alone (`write_text`), whose language our training has not touched."""
+        if not question or not question.strip():
+            return None  # (`_conversation` says it is empty)
         general = is_general_question(question)
         entries = glossary.lookup(without_placeholders(question)) if general else []
         if entries:
@@ -566,7 +572,7 @@ class ECGChat:
                 or is_ecg_free_question(question):
             return []
         if len(reads) > 1:
-            checks = check_comparison(text, reads)
+            checks = check_comparison(text, reads) + listing_omission_checks(text, reads)
         elif (target := question_target(question)) is not None:
             return self.check_located(text, prepared[0], target)
         elif is_report_question(question):

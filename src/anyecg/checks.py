@@ -29,6 +29,7 @@ from anyecg.findings.summary import (
     has_finding,
     interval_sentence,
     is_irregular,
+    listing_sentence,
     named_statements,
     rate_change_sentence,
     rate_sentence,
@@ -320,6 +321,19 @@ def omission_checks(report: str, f: ECGFindings) -> list[Check]:
                   f"{lower_name(name)} (the read)", name in said) for name in named_statements(f)]
 
 
+_LISTED = re.compile(r"\bECG (\d+):(.*?)(?=\bECG \d+:|$)", re.DOTALL)  # "ECG 1: A; B. ECG 2: C." → its parts
+
+
+def listing_omission_checks(answer: str, reads: Sequence[ECGFindings]) -> list[Check]:
+    """An answer that lists its ECGs ("ECG 1: A; B. ECG 2: C.") against their reads: each ECG's part is held to
+    `omission_checks` as a report of that ECG (an ECG the listing leaves out leaves out all its statements); an
+    answer that lists none gives none."""
+    parts = {int(m.group(1)) - 1: m.group(2) for m in _LISTED.finditer(answer)}
+    if not parts:
+        return []
+    return [c for k, f in enumerate(reads) for c in _on(k, omission_checks(parts.get(k, ""), f))]
+
+
 # ---- localization ------------------------------------------------------------------------------------------
 def localization_check(answer: str, f: ECGFindings, target: str, description: str) -> Check | None:
     """A localization answer (`Duration: ...` / `No ... Found`) against the intervals the findings give for the
@@ -512,6 +526,8 @@ _ASKED_ONE = (  # what a question about one ECG asks for, and the check kind an 
     (re.compile(r"\b(?:what|which|describe|identify|name)\b.*\brhythm\b", re.IGNORECASE), "rhythm"),
 )
 _ASKED_SEVERAL = (  # the same for a question about several ECGs (the first that matches)
+    (re.compile(r"\beach (?:ecg|one|tracing|recording)\b|\bsummari[sz]e\b|\bover time\b|\bkey findings\b|"
+                r"\bfindings of (?:each|both|all|the two)\b", re.IGNORECASE), "listing"),
     (re.compile(r"\bresolved\b|\bno longer\b|\bgone\b|\bdisappeared\b", re.IGNORECASE), "gone"),
     (re.compile(r"\bnew\b|\bappeared\b|\bdoes not\b", re.IGNORECASE), "new"),
     (re.compile(r"\brate\b|\bfaster\b|\bslower\b", re.IGNORECASE), "rate_change"),
@@ -530,6 +546,9 @@ def _names_rhythm(text: str, checks: list[Check]) -> bool:
 
 def _asked_several(question: str, reads: Sequence[ECGFindings]) -> list[tuple[_Answered, str]]:
     ask = next((kind for rx, kind in _ASKED_SEVERAL if rx.search(question)), None)
+    if ask == "listing":  # "Summarize each ECG": every ECG's findings, listed
+        return [(lambda text, checks: all(f"ECG {k + 1}:" in text for k in range(len(reads))),
+                 listing_sentence(reads, len(reads)))]
     if ask in ("new", "gone"):
         way = "new in" if ask == "new" else "gone from"
 
@@ -577,8 +596,8 @@ def _asked_one(question: str, f: ECGFindings) -> list[tuple[_Answered, str]]:
 def unanswered_check(answer: str, checks: list[Check], question: str,
                      reads: Sequence[ECGFindings]) -> Check | None:
     """A disagreeing check when the question asks for something the read can answer (a count, the axis, an
-    interval, the rate, regularity, the rhythm; for several ECGs what is new or resolved, the rate change, the
-    rhythm change) and the answer (its text and `checks`) leaves it unsaid: "Yes, premature atrial contraction."
+    interval, the rate, regularity, the rhythm; for several ECGs each ECG's findings listed, what is new or
+    resolved, the rate change, the rhythm change) and the answer (its text and `checks`) leaves it unsaid: "Yes, premature atrial contraction."
     to "How many PACs?". `measured` is the read's own answer to everything the question asks."""
     if not reads or not question:
         return None

@@ -100,7 +100,7 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
     """How the read itself would begin an answer whose claims it contradicts (`wrong`: the disagreeing checks, in
     the answer's order), whole (the model may end there or go on); None when it can word none. In order: for a
     question the answer leaves unanswered, the read's answer to it; where the `answer` lists its ECGs ("ECG 1:
-    ..."), each ECG's statements up to the last one contradicted; for a report that leaves out what the read
+    ..."), each ECG's statements up to the last one contradicted or left out; for a report that leaves out what the read
     finds, the read's report; else its sentence about the first claim it can word (a localization; a rate, an
     interval, the axis, a count, regularity, the rhythm; for several ECGs the rate change, the rhythm change, what
     is new or resolved)."""
@@ -108,7 +108,7 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
     unanswered = next((c for c in wrong if c.kind == "unanswered"), None)
     if unanswered is not None:
         return unanswered.measured
-    named = [k for c in wrong if c.kind == "statement" and (k := checked_ecg(c)) is not None]
+    named = [k for c in wrong if c.kind in ("statement", "omission") and (k := checked_ecg(c)) is not None]
     if several and named and _LISTS_ECGS.match(answer.strip()):
         return listing_sentence(fs, max(named))
     if not several and any(c.kind == "omission" for c in wrong):
