@@ -47,8 +47,8 @@ from anyecg.prompts import (
     LOCATE_QUESTION,
     REPORT_QUESTION,
     REPORT_SAMPLING,
+    asks_nothing_of_the_ecg,
     ecgs_first,
-    is_ecg_free_question,
     is_general_question,
     is_report_question,
     without_placeholders,
@@ -389,16 +389,15 @@ class ECGChat:
     def general_answer(self, question: str) -> str | None:
         """The answer to a question that asks nothing of the ECG beside it, or None for a question about the ECG.
         A textbook question about an ECG term ("What does QTc mean?": `is_general_question`, a term of
-        `anyecg.glossary`) gets the glossary's entry for each term it names: the embedded LLM does not know electrocardiography. Any other
-        general question ("What is hyperkalemia?", "How many hours are there in a day?": `is_ecg_free_question`)
-        goes to the base LLM alone (`write_text`), whose language our training has not touched."""
+        `anyecg.glossary`) gets the glossary's entry for each term it names: the embedded LLM does not know
+        electrocardiography. Any other such question ("What is hyperkalemia?", "How many hours are there in a
+        day?") goes to the base LLM alone (`write_text`), whose language our training has not touched."""
         if not question or not question.strip():
             return None  # (`_conversation` says it is empty)
-        general = is_general_question(question)
-        entries = glossary.lookup(without_placeholders(question)) if general else []
+        entries = glossary.lookup(without_placeholders(question)) if is_general_question(question) else []
         if entries:
             return "\n\n".join(e.text for e in entries[:MAX_GLOSSARY_ENTRIES])
-        if general or is_ecg_free_question(question):
+        if asks_nothing_of_the_ecg(question):
             return self.write_text(without_placeholders(question).strip(), max_new_tokens=min(self.max_new_tokens, 200))
         return None
 
@@ -421,9 +420,8 @@ class ECGChat:
                         history: Sequence[dict[str, str]] = (), **sampling: Any) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
-        if self.verify or (len(prepared) == 1 and question_target(question)) or is_general_question(question) \
-                or is_ecg_free_question(question):
-            # answered whole, as `ask_prepared` answers it (verified against the read, or located)
+        if self.verify or (len(prepared) == 1 and question_target(question)) or asks_nothing_of_the_ecg(question):
+            # answered whole, as `ask_prepared` answers it (verified against the read, located, or general)
             yield self.ask_prepared([(prepared, question)], history, **sampling)[0]
             return
         conv = self._conversation(len(prepared), question, history)
@@ -565,11 +563,11 @@ class ECGChat:
         (`check_answer`; the answer to a localization question as a localization), about several the claims that
         name their ECG or a change between them (`check_comparison`); a report (`is_report_question`) also
         against what the read finds that it leaves out (`omission_checks`); any other answer also for saying
-        nothing of what its question asks (`unanswered_check`). A general-knowledge question
-        (`is_general_question`: "What does QTc mean?") is not about the ECG: nothing is checked."""
+        nothing of what its question asks (`unanswered_check`); a listing of several ECGs also against each ECG's
+        read (`listing_omission_checks`). A question that asks nothing of the ECG (`asks_nothing_of_the_ecg`: "What
+        does QTc mean?") is not about it: nothing is checked."""
         reads = [self.machine_read(p) for p in prepared]
-        if not reads or any(r is None for r in reads) or is_general_question(question) \
-                or is_ecg_free_question(question):
+        if not reads or any(r is None for r in reads) or asks_nothing_of_the_ecg(question):
             return []
         if len(reads) > 1:
             checks = check_comparison(text, reads) + listing_omission_checks(text, reads)

@@ -597,8 +597,8 @@ def unanswered_check(answer: str, checks: list[Check], question: str,
                      reads: Sequence[ECGFindings]) -> Check | None:
     """A disagreeing check when the question asks for something the read can answer (a count, the axis, an
     interval, the rate, regularity, the rhythm; for several ECGs each ECG's findings listed, what is new or
-    resolved, the rate change, the rhythm change) and the answer (its text and `checks`) leaves it unsaid: "Yes, premature atrial contraction."
-    to "How many PACs?". `measured` is the read's own answer to everything the question asks."""
+    resolved, the rate change, the rhythm change) and the answer (its text and `checks`) leaves it unsaid: "Yes,
+    premature atrial contraction." to "How many PACs?". `measured` is the read's own answer to everything the question asks."""
     if not reads or not question:
         return None
     asked = _asked_several(question, reads) if len(reads) > 1 else _asked_one(question, reads[0])

@@ -62,6 +62,11 @@ def is_ecg_free_question(question: str) -> bool:
     return not _ECG_WORDS.search(q) and not _REFERS_BACK.search(q)
 
 
+def asks_nothing_of_the_ecg(question: str) -> bool:
+    """A general-knowledge or ECG-free question: answered without the ECG, its answer not checked against it."""
+    return is_general_question(question) or is_ecg_free_question(question)
+
+
 def ecgs_first(content: str, n_ecgs: int, sep: str = "") -> str:
     """A user turn's text with `n_ecgs` placeholders before it (joined by `sep`: the data builders write one per
     line); unchanged when it already holds placeholders."""
