@@ -324,11 +324,16 @@ def omission_checks(report: str, f: ECGFindings) -> list[Check]:
 _LISTED = re.compile(r"\bECG (\d+):(.*?)(?=\bECG \d+:|$)", re.DOTALL)  # "ECG 1: A; B. ECG 2: C." → its parts
 
 
+def listed_parts(answer: str) -> dict[int, str]:
+    """What an answer that lists its ECGs says of each, by 0-based ECG index ({} for an answer that lists none)."""
+    return {int(m.group(1)) - 1: m.group(2) for m in _LISTED.finditer(answer)}
+
+
 def listing_omission_checks(answer: str, reads: Sequence[ECGFindings]) -> list[Check]:
     """An answer that lists its ECGs ("ECG 1: A; B. ECG 2: C.") against their reads: each ECG's part is held to
     `omission_checks` as a report of that ECG (an ECG the listing leaves out leaves out all its statements); an
     answer that lists none gives none."""
-    parts = {int(m.group(1)) - 1: m.group(2) for m in _LISTED.finditer(answer)}
+    parts = listed_parts(answer)
     if not parts:
         return []
     return [c for k, f in enumerate(reads) for c in _on(k, omission_checks(parts.get(k, ""), f))]
@@ -547,7 +552,7 @@ def _names_rhythm(text: str, checks: list[Check]) -> bool:
 def _asked_several(question: str, reads: Sequence[ECGFindings]) -> list[tuple[_Answered, str]]:
     ask = next((kind for rx, kind in _ASKED_SEVERAL if rx.search(question)), None)
     if ask == "listing":  # "Summarize each ECG": every ECG's findings, listed
-        return [(lambda text, checks: all(f"ECG {k + 1}:" in text for k in range(len(reads))),
+        return [(lambda text, checks: listed_parts(text).keys() >= set(range(len(reads))),
                  listing_sentence(reads, len(reads)))]
     if ask in ("new", "gone"):
         way = "new in" if ask == "new" else "gone from"
@@ -598,7 +603,8 @@ def unanswered_check(answer: str, checks: list[Check], question: str,
     """A disagreeing check when the question asks for something the read can answer (a count, the axis, an
     interval, the rate, regularity, the rhythm; for several ECGs each ECG's findings listed, what is new or
     resolved, the rate change, the rhythm change) and the answer (its text and `checks`) leaves it unsaid: "Yes,
-    premature atrial contraction." to "How many PACs?". `measured` is the read's own answer to everything the question asks."""
+    premature atrial contraction." to "How many PACs?". `measured` is the read's own answer to everything the
+    question asks."""
     if not reads or not question:
         return None
     asked = _asked_several(question, reads) if len(reads) > 1 else _asked_one(question, reads[0])

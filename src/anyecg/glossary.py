@@ -4,8 +4,9 @@ answered from, written for anyecg.
 The embedded LLM (SmolLM2-135M) does not know electrocardiography: asked "What does QTc mean?" the base model says
 "Quantum Computing", and given a definition to reword it mixes in errors of its own. So a question that asks what an
 ECG term is (`anyecg.prompts.is_general_question`) and names a term below is answered with the term's entry, word for
-word (each term's, where it names several); other general questions go to the base LLM (`ECGChat.general_answer`). Entry names that are statements are the
-names of `anyecg.vocabulary.STATEMENTS` (a test checks). Normal ranges are adult resting values as usually taught
+word (each term's, where it names several); other general questions go to the base LLM
+(`ECGChat.general_answer`). Entry names that are statements are the names of `anyecg.vocabulary.STATEMENTS` (a
+test checks). Normal ranges are adult resting values as usually taught
 (e.g. AHA/ACCF/HRS recommendations for the standardization and interpretation of the ECG, 2007-2009).
 """
 

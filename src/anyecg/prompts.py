@@ -31,7 +31,8 @@ def is_report_question(question: str) -> bool:
 
 _GENERAL_ASKED = re.compile(r"\bmeans?\b|\brepresents?\b|\bdefin|\bimportant\b|\b(?:a|the) normal\b(?! (?:ecg|ekg|rhythm|"
                             r"axis|sinus)\b)|^\s*why\b|^\s*what (?:is|are) (?!the\b|this\b|these\b|there\b)|^\s*what "
-                            r"does an? |\bdifference between\b|^\s*what causes\b|\bexplain\b|\bstands? for\b", re.IGNORECASE)
+                            r"does an? |\bdifference between\b|^\s*what causes\b|\bexplain\b|\bstands? for\b",
+                            re.IGNORECASE)
 _ABOUT_THIS_ECG = re.compile(r"\b(?:this|these|here|the (?:ecg|ekg|recording|tracing|strip|patient)s?|ecgs|"
                              r"(?:first|second|third|last|both|two|earlier|later) (?:ecgs?|ekgs?|ones?|recordings?))\b",
                              re.IGNORECASE)

@@ -64,7 +64,8 @@ def sensible(answer: str, groups: tuple[tuple[str, ...], ...]) -> bool:
     return all(any(re.search(rf"\b{re.escape(w)}", low) for w in group) for group in groups)
 
 
-def run(model: str | None, ecg: Path, questions: Questions = LANGUAGE_QUESTIONS, max_new_tokens: int = 96) -> dict[str, list[tuple[str, bool]]]:
+def run(model: str | None, ecg: Path, questions: Questions = LANGUAGE_QUESTIONS,
+        max_new_tokens: int = 96) -> dict[str, list[tuple[str, bool]]]:
     """Answers and verdicts: the chat model (with the ECG) and the base LLM (question alone)."""
     from anyecg.chat import ECGChat
     from anyecg.eval.questions.answerers import BaseLLMAnswerer
