@@ -533,11 +533,12 @@ _ASKED_ONE = (  # what a question about one ECG asks for, and the check kind an 
 _ASKED_SEVERAL = (  # the same for a question about several ECGs (the first that matches)
     (re.compile(r"\beach (?:ecg|one|tracing|recording)\b|\bsummari[sz]e\b|\bover time\b|\bkey findings\b|"
                 r"\bfindings of (?:each|both|all|the two)\b", re.IGNORECASE), "listing"),
-    (re.compile(r"\bresolved\b|\bno longer\b|\bgone\b|\bdisappeared\b", re.IGNORECASE), "gone"),
+    (re.compile(r"\bresolved\b|\bno longer\b|\bgone\b(?!\s+(?:up|down))|\bdisappeared\b", re.IGNORECASE), "gone"),
     (re.compile(r"\bnew\b|\bappeared\b|\bdoes not\b", re.IGNORECASE), "new"),
     (re.compile(r"\brate\b|\bfaster\b|\bslower\b", re.IGNORECASE), "rate_change"),
     (re.compile(r"\brhythm\b", re.IGNORECASE), "rhythm_change"),
 )
+_RHYTHM_WORD = re.compile(r"\brhythms?\b", re.IGNORECASE)
 _Answered = Callable[[str, list[Check]], bool]  # whether an answer (its text, its checks) answers an ask
 
 
@@ -547,6 +548,12 @@ def _kind(kind: str) -> _Answered:
 
 def _names_rhythm(text: str, checks: list[Check]) -> bool:
     return any(name in RHYTHM_FAMILY for name, _, negated in _mentions(text) if not negated)
+
+
+def _answers_rhythm_change(text: str, checks: list[Check]) -> bool:
+    """Whether an answer speaks of the rhythm: it names one, or compares and says "rhythm" ("No, the rhythm is
+    unchanged."); "First degree AV block is new in the second ECG." does not."""
+    return _names_rhythm(text, checks) or (bool(_RHYTHM_WORD.search(text)) and _kind("comparison")(text, checks))
 
 
 def _asked_several(question: str, reads: Sequence[ECGFindings]) -> list[tuple[_Answered, str]]:
@@ -565,8 +572,7 @@ def _asked_several(question: str, reads: Sequence[ECGFindings]) -> list[tuple[_A
     if ask == "rate_change" and reads[0].measurements.heart_rate_bpm and reads[-1].measurements.heart_rate_bpm:
         return [(_kind("rate_change"), rate_change_sentence(reads))]
     if ask == "rhythm_change":
-        return [(lambda text, checks: _kind("comparison")(text, checks) or _names_rhythm(text, checks),
-                 rhythm_change_sentence(reads))]
+        return [(_answers_rhythm_change, rhythm_change_sentence(reads))]
     return []
 
 

@@ -89,7 +89,9 @@ def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: flo
     measurements, measure_notes = measure(beats, fs, delineation, lead_positions_known=known)
     notes += [n for n in (*delineation.notes, *measure_notes) if n not in notes]
 
-    rhythm = rhythm_findings(track_of(x, fs, leads, delineation.waves.r_peak), qrs_ms=measurements.qrs_ms)
+    # beats are classified at their detections, as the classifier was trained and as `beat_track` reads long
+    # records: the delineation aligns only the beats of the segments it samples (`delineate.MAX_SEGMENTS`)
+    rhythm = rhythm_findings(track_of(x, fs, leads, beats), qrs_ms=measurements.qrs_ms)
     notes += [n for n in rhythm.notes if n.split(" (")[0] not in {m.split(" (")[0] for m in notes}]
     episodes, classes = rhythm.episodes, rhythm.beat_classes
     if len(beats) and (in_context := _read_in_context(record, start, x.shape[1] / fs, measurements.qrs_ms)):
