@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from anyecg.checks import (
 )
 from anyecg.findings.answers import read_beginning
 from anyecg.findings.locate import target_intervals
-from anyecg.findings.summary import listing_sentence
+from anyecg.findings.summary import change_sentence, listing_sentence
 from anyecg.findings.types import ECGFindings, Episode, Measurements, Statement
 from anyecg.prompts import is_general_question, is_report_question
 
@@ -274,6 +275,19 @@ def test_an_answer_that_does_not_answer_its_question_is_flagged_with_the_reads_a
         assert read_beginning([check], reads) == read_says
         again = check_comparison(read_says, reads) if several else check_answer(read_says, reads[0])
         assert unanswered_check(read_says, again, question, reads) is None and not disagreements(again)
+
+
+def test_the_reads_own_change_sentence_passes_its_checks() -> None:
+    """A QRS of 112 ms allows a bundle branch block but is none: the read says "No finding resolved" and its check
+    of that sentence agrees (it once measured the block 'gone' by the QRS alone, so the read's own words failed)."""
+    wide = replace(_findings().measurements, qrs_ms=112.0)
+    reads = [_findings(measurements=wide), _findings()]
+    for new in (True, False):
+        sentence = change_sentence(reads, new)
+        assert sentence.startswith("No ") and not disagreements(check_comparison(sentence, reads))
+    with_pvc = _findings(beat_classes=("N", "V") + ("N",) * (len(_findings().beat_times_s) - 2))
+    assert not disagreements(check_comparison(change_sentence([_findings(), with_pvc], True), [_findings(), with_pvc]))
+    assert disagreements(check_comparison("No new finding in the second ECG.", [_findings(), with_pvc]))
 
 
 @pytest.mark.parametrize(("question", "general"), [

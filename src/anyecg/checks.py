@@ -456,20 +456,20 @@ def _change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
 def _no_change_checks(sentence: str, reads: Sequence[ECGFindings]) -> list[Check]:
     """"No new finding", "Nothing resolved", "Sinus rhythm is unchanged", "No finding changed": the findings the
     sentence names (all that a comparison names, `COMPARABLE`, when it names none) are present or absent alike in
-    the first and the last ECG's read; only new ones count against "no new finding", only resolved ones against
-    "nothing resolved"."""
+    the first and the last ECG's read (`has_finding`, what the read's own `change_sentence` says: a measurement
+    that merely allows a finding, a QRS of 112 ms for a bundle branch block, is no finding); only new ones count
+    against "no new finding", only resolved ones against "nothing resolved"."""
     m = _NO_CHANGE.search(sentence)
     if m is None:
         return []
     new, gone = bool(_NO_NEW.search(sentence)), bool(_NO_GONE.search(sentence))
     direction = None if new == gone else "new" if new else "gone"
-    first, last = _measured_rule(reads[0]), _measured_rule(reads[-1])
     named = [name for name, _, _ in _mentions(sentence)]
     changed = []
-    for name in [n for n in named if n in first] or [n for n in COMPARABLE if n in first]:
-        a, b = first[name](), last[name]()
-        if a is not None and b is not None and a[0] != b[0] and direction in (None, "new" if b[0] else "gone"):
-            changed.append(f"{lower_name(name)} {'new in' if b[0] else 'gone from'} the last ECG")
+    for name in named or COMPARABLE:
+        a, b = has_finding(reads[0], name), has_finding(reads[-1], name)
+        if a != b and direction in (None, "new" if b else "gone"):
+            changed.append(f"{lower_name(name)} {'new in' if b else 'gone from'} the last ECG")
     stated = {"new": "nothing new in the last ECG", "gone": "nothing gone from the last ECG"}.get(direction,
                                                                                                   "no change")
     return [Check("comparison", m.group(0), stated + (f" in {', '.join(map(lower_name, named))}" if named else ""),
