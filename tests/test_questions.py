@@ -106,6 +106,11 @@ def test_several_phrasings_per_type(questions):
      "New AF and a new first degree AV block.", True),
     ("compare_new", {"names": ["Atrial fibrillation"], "decidable": ["Atrial fibrillation", "Right bundle branch block"]},
      "New AF and a new RBBB.", False),
+    ("compare_resolved", {"names": ["Premature ventricular contraction"]},
+     "No longer present: Premature ventricular contraction.", True),
+    ("compare_resolved", {"names": ["Premature ventricular contraction"]},
+     "Premature ventricular contraction is no longer present in the second ECG.", True),
+    ("compare_resolved", {"names": ["Premature ventricular contraction"]}, "No finding resolved.", False),
 ])
 def test_grader_on_hand_written_answers(qtype, truth, answer, right):
     assert grade({"qtype": qtype, "truth": truth}, answer).correct is right

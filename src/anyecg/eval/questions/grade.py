@@ -56,6 +56,9 @@ def yes_no(text: str, statement: str | None = None) -> bool | None:
     return None
 
 
+_NO_LONGER = re.compile(r"\bno longer\b", re.IGNORECASE)
+
+
 def _claimed(text: str) -> set[str]:
     return {name for name, _, negated in mentions(text) if not negated}
 
@@ -193,7 +196,8 @@ def grade(meta: Mapping, answer: str) -> Verdict:
         v = read_rate_change(answer)
         return Verdict(v == truth["change"], v)
     if qtype in ("compare_new", "compare_resolved"):
-        claimed = _claimed(answer) & set(truth.get("decidable", COMPARABLE))
+        # "No longer present: X." names X as resolved: its "no" is the change, not a negation of X
+        claimed = _claimed(_NO_LONGER.sub("Resolved", answer)) & set(truth.get("decidable", COMPARABLE))
         return Verdict(claimed == set(truth["names"]), ", ".join(sorted(claimed)) or None)
     raise ValueError(f"unknown question type {qtype!r}")
 
