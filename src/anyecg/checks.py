@@ -35,6 +35,7 @@ from anyecg.findings.summary import (
     rate_sentence,
     regularity_sentence,
     rhythm_change_sentence,
+    rhythm_family,
     rhythm_sentence,
 )
 from anyecg.findings.types import ECGFindings
@@ -571,8 +572,10 @@ def _asked_several(question: str, reads: Sequence[ECGFindings]) -> list[tuple[_A
         return [(answered, change_sentence(reads, ask == "new"))]
     if ask == "rate_change" and reads[0].measurements.heart_rate_bpm and reads[-1].measurements.heart_rate_bpm:
         return [(_kind("rate_change"), rate_change_sentence(reads))]
-    if ask == "rhythm_change":
-        return [(_answers_rhythm_change, rhythm_change_sentence(reads))]
+    if ask == "rhythm_change":  # a leading "Yes" / "No" says whether it changed: it must be the read's
+        changed = "yes" if rhythm_family(reads[0]) != rhythm_family(reads[-1]) else "no"
+        return [(lambda text, checks: _answers_rhythm_change(text, checks) and lead_word(text) in (None, changed),
+                 rhythm_change_sentence(reads))]
     return []
 
 
