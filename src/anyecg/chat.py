@@ -325,9 +325,9 @@ class ECGChat:
         other word of a yes/no answer, "Duration:" for a localization answered "No ... Found"); last, its best
         that begin with the read's own sentence about the first contradicted claim (`read_beginning`: the read
         leads, the model may end there or go on). An answer that says nothing of what its question asks
-        (`unanswered_check`) is treated alike: an alternative must answer it. Where no alternative agrees, the read's sentence itself is
-        given when it passes every check; else the first answer stands and its checks flag it. Returns (answer, the
-        replaced answer or None)."""
+        (`unanswered_check`) is treated alike: an alternative must answer it. Where no alternative agrees, the
+        read's sentence itself is given when it passes every check; else the first answer stands and its checks
+        flag it. Returns (answer, the replaced answer or None)."""
         question = next((t["content"] for t in reversed(conversation) if t["role"] == "user"), "")
         checks = checks or (lambda answer: self.check(answer, prepared, question))
         wrong = disagreements(checks(text))

@@ -44,9 +44,14 @@ def _records(mitdb: Path) -> list[str]:
     return [r.strip() for r in (mitdb / "RECORDS").read_text().split() if r.strip()]
 
 
+def block_read(rec: ECGRecord) -> ECGFindings:
+    """Beats and rhythm as `scan` reads a record: block by block (`beat_track`)."""
+    return rhythm_findings(beat_track(rec))
+
+
 def read_mitdb(path: Path) -> tuple[ECGRecord, ECGFindings]:
     rec = read_record(path)
-    return rec, rhythm_findings(beat_track(rec))
+    return rec, block_read(rec)
 
 
 def _coverage(spans: Sequence[tuple[float, float]], a: float, b: float) -> float:
@@ -208,11 +213,6 @@ def resampled(rec: ECGRecord, fs: float) -> ECGRecord:
 
 def one_lead(rec: ECGRecord) -> ECGRecord:
     return replace(rec, signal=rec.signal[:1], leads=rec.leads[:1])
-
-
-def block_read(rec: ECGRecord) -> ECGFindings:
-    """Beats and rhythm as `scan` reads a record: block by block (`beat_track`)."""
-    return rhythm_findings(beat_track(rec))
 
 
 def confusion(records: Sequence[ECGRecord], read: Callable[[ECGRecord], ECGFindings] = block_read

@@ -101,9 +101,9 @@ def read_beginning(wrong: Sequence[Check], fs: Sequence[ECGFindings], answer: st
     the answer's order), whole (the model may end there or go on); None when it can word none. In order: for a
     question the answer leaves unanswered, the read's answer to it; where the `answer` lists its ECGs ("ECG 1:
     ..."), each ECG's statements up to the last one contradicted or left out; for a report that leaves out what
-    the read finds, the read's report; else its sentence about the first claim it can word (a localization; a rate, an
-    interval, the axis, a count, regularity, the rhythm; for several ECGs the rate change, the rhythm change, what
-    is new or resolved)."""
+    the read finds, the read's report; else its sentence about the first claim it can word (a localization; a
+    rate, an interval, the axis, a count, regularity, the rhythm; for several ECGs the rate change, the rhythm
+    change, what is new or resolved)."""
     several = len(fs) > 1
     unanswered = next((c for c in wrong if c.kind == "unanswered"), None)
     if unanswered is not None:
