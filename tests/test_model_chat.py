@@ -169,6 +169,25 @@ def test_batched_left_padded_greedy_equals_one_by_one(model):
         model.generate(proc(convs, ecgs, add_generation_prompt=True, padding_side="right"), max_new_tokens=2)
 
 
+def test_generation_from_a_prefilled_prompt_equals_generation_without(model):
+    """Verified decoding's beam searches start from one prefill of the prompt: same tokens, prompt left intact."""
+    proc = model.processor()
+    batch = proc([conv("<ecg> Report?")], [[synthetic_ecg(10, seed=4)]], add_generation_prompt=True)
+    prefilled = model.prefill(batch)
+    assert prefilled.get_seq_length() == batch["input_ids"].shape[1] - 1
+    forced = torch.tensor([[model.tokenizer("Sinus", add_special_tokens=False)["input_ids"][0]]])
+    longer = {**batch, "input_ids": torch.cat([batch["input_ids"], forced], 1),
+              "attention_mask": torch.cat([batch["attention_mask"], torch.ones_like(forced)], 1)}
+    for b in (batch, longer, batch):  # twice from the same prefill: it is copied, not consumed
+        beams = dict(max_new_tokens=8, num_beams=3, num_return_sequences=3, early_stopping=True)
+        assert torch.equal(model.generate(b, prefilled=prefilled, **beams), model.generate(b, **beams))
+    assert torch.equal(model.generate(batch, prefilled=prefilled, max_new_tokens=8),
+                       model.generate(batch, max_new_tokens=8))
+    two = proc([conv("<ecg> Report?")] * 2, [[synthetic_ecg(10)]] * 2, add_generation_prompt=True, padding_side="left")
+    with pytest.raises(ModelError, match="one prompt"):
+        model.generate(two, prefilled=prefilled, max_new_tokens=2)
+
+
 def test_streaming_and_sampling(model):
     proc = model.processor()
     batch = proc([conv("<ecg> Report?")], [[synthetic_ecg(10)]], add_generation_prompt=True)

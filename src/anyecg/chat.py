@@ -291,15 +291,25 @@ class ECGChat:
                                top_k=None, pad_token_id=tok.pad_token_id or tok.eos_token_id)
         return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
+    def _prompt(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]]) -> dict[str, Any]:
+        return self.processor([list(conversation)], [[self.model_input(p) for p in prepared]],
+                              add_generation_prompt=True, padding_side="left")
+
+    def prefill(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]]) -> Any:
+        """The model's KV cache of a question's prompt (`AnyECGChatModel.prefill`), for its `alternatives`."""
+        batch = self._prompt(prepared, conversation)
+        with self._lock:
+            return self.model.prefill(batch)
+
     def alternatives(self, prepared: Sequence[Prepared], conversation: Sequence[dict[str, str]], prefix: str = "",
-                     **sampling: Any) -> list[str]:
+                     prefilled: Any = None, **sampling: Any) -> list[str]:
         """The model's `VERIFY_BEAMS` best answers by beam search, best first (each cut at its end of turn); with
-        `prefix`, its best answers that begin with those words (the prefix is given, the rest is the model's)."""
+        `prefix`, its best answers that begin with those words (the prefix is given, the rest is the model's).
+        prefilled: `prefill` of the same question, so that its prompt is not computed again."""
         import torch
 
         sampling = {k: v for k, v in sampling.items() if k not in ("do_sample", "temperature", "top_p")}
-        batch = self.processor([list(conversation)], [[self.model_input(p) for p in prepared]],
-                               add_generation_prompt=True, padding_side="left")
+        batch = self._prompt(prepared, conversation)
         if prefix:
             forced = torch.tensor([self.processor.tokenizer(prefix, add_special_tokens=False)["input_ids"]])
             batch = {**batch, "input_ids": torch.cat([batch["input_ids"], forced], dim=1),
@@ -307,7 +317,7 @@ class ECGChat:
         with self._lock:
             new = self.model.generate(batch, max_new_tokens=sampling.pop("max_new_tokens", self.max_new_tokens),
                                       num_beams=VERIFY_BEAMS, num_return_sequences=VERIFY_BEAMS,
-                                      early_stopping=True, **sampling)
+                                      early_stopping=True, prefilled=prefilled, **sampling)
         stops = set(self.model.stop_token_ids)
         out = []
         for ids in new.tolist():
@@ -335,8 +345,9 @@ class ECGChat:
             return text, None
         flagged = {c.kind for c in wrong} - {"unanswered"}  # (an unanswered question: its check must go)
         read_led = self._read_beginnings(prepared, wrong, text)
+        prefilled = self.prefill(prepared, conversation)  # each search below starts from the same prompt
         for prefix in ["", *_other_beginnings(text, wrong), *read_led]:
-            for alt in self.alternatives(prepared, conversation, prefix, **sampling):
+            for alt in self.alternatives(prepared, conversation, prefix, prefilled=prefilled, **sampling):
                 found = checks(alt)
                 if alt != text and (not flagged or flagged & {c.kind for c in found}) and not disagreements(found) \
                         and not contradicts_itself(alt):

@@ -10,6 +10,7 @@ The LLM's own weights are always frozen.
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -123,11 +124,28 @@ class AnyECGChatModel(nn.Module):
                         labels=labels)
 
     @torch.no_grad()
+    def prefill(self, batch: Mapping[str, Any]) -> Any:
+        """The LLM's KV cache over a one-item prompt from the processor, all but its last token: what
+        `generate(..., prefilled=...)` starts from, so that several generations whose prompts begin with this one
+        (beam searches, answers with forced beginnings) pay its prefill once."""
+        device = self.token_embeds.weight.device
+        if batch["input_ids"].shape[0] != 1:
+            raise ModelError("prefill takes a batch of one prompt")
+        embeds = self.embed_inputs(batch["input_ids"].to(device),
+                                   **{k: v for k, v in batch.items() if k in self.kind.batch_keys})
+        n = embeds.shape[1] - 1
+        return self.llm(inputs_embeds=embeds[:, :n], attention_mask=batch["attention_mask"][:, :n].to(device),
+                        use_cache=True).cache
+
+    @torch.no_grad()
     def generate(self, batch: Mapping[str, Any], max_new_tokens: int = 256, do_sample: bool = False,
-                 temperature: float = 0.6, top_p: float = 0.9, streamer: Any = None, **kwargs: Any) -> Tensor:
+                 temperature: float = 0.6, top_p: float = 0.9, streamer: Any = None, prefilled: Any = None,
+                 **kwargs: Any) -> Tensor:
         """New token ids (B, ≤max_new_tokens), KV-cached; batch from the processor with padding_side="left".
 
         `streamer` (e.g. transformers.TextIteratorStreamer) receives tokens as they are produced (batch of 1).
+        `prefilled`: `prefill` of a prompt this one-item batch begins with (left untouched: it is copied, once per
+        beam); the same tokens as without it, without computing that prompt again.
         """
         device = self.token_embeds.weight.device  # the batch may come from the CPU processor
         mask = batch["attention_mask"].to(device)
@@ -135,6 +153,13 @@ class AnyECGChatModel(nn.Module):
             raise ModelError("batched generation needs left padding (processor padding_side='left')")
         embeds = self.embed_inputs(batch["input_ids"].to(device),
                                    **{k: v for k, v in batch.items() if k in self.kind.batch_keys})
+        if prefilled is not None:
+            if mask.shape[0] != 1 or prefilled.get_seq_length() >= mask.shape[1]:
+                raise ModelError("a prefilled prompt needs a batch of one prompt that begins with it")
+            prefilled = copy.deepcopy(prefilled)
+            if kwargs.get("num_beams", 1) > 1:
+                prefilled.batch_repeat_interleave(kwargs["num_beams"])
+            kwargs["cache"] = prefilled
         sampling = {"temperature": temperature, "top_p": top_p} if do_sample else {"temperature": None,
                                                                                    "top_p": None, "top_k": None}
         pad_id = self.tokenizer.pad_token_id if self.tokenizer is not None else None
