@@ -150,7 +150,7 @@ def bench_llm(records: list[str], llm_minutes: float, compare_minutes: float, th
                 copy = span_copy(path, minutes * 60, Path(tmp))
                 for screen in screens:
                     t0 = time.perf_counter()
-                    res = scan(chat, copy, progress=False, screen=screen)
+                    res = scan(chat, copy, engine="llm", progress=False, screen=screen)
                     took = time.perf_counter() - t0
                     label = ("llm engine, findings screen" if screen == "findings"
                              else "llm engine, beat-head screen (its default; release 2's rule)")
