@@ -26,6 +26,7 @@ from anyecg.signal.beats import (
     beat_windows,
     class_of,
     detect_beats,
+    detect_two_leads,
     extract_beats,
     match_beats,
     rr_features,
@@ -182,6 +183,36 @@ def test_detector_on_mitdb_record_100():
                     if y in BEAT_SYMBOLS and s < rec.signal.shape[1]])
     match = match_beats(det, ref, int(0.15 * rec.fs))
     assert (match >= 0).sum() / len(ref) > 0.99 and (match >= 0).mean() > 0.99
+
+
+def test_two_lead_detection_without_a_second_lead_is_the_first_leads():
+    sig = synthetic_ecg(REGULAR, 10.0)
+    flat = np.stack([sig[0], np.zeros_like(sig[0])])
+    assert np.array_equal(detect_two_leads(flat, FS), detect_beats(sig[0], FS))
+    assert np.array_equal(detect_two_leads(sig[:1], FS), detect_beats(sig[0], FS))
+    # beats both leads show are not doubled
+    assert np.array_equal(detect_two_leads(sig, FS), detect_beats(sig[0], FS))
+
+
+@pytest.mark.skipif(not (MITDB / "208.hea").exists(), reason=f"MIT-BIH Arrhythmia not found at {MITDB}")
+def test_two_lead_detection_finds_the_wide_pvcs_one_lead_misses():
+    """MIT-BIH 208's slurred PVCs are large in MLII but slow: the slope detector on MLII alone misses most."""
+    from anyecg.io import read_record
+
+    rec = read_record(MITDB / "208", end_s=60.0)
+    x = beat_leads(rec.signal, rec.leads)
+    beats = [(s, y) for s, y in zip(rec.beats.sample, rec.beats.symbol, strict=True)
+             if y in BEAT_SYMBOLS and s < rec.signal.shape[1]]
+    pvcs = np.array([s for s, y in beats if y == "V"])
+    tol = int(0.15 * rec.fs)
+
+    def found(det: np.ndarray, ref: np.ndarray) -> float:
+        return float((match_beats(ref, det, tol) >= 0).mean())
+
+    one, two = detect_beats(x[0], rec.fs), detect_two_leads(x, rec.fs)
+    assert found(one, pvcs) < 0.5 and found(two, pvcs) > 0.9
+    every = np.array([s for s, _ in beats])
+    assert (match_beats(two, every, tol) >= 0).mean() > 0.98  # the beats added are beats, not noise
 
 
 def test_input_beats_from_preprocessed_ecg():

@@ -54,6 +54,18 @@ def test_irregular_rr_without_p_waves_is_af():
     assert [e for e in eps_rr if e.kind == "AF"] and any("P-wave" in n for n in notes)
 
 
+def test_mildly_irregular_rr_is_af_only_where_the_p_wave_is_absent():
+    """AF whose conducted RR is only mildly irregular once the PVCs' intervals are left out (MIT-BIH 221) is AF
+    when no P wave is seen at all; with an unclear or a clear P wave it is not."""
+    t = _times(0.7 * (1 + 0.065 * np.resize([0, 1, 0, -1], 300)))  # every |ΔRR| 6.5 % of the RR
+    irr = irregularity(t)
+    assert np.nanmin(irr) > 0.05 and np.nanmax(irr) < 0.08  # under the irregularity that suffices with an unclear P
+    for p, is_af in ((0.1, True), (0.5, False), (0.9, False)):
+        eps, _ = rhythm_episodes(t, p_score=np.full(len(t), p))
+        af = _kinds(eps).get("AF", 0.0)
+        assert (af > 0.9 * (t[-1] - t[0])) if is_af else af == 0.0, (p, af)
+
+
 def test_pause_v_run_and_bigeminy_recovered():
     rr = np.full(120, 0.8)
     rr[30] = 2.5  # pause between beats 30 and 31

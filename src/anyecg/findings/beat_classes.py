@@ -276,9 +276,22 @@ def annotated_classes(detected: np.ndarray, sample: np.ndarray, symbol: Sequence
                       tolerance_s: float = 0.15) -> tuple[str, ...]:
     """The annotated class (`anyecg.signal.beats.BEAT_CLASSES`: N V S L R F Q) of each detected beat: the
     matched beat annotation's (within `tolerance_s`, one-to-one), Q for a detection that matches none."""
+    syms, match = _matched(detected, sample, symbol, fs, tolerance_s)
+    return tuple(SYMBOL_CLASS.get(syms[m], "Q") if m >= 0 else "Q" for m in match)
+
+
+def missed_classes(detected: np.ndarray, sample: np.ndarray, symbol: Sequence[str], fs: float,
+                   tolerance_s: float = 0.15) -> tuple[str, ...]:
+    """The class of each annotated beat that no detected beat matches (`annotated_classes`' matching): the beats
+    a sensitivity must count as missed."""
+    syms, match = _matched(detected, sample, symbol, fs, tolerance_s)
+    return tuple(SYMBOL_CLASS.get(syms[i], "Q") for i in sorted(set(range(len(syms))) - set(match.tolist())))
+
+
+def _matched(detected: np.ndarray, sample: np.ndarray, symbol: Sequence[str], fs: float,
+             tolerance_s: float) -> tuple[list[str], np.ndarray]:
     from anyecg.signal.intervals import BEAT_SYMBOLS
 
     keep = [i for i, s in enumerate(symbol) if s in BEAT_SYMBOLS]
     ref, syms = np.asarray(sample)[keep], [symbol[i] for i in keep]
-    match = match_beats(np.asarray(detected), ref, int(tolerance_s * fs))
-    return tuple(SYMBOL_CLASS.get(syms[m], "Q") if m >= 0 else "Q" for m in match)
+    return syms, match_beats(np.asarray(detected), ref, int(tolerance_s * fs))

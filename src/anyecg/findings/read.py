@@ -15,7 +15,7 @@ from anyecg.findings.statements import make_statements, without_contradictions
 from anyecg.findings.stream import beat_track, rhythm_findings, track_of
 from anyecg.findings.types import ECGFindings, Episode, Evidence
 from anyecg.io.record import ECGRecord
-from anyecg.signal.beats import detect_beats, detect_beats_multilead, usable_leads
+from anyecg.signal.beats import detect_beats_multilead, detect_two_leads, usable_leads
 from anyecg.signal.preprocess import ECGInput, window_samples
 
 MIN_RHYTHM_S = 2.0  # beat detection needs this much signal
@@ -62,11 +62,12 @@ def signal_notes(signal: np.ndarray, fs: float, leads: tuple[str, ...]) -> list[
 
 
 def find_beats(signal: np.ndarray, fs: float) -> np.ndarray:
-    """R peaks: voted across leads for ECGs up to `MULTILEAD_MAX_S`, else on the first usable lead."""
+    """R peaks: voted across leads for ECGs up to `MULTILEAD_MAX_S`, else on the first two usable leads
+    (`detect_two_leads`, as the block reader does)."""
     if signal.shape[1] / fs <= MULTILEAD_MAX_S:
         return detect_beats_multilead(signal, fs)
     rows = usable_leads(signal)
-    return detect_beats(signal[rows[0]], fs) if rows else np.zeros(0, dtype=np.int64)
+    return detect_two_leads(signal[rows[:2]], fs) if rows else np.zeros(0, dtype=np.int64)
 
 
 def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: float | None = None) -> ECGFindings:

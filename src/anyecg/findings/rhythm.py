@@ -6,8 +6,9 @@ does not grow with the samples; `anyecg.findings.stream` reads long records bloc
 - **AF**: per RR interval, |ΔRR| to the previous interval; its median over the ±`AF_HALF_WINDOW` intervals
   around, divided by their median RR, is the irregularity (intervals touching a V, F or Q beat are left out, so
   that ectopy and bigeminy are not "irregular"). Where P evidence is given (`p_score` per beat: 1 = a P wave
-  time-locked to the QRS, 0 = none), its running median must also be below `AF_P_MAX`. Beats that pass both
-  form AF episodes (runs ≥ `MIN_AF_S`, or half the ECG when shorter; gaps < `MERGE_AF_S` closed).
+  time-locked to the QRS, 0 = none), its running median must also be below `AF_P_MAX`; where it is below
+  `AF_P_ABSENT` (no P wave at all), an irregularity over `AF_IRREGULAR_NO_P` suffices (AF with frequent PVCs,
+  whose intervals are left out, can be only mildly irregular in the rest). Beats that pass form AF episodes (runs ≥ `MIN_AF_S`, or half the ECG when shorter; gaps < `MERGE_AF_S` closed).
 - **AFL**: regular RR (irregularity < `AF_IRREGULAR / 2`), no P wave (needs `p_score`), 100-180 bpm, ≥ `MIN_AF_S`.
 - **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than `RUN_RATE_BPM`, from the first to the last beat of the
   run (SVT not inside AF / AFL).
@@ -38,6 +39,8 @@ MIN_VALID_RR = 8  # non-ectopic successive differences needed in that window; in
 MIN_VALID_SHARE, MIN_VALID_RR_SHORT = 0.3, 4  # ... 30 % of its intervals, at least 4 (set on DS1 10 s windows)
 AF_IRREGULAR = 0.08  # median |ΔRR| / median RR above this: irregular
 AF_P_MAX = 0.7  # running median of p_score below this: no consistent P wave
+AF_P_ABSENT = 0.35  # ... below this: no P wave at all, where a milder irregularity is AF
+AF_IRREGULAR_NO_P = 0.05  # the irregularity that suffices where the P wave is absent
 P_MIN_RR_S = 0.5  # faster than 120 bpm the segment before the QRS holds the previous T wave: no P score
 MIN_AF_S = 10.0
 MERGE_AF_S = 10.0
@@ -120,6 +123,7 @@ def af_beats(times_s: np.ndarray, classes: Sequence[str] | None = None,
     if p_score is not None:
         p = _running(np.asarray(p_score, dtype=np.float64), AF_HALF_WINDOW)
         flag &= ~(p >= AF_P_MAX)  # NaN (fast rates: no P-wave evidence) leaves the RR to decide
+        flag |= (irr > AF_IRREGULAR_NO_P) & (p < AF_P_ABSENT)  # (NaN compares False: needs P evidence)
     return flag
 
 

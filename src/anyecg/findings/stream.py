@@ -29,7 +29,7 @@ from anyecg.findings.pacing import paced_beats, paced_qrs_ms, spike_score
 from anyecg.findings.rhythm import gap_activity, p_wave_score, rhythm_episodes
 from anyecg.findings.types import ECGFindings, Evidence, Statement
 from anyecg.io.record import ECGRecord
-from anyecg.signal.beats import bandpass, beat_leads, detect_beats
+from anyecg.signal.beats import bandpass, beat_leads, detect_two_leads
 
 BLOCK_S = 600.0
 MARGIN_S = 30.0
@@ -96,7 +96,7 @@ def beat_track(source: str | Path | ECGRecord, *, start_s: float | None = None, 
 
             signal = read_record(source, lead_map=lead_map, fs=fs, start_s=lo, end_s=hi, annotations=False).signal
         x = beat_leads(signal, leads)
-        det = detect_beats(x[0], rec_fs)
+        det = detect_two_leads(x, rec_fs)
         if not len(det):
             continue
         t = lo + det / rec_fs - a0  # seconds from the read's start

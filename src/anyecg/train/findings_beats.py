@@ -1,6 +1,6 @@
 """Train the findings beat classifier (`anyecg.findings.beat_classes`) on MIT-BIH Arrhythmia DS1 only.
 
-Each DS1 record's beats are detected (`detect_beats` on lead II / the first lead), matched to the annotations
+Each DS1 record's beats are detected (`detect_two_leads` on the two beat leads), matched to the annotations
 (`annotated_classes`; L and R count as N: bundle branch block is read per record, not per beat), and turned
 into `beat_features` twice: with both leads and with the second lead zeroed (one-lead recordings). A 2-layer
 MLP (64, 32) is trained with class weights ∝ count^-`balance` and saved as safetensors (numpy at inference).
@@ -23,7 +23,7 @@ from torch import nn
 from anyecg.data.sources.mitdb import DS1
 from anyecg.findings.beat_classes import CLASSES, WEIGHTS, BeatClassifier, annotated_classes, beat_features
 from anyecg.io import read_record
-from anyecg.signal.beats import beat_leads, detect_beats
+from anyecg.signal.beats import beat_leads, detect_two_leads
 
 log = logging.getLogger("anyecg.findings_beats")
 _TRAIN_CLASS = {"N": "N", "L": "N", "R": "N", "V": "V", "S": "S", "F": "F", "Q": "Q"}
@@ -33,7 +33,7 @@ def record_set(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Features [2n, N_FEATURES] (both leads, then the second lead zeroed) and class indices [2n] of a record."""
     rec = read_record(path)
     x = beat_leads(rec.signal, rec.leads)
-    det = detect_beats(x[0], rec.fs)
+    det = detect_two_leads(x, rec.fs)
     labels = np.array([CLASSES.index(_TRAIN_CLASS[c])
                        for c in annotated_classes(det, rec.beats.sample, rec.beats.symbol, rec.fs)], dtype=np.int64)
     one = x.copy()
