@@ -70,16 +70,18 @@ FUSE_TOLERANCE_S = 0.08  # detections in different leads this close are one beat
 # Two-lead rescue (`detect_two_leads`; tuned on MIT-BIH DS1 only, docs/findings.md):
 RESCUE_GAP_S = 0.25  # a second-lead detection this far from every first-lead one is a beat the first lead missed
 RESCUE_AMPLITUDE = 0.5  # ... when its QRS is at least this share of the median QRS in both leads
+RESCUE_SLOPE = 0.2  # ... and its steepest slope in the first lead this share of the median QRS's (not a baseline jump)
 _RESCUE_HALF_S = 0.1  # QRS peak-to-peak measured over ± this
 
 
 def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     """QRS complexes of the two beat leads x [2, n] (`beat_leads`): the first lead's detections, plus each one of
     the second lead's that lies ≥ `RESCUE_GAP_S` from all of them and is QRS-sized in both leads (band-passed
-    peak-to-peak over ±100 ms ≥ `RESCUE_AMPLITUDE` × each lead's median at its own detections), placed at the
-    first lead's largest deflection there. The detector's adaptive slope threshold, set by sharp sinus beats,
+    peak-to-peak over ±100 ms ≥ `RESCUE_AMPLITUDE` × each lead's median at its own detections) and steep in the
+    first (its steepest slope ≥ `RESCUE_SLOPE` × the median QRS's: electrode motion moves both leads' baseline
+    by QRS-sized amounts, but slowly), placed at the first lead's largest deflection there. The detector's adaptive slope threshold, set by sharp sinus beats,
     misses wide slurred PVCs in one lead that the other shows (MIT-BIH 208: 323 of its 992 PVCs in MLII): on
-    DS1 annotated beats missed fall from 614 to 170 (PVCs 476 to 50) for 71 more false detections. A second lead
+    DS1 annotated beats missed fall from 614 to 173 (PVCs 476 to 53) for 67 more false detections. A second lead
     that is flat or missing leaves the first lead's detections."""
     first = detect_beats(x[0], fs)
     if len(x) < 2 or not np.ptp(np.nan_to_num(x[1])) > 0 or not len(first):
@@ -101,9 +103,13 @@ def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     def spans(lead: int, at: np.ndarray) -> np.ndarray:  # [len(at), 2h+1] samples of band-passed lead around `at`
         return pad[lead, at[:, None] + around[None]]
 
+    def steepest(at: np.ndarray) -> np.ndarray:  # the first lead's largest |slope| around `at`
+        return np.abs(np.diff(spans(0, at), axis=1)).max(axis=1)
+
     ref = [float(np.median(np.ptp(spans(0, first), axis=1))), float(np.median(np.ptp(spans(1, second), axis=1)))]
     w0, w1 = spans(0, candidates), spans(1, candidates)
-    sized = (np.ptp(w0, axis=1) >= RESCUE_AMPLITUDE * ref[0]) & (np.ptp(w1, axis=1) >= RESCUE_AMPLITUDE * ref[1])
+    sized = (np.ptp(w0, axis=1) >= RESCUE_AMPLITUDE * ref[0]) & (np.ptp(w1, axis=1) >= RESCUE_AMPLITUDE * ref[1]) \
+        & (steepest(candidates) >= RESCUE_SLOPE * float(np.median(steepest(first))))
     w0 = w0[sized]
     peak = np.argmax(np.abs(w0 - np.median(w0, axis=1, keepdims=True)), axis=1) - h if len(w0) else np.zeros(0, int)
     added = np.clip(candidates[sized] + peak, 0, x.shape[1] - 1)
