@@ -10,7 +10,7 @@ import pytest
 from anyecg.findings.beat_classes import checked_classes, conduction
 from anyecg.findings.rhythm import irregularity, p_wave_score, rhythm_episodes
 from anyecg.findings.stream import beat_track, rhythm_findings
-from anyecg.io.record import ECGRecord
+from anyecg.io.record import BeatAnnotations, ECGRecord
 
 
 def _times(rr: np.ndarray) -> np.ndarray:
@@ -307,3 +307,25 @@ def test_a_gap_with_a_baseline_jump_is_no_pause():
     pauses = [e for e in f.episodes if e.kind == "pause"]
     assert len(pauses) == 1 and pauses[0].start_s == pytest.approx(19.7, abs=0.05)
     assert any("not read as pauses" in n for n in f.notes)
+
+
+def test_beat_scoring_counts_the_annotated_beats_no_detection_matched():
+    """The beats table's sensitivity counts a missed annotated beat against its class (before stop 30 only detected
+    beats were scored, which overstated it)."""
+    from anyecg.eval.rhythm import MISSED, _sens_ppv, confusion
+    from anyecg.findings.beat_classes import annotated_classes, missed_classes
+    from anyecg.findings.types import ECGFindings
+
+    fs = 360.0
+    sample = np.array([360, 720, 900, 1260, 1620, 1980])
+    symbol = ["N", "N", "V", "N", "~", "V"]  # '~' is no beat
+    detected = np.array([361, 722, 1262, 1500])  # both V missed; a false detection at 1500
+    assert annotated_classes(detected, sample, symbol, fs) == ("N", "N", "N", "Q")
+    assert missed_classes(detected, sample, symbol, fs) == ("V", "V")
+    rec = ECGRecord(np.zeros((1, 2400), dtype=np.float32), fs, ("II",),
+                    beats=BeatAnnotations(sample, tuple(symbol), ("",) * len(symbol)))
+    found = ECGFindings("test", fs, 0.0, 2400 / fs, ("II",), beat_times_s=detected / fs,
+                        beat_classes=("N", "N", "V", "N"))
+    conf = confusion([rec], lambda _: found)
+    assert conf[("V", MISSED)] == 2 and _sens_ppv(conf, "V") == (0.0, 0.0)
+    assert _sens_ppv(conf, "N")[0] == 2 / 3  # the N at 1262 was called V
