@@ -8,7 +8,8 @@ does not grow with the samples; `anyecg.findings.stream` reads long records bloc
   that ectopy and bigeminy are not "irregular"). Where P evidence is given (`p_score` per beat: 1 = a P wave
   time-locked to the QRS, 0 = none), its running median must also be below `AF_P_MAX`; where it is below
   `AF_P_ABSENT` (no P wave at all), an irregularity over `AF_IRREGULAR_NO_P` suffices (AF with frequent PVCs,
-  whose intervals are left out, can be only mildly irregular in the rest). Beats that pass form AF episodes (runs ≥ `MIN_AF_S`, or half the ECG when shorter; gaps < `MERGE_AF_S` closed).
+  whose intervals are left out, can be only mildly irregular in the rest). Beats that pass form AF episodes
+  (runs ≥ `MIN_AF_S`, or half the ECG when shorter; gaps < `MERGE_AF_S` closed).
 - **AFL**: regular RR (irregularity < `AF_IRREGULAR / 2`), no P wave (needs `p_score`), 100-180 bpm, ≥ `MIN_AF_S`.
 - **VT / SVT**: runs of ≥ 3 consecutive V (S) beats faster than `RUN_RATE_BPM`, from the first to the last beat of the
   run (SVT not inside AF / AFL).

@@ -128,14 +128,18 @@ class AnyECGChatModel(nn.Module):
         """The LLM's KV cache over a one-item prompt from the processor, all but its last token: what
         `generate(..., prefilled=...)` starts from, so that several generations whose prompts begin with this one
         (beam searches, answers with forced beginnings) pay its prefill once."""
-        device = self.token_embeds.weight.device
         if batch["input_ids"].shape[0] != 1:
             raise ModelError("prefill takes a batch of one prompt")
-        embeds = self.embed_inputs(batch["input_ids"].to(device),
-                                   **{k: v for k, v in batch.items() if k in self.kind.batch_keys})
+        embeds = self._batch_embeds(batch)
         n = embeds.shape[1] - 1
-        return self.llm(inputs_embeds=embeds[:, :n], attention_mask=batch["attention_mask"][:, :n].to(device),
-                        use_cache=True).cache
+        mask = batch["attention_mask"][:, :n].to(embeds.device)
+        return self.llm(inputs_embeds=embeds[:, :n], attention_mask=mask, use_cache=True).cache
+
+    def _batch_embeds(self, batch: Mapping[str, Any]) -> Tensor:
+        """`embed_inputs` of a processor batch, on the model's device."""
+        device = self.token_embeds.weight.device  # the batch may come from the CPU processor
+        return self.embed_inputs(batch["input_ids"].to(device),
+                                 **{k: v for k, v in batch.items() if k in self.kind.batch_keys})
 
     @torch.no_grad()
     def generate(self, batch: Mapping[str, Any], max_new_tokens: int = 256, do_sample: bool = False,
@@ -147,12 +151,10 @@ class AnyECGChatModel(nn.Module):
         `prefilled`: `prefill` of a prompt this one-item batch begins with (left untouched: it is copied, once per
         beam); the same tokens as without it, without computing that prompt again.
         """
-        device = self.token_embeds.weight.device  # the batch may come from the CPU processor
-        mask = batch["attention_mask"].to(device)
+        mask = batch["attention_mask"].to(self.token_embeds.weight.device)
         if mask.shape[0] > 1 and bool((mask[:, -1] == 0).any()):
             raise ModelError("batched generation needs left padding (processor padding_side='left')")
-        embeds = self.embed_inputs(batch["input_ids"].to(device),
-                                   **{k: v for k, v in batch.items() if k in self.kind.batch_keys})
+        embeds = self._batch_embeds(batch)
         if prefilled is not None:
             if mask.shape[0] != 1 or prefilled.get_seq_length() >= mask.shape[1]:
                 raise ModelError("a prefilled prompt needs a batch of one prompt that begins with it")

@@ -79,10 +79,10 @@ def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     the second lead's that lies ≥ `RESCUE_GAP_S` from all of them and is QRS-sized in both leads (band-passed
     peak-to-peak over ±100 ms ≥ `RESCUE_AMPLITUDE` × each lead's median at its own detections) and steep in the
     first (its steepest slope ≥ `RESCUE_SLOPE` × the median QRS's: electrode motion moves both leads' baseline
-    by QRS-sized amounts, but slowly), placed at the first lead's largest deflection there. The detector's adaptive slope threshold, set by sharp sinus beats,
-    misses wide slurred PVCs in one lead that the other shows (MIT-BIH 208: 323 of its 992 PVCs in MLII): on
-    DS1 annotated beats missed fall from 614 to 173 (PVCs 476 to 53) for 67 more false detections. A second lead
-    that is flat or missing leaves the first lead's detections."""
+    by QRS-sized amounts, but slowly), placed at the first lead's largest deflection there. The detector's
+    adaptive slope threshold, set by sharp sinus beats, misses wide slurred PVCs in one lead that the other shows
+    (MIT-BIH 208: 323 of its 992 PVCs in MLII): on DS1 annotated beats missed fall from 614 to 173 (PVCs 476 to
+    53) for 67 more false detections. A second lead that is flat or missing leaves the first lead's detections."""
     first = detect_beats(x[0], fs)
     if len(x) < 2 or not np.ptp(np.nan_to_num(x[1])) > 0 or not len(first):
         return first
@@ -111,7 +111,7 @@ def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     sized = (np.ptp(w0, axis=1) >= RESCUE_AMPLITUDE * ref[0]) & (np.ptp(w1, axis=1) >= RESCUE_AMPLITUDE * ref[1]) \
         & (steepest(candidates) >= RESCUE_SLOPE * float(np.median(steepest(first))))
     w0 = w0[sized]
-    peak = np.argmax(np.abs(w0 - np.median(w0, axis=1, keepdims=True)), axis=1) - h if len(w0) else np.zeros(0, int)
+    peak = np.argmax(np.abs(w0 - np.median(w0, axis=1, keepdims=True)), axis=1) - h  # (empty when none is)
     added = np.clip(candidates[sized] + peak, 0, x.shape[1] - 1)
     return np.unique(np.concatenate([first, added.astype(np.int64)]))
 
