@@ -71,21 +71,30 @@ FUSE_TOLERANCE_S = 0.08  # detections in different leads this close are one beat
 RESCUE_GAP_S = 0.25  # a second-lead detection this far from every first-lead one is a beat the first lead missed
 RESCUE_AMPLITUDE = 0.5  # ... when its QRS is at least this share of the median QRS in both leads
 RESCUE_SLOPE = 0.2  # ... and its steepest slope in the first lead this share of the median QRS's (not a baseline jump)
+T_WAVE_S = 0.45  # ... and, rescued from the lead itself, is not a T wave: within this of the beat before it, with under
+T_WAVE_SLOPE = 0.35  # ... this share of that beat's steepest slope (Pan-Tompkins' T-wave test)
+SELF_RESCUE_HZ = 10.0  # with one lead, the second is the first low-passed at this
 _RESCUE_HALF_S = 0.1  # QRS peak-to-peak measured over ± this
 
 
 def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     """QRS complexes of the two beat leads x [2, n] (`beat_leads`): the first lead's detections, plus each one of
     the second lead's that lies ≥ `RESCUE_GAP_S` from all of them and is QRS-sized in both leads (band-passed
-    peak-to-peak over ±100 ms ≥ `RESCUE_AMPLITUDE` × each lead's median at its own detections) and steep in the
+    peak-to-peak over ±100 ms ≥ `RESCUE_AMPLITUDE` × each lead's median at its own detections), steep in the
     first (its steepest slope ≥ `RESCUE_SLOPE` × the median QRS's: electrode motion moves both leads' baseline
     by QRS-sized amounts, but slowly), placed at the first lead's largest deflection there. The detector's
     adaptive slope threshold, set by sharp sinus beats, misses wide slurred PVCs in one lead that the other shows
-    (MIT-BIH 208: 323 of its 992 PVCs in MLII): on DS1 annotated beats missed fall from 614 to 173 (PVCs 476 to
-    53) for 67 more false detections. A second lead that is flat or missing leaves the first lead's detections."""
+    (MIT-BIH 208: 323 of its 992 PVCs in MLII). A second lead that is flat or missing is replaced by the first
+    lead low-passed at `SELF_RESCUE_HZ`, where a slurred QRS stands as tall as a sharp one; its rescues must also
+    not be T waves (`T_WAVE_S`, `T_WAVE_SLOPE`: the low-passed lead shows a PVC's T wave too). On DS1 annotated beats missed fall from 614 to 173 with two leads (PVCs 476 to 53) and
+    to 190 with one (PVCs 85), for 67 and 53 more false detections (docs/findings.md)."""
     first = detect_beats(x[0], fs)
-    if len(x) < 2 or not np.ptp(np.nan_to_num(x[1])) > 0 or not len(first):
+    if not len(first):
         return first
+    x = np.nan_to_num(np.asarray(x[:2], dtype=np.float64))
+    own = len(x) < 2 or not np.ptp(x[1]) > 0
+    if own:
+        x = np.stack([x[0], sosfiltfilt(butter(2, SELF_RESCUE_HZ, btype="low", fs=fs, output="sos"), x[0])])
     second = detect_beats(x[1], fs)
     if not len(second):
         return first
@@ -95,7 +104,7 @@ def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     candidates = second[near >= RESCUE_GAP_S * fs]
     if not len(candidates):
         return first
-    f = bandpass(np.nan_to_num(np.asarray(x[:2], dtype=np.float64)), fs)
+    f = bandpass(x, fs)
     h = max(1, round(_RESCUE_HALF_S * fs))
     pad = np.pad(f, ((0, 0), (h, h)), mode="edge")
     around = np.arange(2 * h + 1)
@@ -108,8 +117,12 @@ def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
 
     ref = [float(np.median(np.ptp(spans(0, first), axis=1))), float(np.median(np.ptp(spans(1, second), axis=1)))]
     w0, w1 = spans(0, candidates), spans(1, candidates)
+    slope = steepest(candidates)
+    k = np.searchsorted(first, candidates) - 1
+    before = first[np.clip(k, 0, None)]
+    t_wave = own & (k >= 0) & (candidates - before < T_WAVE_S * fs) & (slope < T_WAVE_SLOPE * steepest(before))
     sized = (np.ptp(w0, axis=1) >= RESCUE_AMPLITUDE * ref[0]) & (np.ptp(w1, axis=1) >= RESCUE_AMPLITUDE * ref[1]) \
-        & (steepest(candidates) >= RESCUE_SLOPE * float(np.median(steepest(first))))
+        & (slope >= RESCUE_SLOPE * float(np.median(steepest(first)))) & ~t_wave
     w0 = w0[sized]
     peak = np.argmax(np.abs(w0 - np.median(w0, axis=1, keepdims=True)), axis=1) - h  # (empty when none is)
     added = np.clip(candidates[sized] + peak, 0, x.shape[1] - 1)
