@@ -40,16 +40,17 @@ def _lobe(t: np.ndarray, start: float, width: float, skew: float = 1.0) -> np.nd
 def synthetic_ecg(*, fs: float = 500.0, duration_s: float = 10.0, rr_s: float = 0.85, rr_sd_s: float = 0.0,
                   p_ms: float = 100.0, pr_ms: float = 160.0, qrs_ms: float = 90.0, qt_ms: float = 380.0,
                   p_wave: bool = True, ectopic: tuple[int, ...] = (), ectopic_qrs_ms: float = 160.0,
-                  noise_mv: float = 0.01, seed: int = 0) -> Synthetic:
+                  noise_mv: float = 0.01, seed: int = 0, flutter_bpm: float | None = None) -> Synthetic:
     """`ectopic`: indices of beats drawn as ventricular ectopics (no P, a wide QRS of `ectopic_qrs_ms` in another
-    direction, a discordant T)."""
+    direction, a discordant T). `flutter_bpm`: no P waves but a saw-tooth of flutter waves at this rate, negative
+    in the inferior leads (typical flutter), 0.3 mV, running through the whole record."""
     rng = np.random.default_rng(seed)
     n = round(duration_s * fs)
     # (amplitude mV, direction, start ms from QRS onset, width ms, skew)
     q, r, s = 0.2 * qrs_ms, 0.4 * qrs_ms, 0.4 * qrs_ms
     waves = [(-0.15, (-0.4, -0.2, 0.9), 0.0, q, 1.0), (1.6, (0.55, 0.75, -0.35), q, r, 1.0),
              (-0.9, (-0.2, -0.5, -0.85), q + r, s, 1.0), (0.35, (0.6, 0.7, 0.3), qt_ms - 220.0, 220.0, 1.6)]
-    if p_wave:
+    if p_wave and flutter_bpm is None:
         waves.append((0.15, (0.5, 0.8, 0.3), -pr_ms, p_ms, 1.0))
     net = np.zeros(3)
     for amp, direction, _, width, _ in waves[:3]:
@@ -75,5 +76,10 @@ def synthetic_ecg(*, fs: float = 500.0, duration_s: float = 10.0, rr_s: float = 
             gains = LEAD_VECTORS @ (np.asarray(direction) / np.linalg.norm(direction))
             at = slice(max(0, int(a * fs)), min(n, int(b * fs) + 2))
             x[:, at] += amp * gains[:, None] * _lobe(t[at], a, width / 1000.0, skew)[None, :]
+    if flutter_bpm is not None:
+        phase = (t * flutter_bpm / 60.0) % 1.0
+        saw = np.where(phase < 0.8, -phase / 0.8, (phase - 1.0) / 0.2 * 1.0) + 0.5  # slow down-slope, fast return
+        direction = np.array([0.2, -0.95, 0.25])
+        x += 0.3 * (LEAD_VECTORS @ (direction / np.linalg.norm(direction)))[:, None] * saw[None, :]
     x += 0.1 * np.sin(2 * np.pi * 0.3 * t)[None, :] + noise_mv * rng.standard_normal(x.shape)
     return Synthetic(x.astype(np.float32), fs, CANONICAL_LEADS, r_times, p_ms, pr_ms, qrs_ms, qt_ms, axis)

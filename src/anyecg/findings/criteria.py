@@ -36,6 +36,7 @@ STE_MV, STE_V2V3_MV, STD_MV = 0.1, 0.2, 0.05
 LONG_QTC_MS = 460.0
 LOW_LIMB_MV, LOW_PRECORDIAL_MV = 0.5, 1.0
 AF_RR_CV = 0.1  # RR coefficient of variation above which an rhythm without P waves reads as AF
+FLUTTER_SCORE = 0.5  # flutter-wave score (`flutter.py`) read as atrial flutter; set on the training records
 
 
 def sigmoid_margin(value: float, threshold: float, width: float) -> float:
@@ -126,10 +127,21 @@ def atrial_fibrillation(c: Context) -> Statement | None:
     return Statement("Atrial fibrillation", share, "criteria", ev)
 
 
+def _flutter_waves(c: Context) -> float | None:
+    """Confidence from the flutter-wave score (`flutter.py`): 0.5 at `FLUTTER_SCORE`."""
+    score = c.m.flutter_wave_score
+    return None if score is None else sigmoid_margin(score, FLUTTER_SCORE, 0.03)
+
+
 def atrial_flutter(c: Context) -> Statement | None:
-    if not c.findings.episodes:
+    """Flutter episodes of the rhythm reader (long records) or flutter waves on a strip, whichever is stronger."""
+    waves = _flutter_waves(c)
+    if not c.findings.episodes and waves is None:
         return None
-    share = c.coverage("AFL")
+    share = c.coverage("AFL") if c.findings.episodes else 0.0
+    if waves is not None and waves > share:
+        return _st("Atrial flutter", waves, f"regular atrial waves at {c.m.flutter_rate_bpm:.0f}/min between the QRS "
+                   f"complexes (score {c.m.flutter_wave_score:.2f})")
     return _st("Atrial flutter", share, f"flutter episodes cover {100 * share:.0f} % of the ECG")
 
 
@@ -149,6 +161,7 @@ def _sinus(c: Context) -> float | None:
         return None
     p = 0.9 if c.m.pr_ms is not None else 0.15
     other = (c.coverage("AFL") + c.coverage("paced")) if c.findings.episodes else 0.0
+    other = max(other, _flutter_waves(c) or 0.0)
     return p * (1.0 - (af or 0.0)) * max(0.0, 1.0 - other)
 
 

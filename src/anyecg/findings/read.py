@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from anyecg.findings.delineate import delineate
+from anyecg.findings.flutter import flutter_waves
 from anyecg.findings.measure import measure
 from anyecg.findings.statements import make_statements, without_contradictions
 from anyecg.findings.stream import beat_track, rhythm_findings, track_of
@@ -88,6 +89,8 @@ def read_findings(record: ECGRecord, *, start_s: float | None = None, end_s: flo
         notes.append("no beats detected")
     delineation = delineate(x, fs, beats, leads)
     measurements, measure_notes = measure(beats, fs, delineation, lead_positions_known=known)
+    if known and (flutter := flutter_waves(x, fs, leads, beats)) is not None:
+        measurements = replace(measurements, flutter_wave_score=flutter.score, flutter_rate_bpm=flutter.atrial_rate_bpm)
     notes += [n for n in (*delineation.notes, *measure_notes) if n not in notes]
 
     # beats are classified at their detections, as the classifier was trained and as `beat_track` reads long

@@ -29,7 +29,7 @@ NEEDS_P_WAVES = ("First degree AV block",)  # not made without a measured PR
 INCOMPLETE = {"Right bundle branch block": "Incomplete right bundle branch block",
               "Left bundle branch block": "Incomplete left bundle branch block"}  # complete → its incomplete form
 NOT_IN_AF = ("First degree AV block", "Sinus rhythm", "Sinus bradycardia", "Sinus tachycardia", "Sinus arrhythmia",
-             "Premature atrial contraction")  # defined by P waves / a sinus rhythm: not made beside AF
+             "Premature atrial contraction")  # defined by P waves / a sinus rhythm: not made beside AF or AFL
 
 
 def default_classifier() -> StatementClassifier | None:
@@ -113,9 +113,8 @@ def without_contradictions(findings: ECGFindings) -> ECGFindings:
     beats of an ectopic class whose statement is not made read as N: S beats beside AF, and a beat read as V where
     the 12-lead classifier outweighed it, so that the beat list and the statements say the same. Longer records keep
     their beat classes (S beats outside the AF episodes: `beat_classes.checked_classes`)."""
-    af = findings.statement("Atrial fibrillation")
-    af = af is not None and af.confidence >= REPORT_CONFIDENCE
-    drop = set(NOT_IN_AF) if af else set()
+    atrial = [findings.statement(n) for n in ("Atrial fibrillation", "Atrial flutter")]
+    drop = set(NOT_IN_AF) if any(s is not None and s.confidence >= REPORT_CONFIDENCE for s in atrial) else set()
     if findings.measurements.pr_ms is None:
         drop |= set(NEEDS_P_WAVES)
     statements = tuple(s for s in findings.statements if s.name not in drop)

@@ -40,7 +40,13 @@ def has_finding(f: ECGFindings, name: str) -> bool:
 
 def rhythm_family(f: ECGFindings) -> str:
     """The rhythm family (`anyecg.vocabulary.RHYTHM_FAMILY`) of the most confident rhythm statement; sinus when
-    none is made."""
+    none is made. AF comes first (from its statement or its episodes), except beside a more confident atrial
+    flutter: flutter with a varying block is irregular without P waves too, and its regular F waves are what tell
+    it from AF."""
+    flutter, af = f.statement("Atrial flutter"), f.statement("Atrial fibrillation")
+    if flutter is not None and flutter.confidence >= MIN_CONFIDENCE and \
+            flutter.confidence >= (af.confidence if af is not None else 0.0):
+        return RHYTHM_FAMILY["Atrial flutter"]
     if has_finding(f, "Atrial fibrillation"):
         return "af"
     rhythms = [s for s in f.statements if s.name in RHYTHM_FAMILY and s.confidence >= MIN_CONFIDENCE]

@@ -112,6 +112,8 @@ class Measurements:
     st_j60_mv: dict[str, float] = field(default_factory=dict)
     low_voltage_limb: bool | None = None
     low_voltage_precordial: bool | None = None
+    flutter_wave_score: float | None = None  # regular atrial waves between the QRS complexes (`flutter.py`), ≤ 1
+    flutter_rate_bpm: float | None = None  # their rate
 
     @property
     def qtc_ms(self) -> float | None:
