@@ -329,3 +329,18 @@ def test_beat_scoring_counts_the_annotated_beats_no_detection_matched():
     conf = confusion([rec], lambda _: found)
     assert conf[("V", MISSED)] == 2 and _sens_ppv(conf, "V") == (0.0, 0.0)
     assert _sens_ppv(conf, "N")[0] == 2 / 3  # the N at 1262 was called V
+
+
+def test_an_ensemble_of_beat_classifiers_averages_their_logits():
+    from anyecg.findings.beat_classes import CLASSES
+    from anyecg.train.findings_beats import ensemble, train
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, len(CLASSES), 400)
+    feats = rng.standard_normal((400, 6)).astype(np.float32) + labels[:, None].astype(np.float32)
+    members = [train(feats, labels, epochs=2, seed=s, hidden=(8, 4)) for s in range(3)]
+    one = ensemble(members)
+    assert [w.shape for w, _ in one.layers] == [(24, 6), (12, 24), (len(CLASSES), 12)]
+    expected = np.mean([m.logits(feats) for m in members], axis=0)
+    np.testing.assert_allclose(one.logits(feats), expected, rtol=1e-4, atol=1e-5)
+    assert one.predict(feats) == tuple(CLASSES[i] for i in expected.argmax(axis=1))

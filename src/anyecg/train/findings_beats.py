@@ -2,8 +2,9 @@
 
 Each DS1 record's beats are detected (`detect_two_leads` on the two beat leads), matched to the annotations
 (`annotated_classes`; L and R count as N: bundle branch block is read per record, not per beat), and turned
-into `beat_features` twice: with both leads and with the second lead zeroed (one-lead recordings). A 2-layer
-MLP (64, 32) is trained with class weights ∝ count^-`balance` and saved as safetensors (numpy at inference).
+into `beat_features` twice: with both leads and with the second lead zeroed (one-lead recordings, their beats
+detected as such). `MEMBERS` 2-layer MLPs (64, 32) are trained with class weights ∝ count^-`balance` and different
+seeds, and saved as one MLP that averages their logits (`ensemble`; safetensors, numpy at inference).
 
     nice -n 10 python -m anyecg.train.findings_beats --mitdb ../shared/data/mitdb \
         --out src/anyecg/weights/findings/beat_classes.safetensors
@@ -26,20 +27,24 @@ from anyecg.io import read_record
 from anyecg.signal.beats import beat_leads, detect_two_leads
 
 log = logging.getLogger("anyecg.findings_beats")
+MEMBERS = 5  # seeds averaged: one model's held-out V sensitivity moved ±3 points between retrains (docs/rhythm.md)
 _TRAIN_CLASS = {"N": "N", "L": "N", "R": "N", "V": "V", "S": "S", "F": "F", "Q": "Q"}
 
 
 def record_set(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Features [2n, N_FEATURES] (both leads, then the second lead zeroed) and class indices [2n] of a record."""
+    """Features [n1 + n2, N_FEATURES] and class indices of a record's beats: read on both leads, then on the
+    first lead alone (the second zeroed, its beats detected as a one-lead recording's are)."""
     rec = read_record(path)
     x = beat_leads(rec.signal, rec.leads)
-    det = detect_two_leads(x, rec.fs)
-    labels = np.array([CLASSES.index(_TRAIN_CLASS[c])
-                       for c in annotated_classes(det, rec.beats.sample, rec.beats.symbol, rec.fs)], dtype=np.int64)
     one = x.copy()
     one[1] = 0.0
-    return (np.concatenate([beat_features(x, rec.fs, det), beat_features(one, rec.fs, det)]),
-            np.concatenate([labels, labels]))
+    feats, labels = [], []
+    for signal in (x, one):
+        det = detect_two_leads(signal, rec.fs)
+        feats.append(beat_features(signal, rec.fs, det))
+        labels.append([CLASSES.index(_TRAIN_CLASS[c])
+                       for c in annotated_classes(det, rec.beats.sample, rec.beats.symbol, rec.fs)])
+    return np.concatenate(feats), np.concatenate(labels).astype(np.int64)
 
 
 def train(feats: np.ndarray, labels: np.ndarray, *, epochs: int = 20, balance: float = 0.5, seed: int = 0,
@@ -77,13 +82,34 @@ def train(feats: np.ndarray, labels: np.ndarray, *, epochs: int = 20, balance: f
                           tuple((m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in linears))
 
 
+def ensemble(models: list[BeatClassifier]) -> BeatClassifier:
+    """One classifier whose logits are the mean of `models`' (same standardisation, same depth): their hidden
+    layers side by side, block-diagonal between them, the output layer averaging. Same file format and code path
+    as a single model."""
+    from scipy.linalg import block_diag
+
+    k, depth = len(models), len(models[0].layers)
+    layers = []
+    for i in range(depth):
+        ws, bs = [m.layers[i][0] for m in models], [m.layers[i][1] for m in models]
+        if i == 0:
+            w, b = np.concatenate(ws), np.concatenate(bs)
+        elif i + 1 < depth:
+            w, b = block_diag(*ws), np.concatenate(bs)
+        else:
+            w, b = np.concatenate(ws, axis=1) / k, np.mean(bs, axis=0)
+        layers.append((w.astype(np.float32), b.astype(np.float32)))
+    return BeatClassifier(models[0].mean, models[0].std, tuple(layers))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mitdb", type=Path, required=True, help="MIT-BIH Arrhythmia directory")
     p.add_argument("--out", type=Path, default=WEIGHTS)
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--balance", type=float, default=0.5, help="class weight ∝ count^-balance")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the first member's seed (the others: seed + 1, ...)")
+    p.add_argument("--members", type=int, default=MEMBERS, help="models trained with different seeds, averaged")
     p.add_argument("--cache", type=Path, help="features .npz: written on the first run, read on the next")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -97,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache:
             np.savez(args.cache, feats=feats, labels=labels)
     log.info("DS1: %d beat rows, classes %s", len(labels), dict(zip(CLASSES, np.bincount(labels).tolist(), strict=False)))
-    model = train(feats, labels, epochs=args.epochs, balance=args.balance, seed=args.seed)
+    model = ensemble([train(feats, labels, epochs=args.epochs, balance=args.balance, seed=args.seed + k)
+                      for k in range(args.members)])
     from safetensors.numpy import save_file
 
     from anyecg.atomic import atomic_path
