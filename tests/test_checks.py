@@ -80,6 +80,19 @@ def test_af_claims_against_af_findings() -> None:
     checks = {c.stated: c for c in check_answer("Normal sinus rhythm at 118 bpm.", f)}
     assert not checks["Sinus rhythm"].agrees and checks["118 bpm"].agrees
     assert all(c.agrees for c in check_answer("Atrial fibrillation with rapid ventricular response.", f))
+    # a fast rate is no sinus tachycardia in AF (CPSC A0109: AF at 146 bpm answered "Sinus tachycardia" unflagged)
+    tachy = check_answer("Sinus tachycardia.", f)[0]
+    assert not tachy.agrees and "not sinus rhythm" in tachy.measured and "118 bpm" in tachy.measured
+
+
+def test_flutter_claims_against_the_flutter_read() -> None:
+    m = Measurements(heart_rate_bpm=132.0, rr_cv=0.04, qrs_ms=90.0, flutter_wave_score=0.61, flutter_rate_bpm=288.0)
+    f = _findings(measurements=m, statements=(Statement("Atrial flutter", 0.95),))
+    checks = {c.stated: c for c in check_answer("Atrial flutter, no atrial fibrillation.", f)}
+    assert checks["Atrial flutter"].agrees and "288/min" in checks["Atrial flutter"].measured
+    assert not check_answer("Sinus tachycardia.", f)[0].agrees
+    sinus = _findings(measurements=replace(m, flutter_wave_score=0.1), statements=(Statement("Sinus rhythm", 0.9),))
+    assert not check_answer("Atrial flutter.", sinus)[0].agrees
 
 
 def test_pvc_claims_against_beat_classes() -> None:

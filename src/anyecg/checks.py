@@ -177,6 +177,24 @@ def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | 
             return test(value), f"{what} {value:.0f} {unit}"
         return rule
 
+    def sinus_rate(test: Callable[[float], bool]):
+        """Sinus brady/tachycardia: the rate and a sinus rhythm (AF at 146 bpm is no sinus tachycardia)."""
+        def rule() -> tuple[bool, str] | None:
+            rate, rhythm = threshold(m.heart_rate_bpm, "heart rate", "bpm", test)(), sinus()
+            if rate is None or rhythm is None:
+                return None
+            return rate[0] and rhythm[0], rate[1] if rhythm[0] else f"{rhythm[1]}, {rate[1]}"
+        return rule
+
+    def flutter() -> tuple[bool, str] | None:
+        s = f.statement("Atrial flutter")
+        if s is None and m.flutter_wave_score is None:
+            return None
+        present = has("Atrial flutter")
+        how = f"flutter waves at {m.flutter_rate_bpm:.0f}/min" if present and m.flutter_rate_bpm is not None \
+            else "atrial flutter" if present else "no atrial flutter"
+        return present, how
+
     def beats(cls: str, name: str):
         def rule() -> tuple[bool, str] | None:
             if not f.beat_classes:
@@ -196,8 +214,9 @@ def _measured_rule(f: ECGFindings) -> dict[str, Callable[[], tuple[bool, str] | 
     return {
         "Atrial fibrillation": af,
         "Sinus rhythm": sinus,
-        "Sinus bradycardia": threshold(hr, "heart rate", "bpm", lambda v: v < 63),
-        "Sinus tachycardia": threshold(hr, "heart rate", "bpm", lambda v: v > 97),
+        "Atrial flutter": flutter,
+        "Sinus bradycardia": sinus_rate(lambda v: v < 63),
+        "Sinus tachycardia": sinus_rate(lambda v: v > 97),
         "Bradycardia": threshold(hr, "heart rate", "bpm", lambda v: v < 63),
         "First degree AV block": threshold(m.pr_ms, "PR", "ms", lambda v: v > 190),
         "Left bundle branch block": threshold(qrs, "QRS", "ms", lambda v: v >= 110),
