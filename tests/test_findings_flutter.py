@@ -38,7 +38,7 @@ def test_sinus_and_af_have_no_flutter_waves(kw):
     assert rhythm_family(f) != "flutter"
 
 
-def test_flutter_waves_need_three_of_the_four_leads_beats_and_a_strip():
+def test_flutter_waves_need_three_of_the_four_leads_beats_a_rate_and_a_strip():
     syn = synthetic_ecg(flutter_bpm=300, rr_s=0.8)
     beats = np.round(syn.r_times_s * syn.fs).astype(np.int64)
     leads = list(syn.leads)
@@ -47,6 +47,7 @@ def test_flutter_waves_need_three_of_the_four_leads_beats_and_a_strip():
     assert flutter_waves(syn.signal[two], syn.fs, ["II", "V1"], beats) is None
     assert flutter_waves(syn.signal, syn.fs, leads, beats[:2]) is None
     assert flutter_waves(syn.signal[:, : int(1.5 * syn.fs)], syn.fs, leads, beats[:1]) is None
+    assert flutter_waves(syn.signal[:, ::20], syn.fs / 20, leads, beats // 20) is None  # 25 Hz
     long = np.tile(syn.signal, 7)  # 70 s: past a strip, the rhythm episodes read flutter
     assert flutter_waves(long, syn.fs, leads, beats) is None
 

@@ -28,6 +28,7 @@ MAX_S = 60.0
 BLANK_S = (0.05, 0.08)  # QRS blanked from this before to this after each R peak
 LAG_S = (0.16, 0.27)  # flutter cycle lengths searched: 375-222/min
 MIN_BEATS = 3
+MIN_FS = 50.0  # F waves at 4-6 Hz with their 2-20 Hz band need this rate
 MIN_LEADS = 3  # of FLUTTER_LEADS: a 2-lead Holter's V1 reads muscle tremor at 4-6 Hz as flutter (MIT-BIH 101)
 
 
@@ -45,7 +46,7 @@ def _residual(lead: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
     for b in beats:
         s, e = max(0, int(b) - before), min(len(x) - 1, int(b) + after)
         x[s: e + 1] = np.linspace(x[s], x[e], e - s + 1)
-    x = sosfiltfilt(butter(2, [2.0, min(20.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos"), x)
+    x = sosfiltfilt(butter(2, [2.0, 20.0], btype="bandpass", fs=fs, output="sos"), x)
     edge = round(0.5 * fs)
     x = x[edge: len(x) - edge]
     return x - x.mean()
@@ -53,11 +54,12 @@ def _residual(lead: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
 
 def flutter_waves(signal: np.ndarray, fs: float, leads: Sequence[str], beats: np.ndarray) -> FlutterWaves | None:
     """The flutter-wave read of an ECG [leads, n] in mV at fs; None when it has fewer than `MIN_LEADS` of
-    `FLUTTER_LEADS`, fewer than `MIN_BEATS` beats, or is longer than `MAX_S` or too short for three cycles at the
-    longest lag."""
+    `FLUTTER_LEADS`, fewer than `MIN_BEATS` beats, is sampled under `MIN_FS`, or is longer than `MAX_S` or too
+    short for three cycles at the longest lag."""
     rows = [(leads.index(name), name) for name in FLUTTER_LEADS if name in leads]
     n = signal.shape[1]
-    if len(rows) < MIN_LEADS or len(beats) < MIN_BEATS or n > MAX_S * fs or n < (1.0 + 4 * LAG_S[1]) * fs:
+    if len(rows) < MIN_LEADS or len(beats) < MIN_BEATS or fs < MIN_FS or n > MAX_S * fs \
+            or n < (1.0 + 4 * LAG_S[1]) * fs:
         return None
     lags = np.arange(round(LAG_S[0] * fs), round(LAG_S[1] * fs) + 1)
     found: list[tuple[float, int, str]] = []  # (score, lag, lead)
