@@ -6,9 +6,10 @@
 1. findings engine (the default: the machine read, no model) on MIT-BIH records (30 min each) and on a `--hours` concatenation
    of MIT-BIH records: seconds and x real time, beside a plain `wfdb.rdrecord` of the same file (the baseline
    ratio), and the peak RSS of a fresh process for the 30 min and the long record (flat in duration).
-2. llm engine (the paper's way: the embedded model localizes the beat types its beat head finds in a window,
-   release 2's rule) on the first `--llm-minutes` of each record, and beside it on the first `--compare-minutes`
-   the same engine screened by the machine read's beat classes: x real time and questions that reach the LLM.
+2. llm engine with the `agree` screen (the LLM asked only where the beat head and the machine read disagree) on
+   the first `--llm-minutes` of each record, and beside it on the first `--compare-minutes` the same screen, the
+   beat-head screen (the paper's way, release 2's rule) and the machine read's screen: x real time and questions
+   that reach the LLM.
 3. quality on the same spans: per beat type (V, A), event sensitivity (annotated target beats inside a found
    episode) and PPV (found episodes holding an annotated target beat), and the burden error (points of the span)
    against the paper's intervals from the annotations, for each engine.
@@ -143,20 +144,22 @@ def bench_llm(records: list[str], llm_minutes: float, compare_minutes: float, th
     chat = ECGChat.load()
     with tempfile.TemporaryDirectory() as tmp:
         for path in records:
-            runs = [(compare_minutes, ("head", "findings"))]
+            runs = [(compare_minutes, ("agree", "head", "findings"))]
             if llm_minutes != compare_minutes:
-                runs.insert(0, (llm_minutes, ("head",)))
+                runs.insert(0, (llm_minutes, ("agree",)))
             for minutes, screens in runs:
                 copy = span_copy(path, minutes * 60, Path(tmp))
                 for screen in screens:
                     t0 = time.perf_counter()
                     res = scan(chat, copy, engine="llm", progress=False, screen=screen)
                     took = time.perf_counter() - t0
-                    label = ("llm engine, findings screen" if screen == "findings"
-                             else "llm engine, beat-head screen (its default; release 2's rule)")
+                    label = {"findings": "llm engine, findings screen",
+                             "head": "llm engine, beat-head screen (its default; release 2's rule)",
+                             "agree": "llm engine, agree screen (the LLM where the head and the read disagree)"}[screen]
                     print(f"{label}, {Path(path).name} first {minutes:g} min: {took:.1f} s = "
                           f"{res.duration_s / took:.1f}x real time; {res.n_questions} questions to the LLM, "
-                          f"{res.n_prescreened} answered without it")
+                          f"{res.n_prescreened} answered none and {res.n_from_read} with the read's intervals "
+                          "without it")
                     print(f"  vs annotations: {quality(res, path, res.duration_s)}")
 
 

@@ -89,6 +89,13 @@ def test_scan_prescreen_skips_absent_types_and_finds_the_same_pvcs(chat: ECGChat
     beats = [(e.target, e.start_s, e.end_s) for e in screened.episodes if e.target in ("V", "L")]
     assert beats == [(e.target, e.start_s, e.end_s) for e in plain.episodes if e.target == "V"]
     assert beats and all(target == "V" for target, _, _ in beats)  # rhythm episodes come from the findings
+    # the agree screen: the head and the read both find V in every window and neither finds L: no LLM question,
+    # the read's V intervals, the findings engine's episodes
+    agree = scan(chat, tmp_path / "first30s", targets=["V", "L"], engine="llm", progress=False, screen="agree")
+    alone = scan(None, tmp_path / "first30s", targets=["V", "L"], progress=False)
+    assert (agree.n_questions, agree.n_prescreened, agree.n_from_read) == (0, 3, 3)
+    assert [(e.target, e.start_s, e.end_s) for e in agree.episodes] == \
+        [(e.target, e.start_s, e.end_s) for e in alone.episodes]
 
 
 def test_demo_rate_answer_is_right_and_unflagged(chat: ECGChat, tmp_path: Path) -> None:

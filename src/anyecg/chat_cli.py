@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from anyecg.errors import AnyECGError, LeadError, WindowError
 from anyecg.leads import ANY, DROP, canonical_lead
-from anyecg.targets import DEFAULT_SCAN, SCAN_ENGINES
+from anyecg.targets import DEFAULT_SCAN, SCAN_ENGINES, SCAN_SCREENS
 from anyecg.timebase import DEFAULT_WINDOW_S, MAX_WINDOW_S
 
 if TYPE_CHECKING:
@@ -218,7 +218,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     result = scan(chat, args.files[0], targets=[t.strip() for t in args.what.split(",")], engine=args.engine,
                   start_s=args.start, end_s=args.end, window_s=args.window, overlap_s=args.overlap,
                   batch_size=args.batch_size, leads=_leads(args), lead_map=_lead_map(args), fs=args.fs,
-                  progress=not args.json and sys.stderr.isatty(), prescreen=not args.no_prescreen)
+                  progress=not args.json and sys.stderr.isatty(), prescreen=not args.no_prescreen,
+                  screen=args.screen)
     out = Path(args.out) if args.out else None
     if out is not None:
         result.write_all(out, args.files[0], {"lead_map": _lead_map(args), "fs": args.fs},
@@ -227,7 +228,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
     d = result.to_dict()
-    how = (f"{d['questions']} questions to the LLM ({d['prescreened']} answered from the findings)"
+    how = (f"{d['questions']} questions to the LLM ({d['prescreened'] + d['from_read']} answered from the findings)"
            if result.engine == "llm" else "the machine read, no model")
     print(f"{args.files[0]}: {d['duration_s']:.0f} s of ECG from {result.clock(result.start_s)}, {d['n_beats']} "
           f"beats, engine {d['engine']}: {how}, {d['elapsed_s']} s ({d['speed_x_realtime']}x real time)")
@@ -289,6 +290,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "real time; more accurate than the LLM on held-out MIT-BIH, docs/results/scan_ds2.md); "
                         "llm: the model localizes beat types in each window where the machine read finds them (the "
                         "paper's way)")
+    p.add_argument("--screen", choices=SCAN_SCREENS, default="auto",
+                   help="--engine llm: which windows the LLM is asked about. auto: where the model's beat head (else "
+                        "the machine read) finds the type; findings: where the read does; head: where the head does; "
+                        "agree: only where the head and the read disagree (where both find it, the read's intervals)")
     p.add_argument("--start", default=None, help="scan from here: seconds or a clock time hh:mm[:ss]")
     p.add_argument("--end", default=None, help="scan up to here: seconds or a clock time hh:mm[:ss]")
     p.add_argument("--out", default=None,

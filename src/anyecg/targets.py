@@ -26,6 +26,7 @@ PAPER_BEAT_TYPES = ("A", "V", "L", "R")
 DEFAULT_SCAN = ("V", *(t for t in PAPER_BEAT_TYPES if t != "V"))
 # `scan` engines, the default first: the machine read alone, or the LLM per window (`anyecg.scan`).
 SCAN_ENGINES = ("findings", "llm")
+SCAN_SCREENS = ("auto", "agree", "findings", "head")  # which (window, beat type) questions reach the LLM (`scan`)
 
 # Rhythm targets the findings read but no WFDB rhythm label names (answered from `anyecg.findings.locate`).
 FINDINGS_RHYTHMS = {"(PAUSE": "Pause"}
