@@ -46,6 +46,7 @@ from anyecg.findings.types import EPISODE_KINDS, ECGFindings
 from anyecg.holter import HolterSummary, narrate, summarize, write_report
 from anyecg.io import read_info
 from anyecg.model.beats import screened_out
+from anyecg.signal.beats import SYMBOL_CLASS
 from anyecg.signal.intervals import merge_intervals
 from anyecg.signal.preprocess import iter_windows
 from anyecg.targets import DEFAULT_SCAN, SCAN_ENGINES, SCAN_SCREENS, Target, resolve_target
@@ -260,8 +261,8 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
     (`n_prescreened`). "agree" (a model with a head; else "findings") asks the LLM only where the head and the
     machine read disagree on whether the window holds the type: where both find none the answer is "none", where
     both find it the read's intervals in the window (`n_from_read`): the LLM adjudicates what its two perceptions
-    dispute. With `chat.verify`, answers the window's read contradicts are verified (`ECGChat.verified`). benchmarks/bench_scan.py measures the engines and both screens
-    against the annotations. on_window(done, total) is called after each window's questions are queued (an
+    dispute. With `chat.verify`, answers the window's read contradicts are verified (`ECGChat.verified`).
+    benchmarks/bench_scan.py measures the engines and the screens against the annotations. on_window(done, total) is called after each window's questions are queued (an
     exception it raises, e.g. to cancel, stops the scan).
     """
     if engine not in SCAN_ENGINES:
@@ -333,7 +334,8 @@ def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: S
         w1 = w0 + prepared.input.duration_s
         present = _present(f, w0, w1)
         for t in targets:
-            if screen == "agree" and chat.screened(prepared, t) == screened_out(t.key, present):
+            # (a type neither perception has a class for goes to the LLM)
+            if screen == "agree" and t.key in SYMBOL_CLASS and chat.screened(prepared, t) == screened_out(t.key, present):
                 if screened_out(t.key, present):
                     result.n_prescreened += 1
                 else:  # both find the type: the read's intervals inside the window
