@@ -262,8 +262,8 @@ def scan(chat: ECGChat | None, path: str | Path, *, targets: Sequence[str] = DEF
     machine read disagree on whether the window holds the type: where both find none the answer is "none", where
     both find it the read's intervals in the window (`n_from_read`): the LLM adjudicates what its two perceptions
     dispute. With `chat.verify`, answers the window's read contradicts are verified (`ECGChat.verified`).
-    benchmarks/bench_scan.py measures the engines and the screens against the annotations. on_window(done, total) is called after each window's questions are queued (an
-    exception it raises, e.g. to cancel, stops the scan).
+    benchmarks/bench_scan.py measures the engines and the screens against the annotations. on_window(done, total)
+    is called after each window's questions are queued (an exception it raises, e.g. to cancel, stops the scan).
     """
     if engine not in SCAN_ENGINES:
         raise AnyECGError(f"--engine must be one of {', '.join(SCAN_ENGINES)}, got {engine!r}")
@@ -334,9 +334,10 @@ def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: S
         w1 = w0 + prepared.input.duration_s
         present = _present(f, w0, w1)
         for t in targets:
-            # (a type neither perception has a class for goes to the LLM)
-            if screen == "agree" and t.key in SYMBOL_CLASS and chat.screened(prepared, t) == screened_out(t.key, present):
-                if screened_out(t.key, present):
+            # agree: a type neither perception has a class for goes to the LLM
+            read_none = screened_out(t.key, present)
+            if screen == "agree" and t.key in SYMBOL_CLASS and chat.screened(prepared, t) == read_none:
+                if read_none:
                     result.n_prescreened += 1
                 else:  # both find the type: the read's intervals inside the window
                     result.n_from_read += 1
@@ -345,8 +346,8 @@ def _ask_windows(chat: ECGChat, path: str | Path, result: ScanResult, targets: S
                 continue
             # the head's "none" stands, with `verify` on, only where the machine read finds none either
             by_head = screen == "head" and chat.screened(prepared, t) and \
-                (not chat.verify or screened_out(t.key, present))
-            if by_head or (screen == "findings" and screened_out(t.key, present)):
+                (not chat.verify or read_none)
+            if by_head or (screen == "findings" and read_none):
                 result.n_prescreened += 1
                 continue
             pending.append((prepared, t))

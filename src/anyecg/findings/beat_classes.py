@@ -9,8 +9,8 @@ rates and gains:
   the dominant beat downsampled (0.5-40 Hz, -0.1 … +0.3 s at 50 Hz).
 
 `BeatClassifier` (a 2-layer MLP in numpy: an ensemble of 5 stored as one, weights
-`weights/findings/beat_classes.safetensors`, trained by `anyecg.train.findings_beats` on MIT-BIH DS1 only) maps these to N, V, S, F, Q. Left / right bundle branch block
-is no per-beat guess: `conduction` reads the dominant beat's QRS width (from the delineation when given, else
+`weights/findings/beat_classes.safetensors`, trained by `anyecg.train.findings_beats` on MIT-BIH DS1 only) maps
+these to N, V, S, F, Q. Left / right bundle branch block is no per-beat guess: `conduction` reads the dominant beat's QRS width (from the delineation when given, else
 `qrs_width_ms`) and, where V1 is known, its terminal deflection there; only a QRS ≥ 120 ms with that morphology
 turns the record's N beats into L or R. `checked_classes` keeps a class off most of a record when the
 measurements contradict it (S inside atrial fibrillation, V on a majority of narrow beats).

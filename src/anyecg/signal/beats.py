@@ -86,8 +86,9 @@ def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     adaptive slope threshold, set by sharp sinus beats, misses wide slurred PVCs in one lead that the other shows
     (MIT-BIH 208: 323 of its 992 PVCs in MLII). A second lead that is flat or missing is replaced by the first
     lead low-passed at `SELF_RESCUE_HZ`, where a slurred QRS stands as tall as a sharp one; its rescues must also
-    not be T waves (`T_WAVE_S`, `T_WAVE_SLOPE`: the low-passed lead shows a PVC's T wave too). On DS1 annotated beats missed fall from 614 to 173 with two leads (PVCs 476 to 53) and
-    to 190 with one (PVCs 85), for 67 and 53 more false detections (docs/findings.md)."""
+    not be T waves (`T_WAVE_S`, `T_WAVE_SLOPE`: the low-passed lead shows a PVC's T wave too). On DS1 annotated
+    beats missed fall from 614 to 173 with two leads (PVCs 476 to 53) and to 190 with one (PVCs 85), for 67 and
+    53 more false detections (docs/findings.md)."""
     first = detect_beats(x[0], fs)
     if not len(first):
         return first
@@ -118,11 +119,12 @@ def detect_two_leads(x: np.ndarray, fs: float) -> np.ndarray:
     ref = [float(np.median(np.ptp(spans(0, first), axis=1))), float(np.median(np.ptp(spans(1, second), axis=1)))]
     w0, w1 = spans(0, candidates), spans(1, candidates)
     slope = steepest(candidates)
-    k = np.searchsorted(first, candidates) - 1
-    before = first[np.clip(k, 0, None)]
-    t_wave = own & (k >= 0) & (candidates - before < T_WAVE_S * fs) & (slope < T_WAVE_SLOPE * steepest(before))
     sized = (np.ptp(w0, axis=1) >= RESCUE_AMPLITUDE * ref[0]) & (np.ptp(w1, axis=1) >= RESCUE_AMPLITUDE * ref[1]) \
-        & (slope >= RESCUE_SLOPE * float(np.median(steepest(first)))) & ~t_wave
+        & (slope >= RESCUE_SLOPE * float(np.median(steepest(first))))
+    if own:  # rescued from the lead itself: not the T wave of the first-lead beat before it
+        k = np.searchsorted(first, candidates) - 1
+        before = first[np.clip(k, 0, None)]
+        sized &= ~((k >= 0) & (candidates - before < T_WAVE_S * fs) & (slope < T_WAVE_SLOPE * steepest(before)))
     w0 = w0[sized]
     peak = np.argmax(np.abs(w0 - np.median(w0, axis=1, keepdims=True)), axis=1) - h  # (empty when none is)
     added = np.clip(candidates[sized] + peak, 0, x.shape[1] - 1)
